@@ -1,0 +1,3 @@
+from unstuck.cli import main
+
+raise SystemExit(main())

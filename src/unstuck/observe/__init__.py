@@ -1,0 +1,1 @@
+"""Observers: install hooks, record facts into a Trace, never judge."""

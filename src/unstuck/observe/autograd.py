@@ -1,0 +1,185 @@
+"""Autograd observation: every backward() and autograd.grad() call.
+
+On sampled ticks the loss's graph is walked (cheap: grad_fn/next_functions) to
+learn which parameters it reaches, and the loss value is read.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+
+import torch
+
+from unstuck.observe.callsite import user_site
+from unstuck.observe.patching import Patches
+from unstuck.trace import BackwardRecord, Event, GradCallRecord
+
+# Backward nodes whose second derivative is zero almost everywhere.
+PIECEWISE_LINEAR_NODES = frozenset({
+    "ReluBackward0", "ReluBackward1", "ThresholdBackward0", "ThresholdBackward1", "LeakyReluBackward0",
+    "LeakyReluBackward1", "HardtanhBackward0", "PreluKernelBackward0", "Relu6Backward0", "RreluWithNoiseBackward0",
+    "HardswishBackward0",
+})
+SMOOTH_NODES = frozenset({
+    "TanhBackward0", "SigmoidBackward0", "SiluBackward0", "GeluBackward0", "SoftplusBackward0", "EluBackward0",
+    "ExpBackward0", "SinBackward0", "CosBackward0", "MishBackward0", "LogSigmoidBackward0",
+})
+
+
+def _first_tensor(tensors):
+    if isinstance(tensors, torch.Tensor):
+        return tensors
+    if isinstance(tensors, (list, tuple)) and tensors and isinstance(tensors[0], torch.Tensor):
+        return tensors[0]
+    return None
+
+
+def _roots(tensors) -> list[torch.Tensor]:
+    if isinstance(tensors, torch.Tensor):
+        return [tensors]
+    if isinstance(tensors, (list, tuple)):
+        return [t for t in tensors if isinstance(t, torch.Tensor)]
+    return []
+
+
+def walk_graph(tensors) -> tuple[list[torch.Tensor], dict[str, int]]:
+    """Leaf tensors (parameters) reached from `tensors`, and a count of node types."""
+    stack = [t.grad_fn for t in tensors if t.grad_fn is not None]
+    seen: set[int] = set()
+    leaves: list[torch.Tensor] = []
+    names: dict[str, int] = {}
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        name = type(fn).__name__
+        names[name] = names.get(name, 0) + 1
+        var = getattr(fn, "variable", None)
+        if var is not None:
+            leaves.append(var)
+        for nxt, _ in fn.next_functions:
+            if nxt is not None and id(nxt) not in seen:
+                stack.append(nxt)
+    for t in tensors:  # a loss that is itself a leaf
+        if t.grad_fn is None and t.requires_grad:
+            leaves.append(t)
+    return leaves, names
+
+
+class AutogradObserver:
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+
+    def install(self) -> None:
+        s = self.s
+        backward = torch.autograd.backward
+
+        @functools.wraps(backward)
+        def observed_backward(tensors, *args, **kwargs):
+            create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
+            s.guard("backward", self._on_backward, tensors, bool(create_graph))
+            result = backward(tensors, *args, **kwargs)
+            s.guard("backward", self._after_backward)
+            if not s.opts and not s.in_step:
+                s.advance()  # no optimizer: a backward pass is a training step
+            return result
+
+        self.patches.patch(torch.autograd, "backward", observed_backward)
+        grad = torch.autograd.grad
+
+        @functools.wraps(grad)
+        def observed_grad(outputs, inputs, *args, **kwargs):
+            if s.sampling:
+                s.guard("autograd.grad", self._on_grad, outputs, kwargs.get("create_graph", False))
+            return grad(outputs, inputs, *args, **kwargs)
+
+        self.patches.patch(torch.autograd, "grad", observed_grad)
+
+    def uninstall(self) -> None:
+        self.patches.restore()
+
+    def _on_backward(self, tensors, create_graph: bool) -> None:
+        s = self.s
+        s.trace.backward_calls += 1
+        in_step = s.in_step > 0
+        if not in_step:
+            for st in s.opts.values():
+                st.backwards += 1
+        if s.manual_snapshot:
+            self._check_manual_update()
+        if not s.sampling:
+            for st in s.opts.values():
+                st.walked_all = False
+            return
+        site = user_site()
+        s.trace.events.append(Event("backward", s.tick, None, in_step, site))
+        roots = _roots(tensors)
+        leaves, _ = walk_graph(roots)
+        reached = {id(t) for t in leaves}
+        for st in s.opts.values():
+            st.reached |= reached
+        optimized = s.optimized_ids()
+        for t in leaves:
+            if s.opts and isinstance(t, torch.nn.Parameter) and id(t) not in optimized:
+                s.register_param(t, None)
+                s.trace.grad_not_optimized[id(t)] = s.trace.grad_not_optimized.get(id(t), 0) + 1
+            if id(t) not in optimized and t.grad_fn is None and t is not (roots[0] if roots else None):
+                s.manual_leaves[id(t)] = weakref.ref(t)
+                s.register_param(t, None)
+        loss = _first_tensor(tensors)
+        value, finite, is_leaf = None, True, False
+        if loss is not None:
+            is_leaf = loss.grad_fn is None and loss.requires_grad
+            if loss.numel() == 1:
+                value = float(loss.detach())
+                finite = value == value and abs(value) != float("inf")
+            else:
+                finite = bool(torch.isfinite(loss.detach()).all())
+            if loss.grad_fn is not None and not in_step:
+                s.loss_refs.append(weakref.ref(loss))
+        s.trace.backwards.append(BackwardRecord(
+            tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
+            reached_elems=s.trace.elems(reached), in_step=in_step, create_graph=create_graph))
+
+    def _after_backward(self) -> None:
+        s = self.s
+        if not s.manual_leaves or s.opts:
+            return
+        snap = {}
+        for pid, ref in s.manual_leaves.items():
+            p = ref()
+            if p is None:
+                continue
+            g = p.grad
+            snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0)
+        s.manual_snapshot = snap
+
+    def _check_manual_update(self) -> None:
+        """Parameters changed in place since the last backward, with no optimizer: a manual update.
+        Stale when their .grad is the very tensor the last backward produced, untouched."""
+        s = self.s
+        updated = stale = 0
+        for pid, (pver, gref, gver) in s.manual_snapshot.items():
+            ref = s.manual_leaves.get(pid)
+            p = ref() if ref is not None else None
+            if p is None or p._version == pver:
+                continue
+            updated += 1
+            g = p.grad
+            if gref is not None and gref() is g and g is not None and g._version == gver:
+                stale += 1
+        s.manual_snapshot = {}
+        if updated:
+            s.trace.manual_updates += 1
+            if stale * 2 > updated:
+                s.trace.manual_stale_updates += 1
+
+    def _on_grad(self, outputs, create_graph: bool) -> None:
+        s = self.s
+        _, names = walk_graph(_roots(outputs))
+        relu = sum(n for k, n in names.items() if k in PIECEWISE_LINEAR_NODES)
+        smooth = sum(n for k, n in names.items() if k in SMOOTH_NODES)
+        s.trace.grad_calls.append(GradCallRecord(tick=s.tick, site=user_site(), create_graph=bool(create_graph),
+                                                 relu_nodes=relu, smooth_nodes=smooth))

@@ -1,0 +1,129 @@
+"""Module observation (sampled ticks only): which modules ran, in which mode, with
+which parameters, and the statistics of each root model's input.
+
+Global module hooks put every module call on torch's slow path, so they are
+installed for sampled windows only and removed in between.
+"""
+from __future__ import annotations
+
+import weakref
+
+import torch
+from torch import nn
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+from unstuck.observe.callsite import user_site
+from unstuck.trace import InputRecord, ModeRecord
+
+MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
+
+
+def _first_float_tensor(args):
+    for a in args:
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
+            return a
+    return None
+
+
+class ModuleObserver:
+    def __init__(self, session) -> None:
+        self.s = session
+        self.handles = []
+        self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
+        self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
+
+    def install(self) -> None:
+        if self.handles:
+            return
+        self.s.depth = 0
+        self.handles = [register_module_forward_pre_hook(self._pre),
+                        register_module_forward_hook(self._post, always_call=True)]
+
+    def uninstall(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def _pre(self, module, args):
+        s = self.s
+        s.depth += 1
+        if s.depth == 1 and not s.busy:
+            s.guard("module", self._on_root, module, args)
+
+    def _post(self, module, args, output):
+        s = self.s
+        s.depth = max(0, s.depth - 1)
+        if not s.busy:
+            s.guard("module", self._on_module, module, torch.is_grad_enabled())
+
+    def _on_root(self, module, args) -> None:
+        s = self.s
+        known = self.roots.get(id(module))
+        if known is None or known[0]() is not module:
+            has_params = next(module.parameters(), None) is not None
+            self.roots[id(module)] = (weakref.ref(module), has_params)
+            if has_params:
+                self._register_root(module)
+        elif not known[1]:
+            return  # a loss module or other parameter-free callable: not a model
+        if not self.roots[id(module)][1]:
+            return
+        self._record_input(module, args)
+
+    def _register_root(self, module) -> None:
+        s = self.s
+        s.root_refs[id(module)] = weakref.ref(module)
+        cls = type(module).__name__
+        s.trace.models.append(cls)
+        for name, sub in module.named_modules():
+            self.names.setdefault(id(sub), f"{name}" if name else cls)
+        for name, p in module.named_parameters():
+            s.register_param(p, name, "")
+
+    def _record_input(self, module, args) -> None:
+        s = self.s
+        x = _first_float_tensor(args)
+        if x is None:
+            return
+        s.last_input = (weakref.ref(module), x)
+        record = InputRecord(tick=s.tick, shape=tuple(x.shape), finite=True, abs_max=None,
+                             feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=user_site())
+        xd = x.detach()
+        finite = torch.isfinite(xd)
+        record.finite = bool(finite.all())
+        if xd.numel() and record.finite:
+            record.abs_max = float(xd.abs().max())
+            if xd.dim() >= 2 and xd.shape[0] >= 2:
+                flat = xd.transpose(0, 1).reshape(xd.shape[1], -1).float()  # feature/channel axis first
+                std = flat.std(dim=1)
+                record.feature_std_max = float(std.max())
+                record.feature_std_min = float(std.min())
+                record.mean_abs_max = float(flat.mean(dim=1).abs().max())
+        s.trace.inputs.append(record)
+
+    def _on_module(self, module, grad_enabled: bool) -> None:
+        s = self.s
+        params = [p for p in module._parameters.values() if p is not None]
+        if params:
+            name = self.names.get(id(module))
+            mtype = type(module).__name__
+            if id(module) not in self.names:
+                self.names[id(module)] = name = f"{mtype}({module.extra_repr()})"
+            for pname, p in module._parameters.items():
+                if p is None:
+                    continue
+                s.register_param(p, f"{name}.{pname}", mtype)
+                info = s.trace.params[id(p)]
+                info.module_type = mtype
+                if info.layer_order < 0:
+                    info.layer_order = s.layer_counter
+                    s.layer_counter += 1
+            ids = {id(p) for p in params}
+            for st in s.opts.values():
+                st.used |= ids
+        if isinstance(module, MODE_SENSITIVE):
+            trainable = any(p.requires_grad for p in params)
+            s.trace.modes.append(ModeRecord(
+                tick=s.tick, module=self.names.get(id(module), type(module).__name__),
+                module_type=type(module).__name__, training=module.training,
+                grad_enabled=grad_enabled, params_trainable=trainable))

@@ -1,0 +1,334 @@
+"""Op-level tracing of loss computations, on sampled ticks only.
+
+A TorchFunctionMode sees every torch function call with its arguments. It is the
+expensive instrument, so it is pushed for sampled windows and popped in between,
+and its per-call work is one dict lookup unless the op is one we study:
+losses, softmax-like activations, graph cuts, and elementwise ops whose operands
+broadcast into a bigger array.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+from unstuck.observe.callsite import user_site
+from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall
+
+T = torch.Tensor
+
+ELEMENTWISE_LOSSES = {F.mse_loss: "mse_loss", F.l1_loss: "l1_loss", F.smooth_l1_loss: "smooth_l1_loss",
+                      F.huber_loss: "huber_loss", F.binary_cross_entropy: "binary_cross_entropy",
+                      F.binary_cross_entropy_with_logits: "binary_cross_entropy_with_logits",
+                      F.kl_div: "kl_div", F.poisson_nll_loss: "poisson_nll_loss",
+                      F.soft_margin_loss: "soft_margin_loss"}
+CLASS_LOSSES = {F.cross_entropy: "cross_entropy", F.nll_loss: "nll_loss"}
+BINARY_OPS = {T.__sub__: "-", T.__rsub__: "-", torch.sub: "-", T.sub: "-", torch.subtract: "-",
+              T.__add__: "+", T.__radd__: "+", torch.add: "+", T.add: "+",
+              T.__mul__: "*", T.__rmul__: "*", torch.mul: "*", T.mul: "*",
+              T.__truediv__: "/", T.__rtruediv__: "/", torch.div: "/", T.div: "/"}
+FULL_REDUCTIONS = {T.mean: "mean", torch.mean: "mean", T.sum: "sum", torch.sum: "sum"}
+ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softmax",
+               F.log_softmax: "log_softmax", torch.log_softmax: "log_softmax", T.log_softmax: "log_softmax",
+               torch.sigmoid: "sigmoid", T.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
+               torch.tanh: "tanh", T.tanh: "tanh", F.tanh: "tanh",
+               torch.relu: "relu", T.relu: "relu", F.relu: "relu", F.relu6: "relu6",
+               F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
+RELU_LIKE = frozenset({"relu", "relu6"})
+VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
+         T.flatten, torch.flatten, T.contiguous, T.float, T.double, T.to}
+CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
+        T.tolist: ".tolist()"}
+REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
+           torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
+
+MIN_BATCH_FOR_STATS = 8
+
+
+class _Mode(TorchFunctionMode):
+    def __init__(self, observer: "OpObserver") -> None:
+        super().__init__()
+        self.obs = observer
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        obs = self.obs
+        if obs.s.busy:
+            return out
+        try:
+            handler = obs.handlers.get(func)
+        except TypeError:  # an unhashable callable
+            handler = None
+        if handler is not None or obs.marks:
+            obs.grad_enabled = torch.is_grad_enabled()
+            obs.s.guard("op tracing", obs.on_call, handler, func, args, kwargs, out)
+        return out
+
+
+class OpObserver:
+    def __init__(self, session) -> None:
+        self.s = session
+        self.mode = _Mode(self)
+        self.pushed = False
+        self.grad_enabled = True  # grad mode of the call being studied (handlers run under no_grad)
+        self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
+        self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
+        self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
+        self.handlers = {}
+        for f in ELEMENTWISE_LOSSES:
+            self.handlers[f] = self._loss
+        for f in CLASS_LOSSES:
+            self.handlers[f] = self._loss
+        for f in BINARY_OPS:
+            self.handlers[f] = self._binary
+        for f in FULL_REDUCTIONS:
+            self.handlers[f] = self._reduction
+        for f in ACTIVATIONS:
+            self.handlers[f] = self._activation
+        for f in VIEWS:
+            self.handlers[f] = self._view
+        for f in CUTS:
+            self.handlers[f] = self._cut
+        for f in REWRAPS:
+            self.handlers[f] = self._rewrap
+
+    # ------------------------------------------------------------ push / pop
+    def install(self) -> None:
+        if not self.pushed:
+            self.mode.__enter__()
+            self.pushed = True
+
+    def uninstall(self) -> None:
+        if not self.pushed:
+            return
+        self.pushed = False
+        self.marks.clear()
+        self.producers.clear()
+        n = torch._C._len_torch_function_stack()
+        stack = [torch._C._get_function_stack_at(i) for i in range(n)]
+        if self.mode not in stack:
+            return  # someone else already popped it
+        above = []
+        while True:  # pop modes the script pushed on top of ours, then put them back
+            top = torch._C._pop_torch_function_stack()
+            if top is self.mode:
+                break
+            above.append(top)
+        for m in reversed(above):
+            torch._C._push_on_torch_function_stack(m)
+
+    # ------------------------------------------------------------ dispatch
+    def on_call(self, handler, func, args, kwargs, out) -> None:
+        if handler is not None:
+            handler(func, args, kwargs, out)
+            if handler is self._reduction or handler is self._binary:
+                return
+        if self.marks and isinstance(out, torch.Tensor):
+            self._propagate_mark(args, out)
+
+    # ------------------------------------------------------------ broadcasting
+    def _binary(self, func, args, kwargs, out) -> None:
+        if len(args) < 2:
+            return
+        a, b = args[0], args[1]
+        if self.marks and isinstance(out, torch.Tensor):
+            if self._propagate_mark(args, out):
+                return
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and isinstance(out, torch.Tensor)):
+            return
+        if a.shape == b.shape or a.requires_grad == b.requires_grad:
+            return
+        if not cross_broadcast(tuple(a.shape), tuple(b.shape)):
+            return
+        op = BINARY_OPS[func]
+        if func in (T.__rsub__, T.__rtruediv__):
+            a, b = b, a
+        rec = BroadcastRecord(tick=self.s.tick, op=op, a_shape=tuple(a.shape), b_shape=tuple(b.shape),
+                              out_shape=tuple(out.shape), site=user_site(), reduced_site=None)
+        self.marks[id(out)] = (weakref.ref(out), rec)
+
+    def _marked(self, t) -> BroadcastRecord | None:
+        if not isinstance(t, torch.Tensor):
+            return None
+        entry = self.marks.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1]
+
+    def _propagate_mark(self, args, out) -> bool:
+        for a in args:
+            rec = self._marked(a)
+            if rec is not None and out.numel() == a.numel():
+                self.marks[id(out)] = (weakref.ref(out), rec)
+                return True
+        return False
+
+    def _reduction(self, func, args, kwargs, out) -> None:
+        if not args or not isinstance(out, torch.Tensor):
+            return
+        rec = self._marked(args[0])
+        if rec is None:
+            return
+        if out.dim() == 0:
+            self._confirm(rec)
+        elif out.numel() == args[0].numel():
+            self.marks[id(out)] = (weakref.ref(out), rec)
+
+    def _confirm(self, rec: BroadcastRecord) -> None:
+        trace = self.s.trace
+        if not any(r is rec for r in trace.broadcasts):
+            rec.reduced_site = user_site()
+            trace.broadcasts.append(rec)
+
+    # ------------------------------------------------------------ losses
+    def _loss(self, func, args, kwargs, out) -> None:
+        pred = args[0] if args else kwargs.get("input")
+        target = args[1] if len(args) > 1 else kwargs.get("target")
+        if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+            return
+        name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
+        site = user_site()
+        p = pred.detach()
+        y = target.detach()
+        elementwise = func in ELEMENTWISE_LOSSES
+        try:
+            result_shape = tuple(torch.broadcast_shapes(p.shape, y.shape)) if elementwise else tuple(p.shape)
+        except RuntimeError:
+            result_shape = tuple(p.shape)
+        value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
+        pf = p.float()
+        call = LossCall(
+            tick=self.s.tick, fn=name, site=site, pred_shape=tuple(p.shape), target_shape=tuple(y.shape),
+            result_shape=result_shape, value=value,
+            pred_finite=bool(torch.isfinite(pf).all()),
+            target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
+            pred_std=None, target_std=None, target_mean=None, target_min=None, target_max=None,
+            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled)
+        n = p.shape[0] if p.dim() else 1
+        if call.pred_finite and p.numel():
+            call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
+            call.pred_in_unit = call.pred_min >= 0.0 and call.pred_max <= 1.0
+        if elementwise and call.target_finite and y.numel():
+            yf = y.float()
+            call.target_mean = float(yf.mean())
+            call.target_min, call.target_max = float(yf.min()), float(yf.max())
+            if n >= 2:
+                call.target_std = float(yf.std()) if yf.numel() > 1 else 0.0
+                if call.pred_finite and pf.numel() > 1:
+                    call.pred_std = float(pf.std())
+            call.baseline = constant_baseline(name, yf)
+        if not elementwise and call.pred_finite and p.dim() >= 2 and n >= 1:
+            rows = pf.movedim(1, -1)
+            sums = rows.sum(-1)
+            call.pred_rows_prob = bool(call.pred_min >= -1e-6) and bool(((sums - 1).abs() < 1e-3).all())
+            call.pred_rows_logprob = (call.pred_max <= 1e-5) and bool(((rows.exp().sum(-1) - 1).abs() < 1e-3).all())
+            if not y.is_floating_point():
+                classes = pf.argmax(1).flatten()
+                counts = torch.bincount(classes)
+                call.majority_fraction = float(counts.max()) / max(1, classes.numel())
+                call.n_target_classes = int(torch.unique(y[y >= 0]).numel())
+                call.baseline = constant_baseline(name, y)
+        if name.startswith("binary_cross_entropy") and call.pred_finite and p.numel() >= 2:
+            threshold = 0.0 if name.endswith("logits") else 0.5
+            pos = float((pf > threshold).float().mean())
+            call.majority_fraction = max(pos, 1 - pos)
+            if call.target_finite:
+                call.baseline = constant_baseline(name, y.float())
+        prod = self._producer(pred)
+        if prod is not None:
+            call.producer, call.producer_dim, call.producer_ndim = prod
+        self.s.trace.losses.append(call)
+        if elementwise and result_shape != tuple(p.shape) and math.prod(result_shape) > max(p.numel(), y.numel()):
+            rec = BroadcastRecord(tick=self.s.tick, op=name, a_shape=tuple(p.shape), b_shape=tuple(y.shape),
+                                  out_shape=result_shape, site=site, reduced_site=site)
+            self.s.trace.broadcasts.append(rec)
+
+    # ------------------------------------------------------------ activations
+    def _activation(self, func, args, kwargs, out) -> None:
+        if not isinstance(out, torch.Tensor) or not args or not isinstance(args[0], torch.Tensor):
+            return
+        name = ACTIVATIONS[func]
+        dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
+        self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
+        if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
+            active = (out.detach().reshape(out.shape[0], -1) > 0).any(dim=0)
+            units = active.numel()
+            dead = 1.0 - float(active.float().mean())
+            self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
+                                                             dead_fraction=dead, units=units))
+
+    def _producer(self, t) -> tuple[str, int | None, int] | None:
+        entry = self.producers.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1], entry[2], entry[3]
+
+    def _view(self, func, args, kwargs, out) -> None:
+        if args and isinstance(out, torch.Tensor):
+            prod = self._producer(args[0])
+            if prod is not None:
+                self.producers[id(out)] = (weakref.ref(out), *prod)
+
+    # ------------------------------------------------------------ graph cuts
+    def _cut(self, func, args, kwargs, out) -> None:
+        t = args[0] if args else None
+        if isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
+            self._record_cut(CUTS[func])
+
+    def _rewrap(self, func, args, kwargs, out) -> None:
+        if func is T.requires_grad_:
+            t = args[0] if args else None
+            flag = args[1] if len(args) > 1 else kwargs.get("requires_grad", True)
+            if isinstance(t, torch.Tensor) and flag and t.grad_fn is None and t.dim() == 0:
+                self._record_cut(REWRAPS[func])
+        elif kwargs.get("requires_grad") and isinstance(out, torch.Tensor) and out.dim() == 0:
+            self._record_cut(REWRAPS[func])
+
+    def _record_cut(self, op: str) -> None:
+        site = user_site()
+        key = (op, site.line if site else None, site.file if site else None)
+        if key in self.seen_cuts:
+            return
+        self.seen_cuts.add(key)
+        self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site))
+
+
+def cross_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """True when each operand is stretched along an axis where the other has the same size:
+    [N] against [N, 1] gives [N, N]. Intended broadcasting (masks, keepdim statistics,
+    scalars, pairwise tables of two different sets) does not have this signature."""
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + a
+    b = (1,) * (n - len(b)) + b
+    a_stretched = {sb for sa, sb in zip(a, b) if sa == 1 and sb > 1}
+    b_stretched = {sa for sa, sb in zip(a, b) if sb == 1 and sa > 1}
+    return bool(a_stretched & b_stretched)
+
+
+def constant_baseline(loss: str, y: torch.Tensor) -> float | None:
+    """The loss of the best constant prediction on targets `y` (the level a collapsed model reaches)."""
+    if y.numel() < 2:
+        return None
+    if loss == "mse_loss":
+        return float(((y - y.mean()) ** 2).mean())
+    if loss == "l1_loss":
+        return float((y - y.median()).abs().mean())
+    if loss in ("cross_entropy", "nll_loss") and not y.is_floating_point():
+        labels = y[y >= 0].flatten()
+        if labels.numel() == 0:
+            return None
+        freq = torch.bincount(labels).float()
+        freq = freq[freq > 0] / labels.numel()
+        return float(-(freq * freq.log()).sum())
+    if loss.startswith("binary_cross_entropy"):
+        if float(y.min()) < 0 or float(y.max()) > 1:
+            return None
+        m = float(y.mean())
+        if m <= 0 or m >= 1:
+            return 0.0
+        return -(m * math.log(m) + (1 - m) * math.log(1 - m))
+    return None

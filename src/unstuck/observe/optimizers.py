@@ -1,0 +1,207 @@
+"""Optimizer observation: construction site, step pre/post hooks, zero_grad calls.
+
+Always on, and cheap: a step costs a counter, an lr read and, on sampled ticks
+only, a pass over the optimizer's parameters.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import weakref
+
+import torch
+from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
+                                   register_optimizer_step_pre_hook)
+
+from unstuck.observe.callsite import user_site
+from unstuck.observe.patching import Patches
+from unstuck.trace import Event, OptimizerRecord, StepRecord
+
+# Copies of parameters for the update ratio are skipped above this many elements.
+MAX_COPY_ELEMS = 20_000_000
+
+
+def _params(opt) -> list[torch.Tensor]:
+    return [p for g in opt.param_groups for p in g["params"]]
+
+
+def register_optimizer(session, opt, site) -> None:
+    params = _params(opt)
+    st_key = len(session.trace.optimizers)
+    from unstuck.observe.session import OptState
+    session.opts[id(opt)] = OptState(key=st_key, ref=weakref.ref(opt),
+                                     param_ids=frozenset(id(p) for p in params))
+    for p in params:
+        session.register_param(p, None)
+    lr = opt.param_groups[0].get("lr") if opt.param_groups else None
+    session.trace.optimizers[st_key] = OptimizerRecord(
+        key=st_key, cls=type(opt).__name__, site=site, param_ids=tuple(id(p) for p in params),
+        frozen_at_creation=tuple(id(p) for p in params if not p.requires_grad),
+        initial_lr=_float(lr))
+
+
+def _float(x) -> float | None:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+class OptimizerObserver:
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+        self.handles = []
+
+    def install(self) -> None:
+        s = self.s
+        self.handles = [register_optimizer_step_pre_hook(self._pre),
+                        register_optimizer_step_post_hook(self._post)]
+        init = Optimizer.__init__
+
+        @functools.wraps(init)
+        def __init__(opt, *args, **kwargs):
+            init(opt, *args, **kwargs)
+            s.guard("optimizer init", self._on_init, opt)
+
+        self.patches.patch(Optimizer, "__init__", __init__)
+        opt_zero = Optimizer.zero_grad
+
+        @functools.wraps(opt_zero)
+        def opt_zero_grad(opt, *args, **kwargs):
+            s.guard("zero_grad", self._on_zero_grad, opt)
+            return opt_zero(opt, *args, **kwargs)
+
+        self.patches.patch(Optimizer, "zero_grad", opt_zero_grad)
+        mod_zero = torch.nn.Module.zero_grad
+
+        @functools.wraps(mod_zero)
+        def module_zero_grad(module, *args, **kwargs):
+            s.guard("zero_grad", self._on_zero_grad, None)
+            return mod_zero(module, *args, **kwargs)
+
+        self.patches.patch(torch.nn.Module, "zero_grad", module_zero_grad)
+
+    def uninstall(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+        self.patches.restore()
+
+    # ------------------------------------------------------------------ events
+    def _on_init(self, opt) -> None:
+        if id(opt) in self.s.opts and self.s.opts[id(opt)].ref() is opt:
+            return
+        register_optimizer(self.s, opt, user_site())
+
+    def _on_zero_grad(self, opt) -> None:
+        s = self.s
+        s.trace.zero_grad_calls += 1
+        if s.sampling:
+            key = s.opt_state(opt).key if opt is not None else None
+            s.trace.events.append(Event("zero_grad", s.tick, key, s.in_step > 0, user_site()))
+
+    def _pre(self, opt, args, kwargs) -> None:
+        self.s.guard("step", self._on_pre, opt)
+        self.s.in_step += 1
+
+    def _post(self, opt, args, kwargs) -> None:
+        s = self.s
+        s.in_step = max(0, s.in_step - 1)
+        s.guard("step", self._on_post, opt)
+        s.advance()
+
+    def _on_pre(self, opt) -> None:
+        s = self.s
+        st = s.opt_state(opt)
+        s.trace.step_calls += 1
+        rec = s.trace.optimizers[st.key]
+        lr = _float(opt.param_groups[0].get("lr")) if opt.param_groups else None
+        if lr is not None:
+            rec.lrs.append(lr)
+        if not s.sampling:
+            return
+        site = user_site()
+        s.trace.events.append(Event("step", s.tick, st.key, False, site))
+        params = _params(opt)
+        current = frozenset(id(p) for p in params)
+        if current != st.param_ids:  # add_param_group or a re-built param list
+            st.param_ids = current
+            rec.param_ids = tuple(id(p) for p in params)
+            for p in params:
+                s.register_param(p, None)
+        elems = frozen = no_grad = matrices = 0
+        stale_elems = checked_elems = 0
+        norms = []
+        total_sq = 0.0
+        snap = st.grad_snapshot if st.snapshot_at == st.steps else None
+        for p in params:
+            n = p.numel()
+            elems += n
+            if not p.requires_grad:
+                frozen += n
+                continue
+            matrices += p.dim() >= 2
+            g = p.grad
+            if g is None:
+                no_grad += n
+                continue
+            gn = float(g.detach().norm()) if not g.is_sparse else 0.0
+            if gn == 0.0:
+                no_grad += n
+            total_sq += gn * gn
+            if p.dim() >= 2:
+                norms.append((id(p), gn))
+            if snap is not None and st.backwards >= 1:
+                ref, version = snap.get(id(p), (None, 0))
+                checked_elems += n
+                if ref is not None and ref() is g and g._version - version == st.backwards:
+                    stale_elems += n
+        unreached = used = None
+        unreached_ids: tuple[int, ...] = ()
+        if st.walked_all and st.hooked_all and st.backwards >= 1 and st.used:
+            trainable_used = [pid for pid in st.used if pid in current and
+                              (r := s.param_refs.get(pid)) is not None and (t := r()) is not None
+                              and t.requires_grad]
+            unreached_ids = tuple(pid for pid in trainable_used if pid not in st.reached)
+            used = s.trace.elems(trainable_used)
+            unreached = s.trace.elems(unreached_ids)
+        stale = None
+        if checked_elems:
+            stale = stale_elems >= 0.5 * checked_elems
+        st.before = None
+        if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
+            st.before = [p.detach().clone() for p in params if p.requires_grad]
+        st.pending = StepRecord(
+            tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
+            no_grad_elems=no_grad, backwards_since_step=st.backwards, stale=stale,
+            unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
+            grad_norm=math.sqrt(total_sq), lr=lr, layer_grad_norms=tuple(norms))
+
+    def _on_post(self, opt) -> None:
+        s = self.s
+        st = s.opt_state(opt)
+        st.steps += 1
+        rec = st.pending
+        st.pending = None
+        if rec is not None:
+            if st.before is not None:
+                trainable = [p for p in _params(opt) if p.requires_grad]
+                if len(trainable) == len(st.before):
+                    d2 = sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(trainable, st.before))
+                    n2 = sum(float(b.pow(2).sum()) for b in st.before)
+                    rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
+            s.trace.steps.append(rec)
+        st.before = None
+        st.backwards = 0
+        st.reached = set()
+        st.used = set()
+        st.walked_all = True
+        st.hooked_all = s.sampling_cfg.sampled(s.tick + 1)
+        if st.hooked_all or s.sampling:
+            st.grad_snapshot = {id(p): (weakref.ref(p.grad) if p.grad is not None else None,
+                                        p.grad._version if p.grad is not None else 0)
+                                for p in _params(opt)}
+            st.snapshot_at = st.steps
+        else:
+            st.grad_snapshot = None

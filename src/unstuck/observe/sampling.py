@@ -1,0 +1,32 @@
+"""Which training steps are watched in detail.
+
+Always-on observation is limited to counters and a few attribute reads per step;
+the expensive instruments (op tracing with TorchFunctionMode, module hooks, graph
+walks, statistics) run on *sampled* ticks only. Profiles trade detail for speed,
+like Cockpit's economy/business/full.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sampling:
+    warmup: int = 8  # every one of the first `warmup` ticks is watched
+    early_every: int = 10  # then every k-th tick up to `early_until`
+    early_until: int = 200
+    every: int = 50  # then every k-th tick
+
+    def sampled(self, tick: int) -> bool:
+        if tick < self.warmup:
+            return True
+        if tick < self.early_until:
+            return tick % self.early_every == 0
+        return tick % self.every == 0
+
+
+PROFILES = {
+    "economy": Sampling(warmup=5, early_every=25, early_until=100, every=100),
+    "default": Sampling(),
+    "full": Sampling(warmup=10**9),
+}

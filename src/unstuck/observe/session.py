@@ -1,0 +1,192 @@
+"""A watching session: owns the Trace, the sampling windows and every observer.
+
+Transparency rules (DESIGN.md): hooks return None, never touch module modes,
+requires_grad, gradients, optimizer state or the global RNGs; statistics are
+computed under no_grad on detached tensors; every observer body runs inside
+`guard`, so a failure in the tool is recorded and never reaches the script.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+import weakref
+from dataclasses import dataclass, field
+
+import torch
+
+from unstuck.findings import ToolError
+from unstuck.observe.sampling import Sampling
+from unstuck.trace import ParamInfo, Trace
+
+log = logging.getLogger(__name__)
+
+
+class StopTraining(BaseException):
+    """Raised from an optimizer hook when --max-steps is reached.
+
+    A BaseException, like KeyboardInterrupt, so a script's `except Exception`
+    does not swallow it."""
+
+
+@dataclass
+class OptState:
+    """Per-optimizer bookkeeping between two of its steps."""
+
+    key: int
+    ref: weakref.ref
+    param_ids: frozenset[int] = frozenset()
+    steps: int = 0
+    backwards: int = 0  # backward() calls outside step() since the last step
+    reached: set[int] = field(default_factory=set)  # params reached by those backward passes
+    used: set[int] = field(default_factory=set)  # params whose module ran forward since the last step
+    walked_all: bool = True  # every backward since the last step had its graph walked
+    hooked_all: bool = False  # module hooks were on for the whole time since the last step
+    grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
+    snapshot_at: int = -1  # self.steps when the snapshot was taken
+    before: list[torch.Tensor] | None = None  # parameter copies for the update ratio
+    pending: object = None  # StepRecord being filled between pre and post hooks
+
+
+class Session:
+    def __init__(self, script: str, sampling: Sampling | None = None, max_steps: int | None = None,
+                 probes: bool = True):
+        self.trace = Trace(script=script)
+        self.sampling_cfg = sampling or Sampling()
+        self.max_steps = max_steps
+        self.probes = probes
+        self.tick = 0
+        self.sampling = False
+        self.in_step = 0
+        self.depth = 0
+        self.busy = False  # re-entrancy guard: our own tensor ops are not observed
+        self.opts: dict[int, OptState] = {}
+        self.param_refs: dict[int, weakref.ref] = {}
+        self.root_refs: dict[int, weakref.ref] = {}
+        self.manual_leaves: dict[int, weakref.ref] = {}
+        self.manual_snapshot: dict[int, tuple[int, object, int]] = {}
+        self.loss_refs: list[weakref.ref] = []
+        self.layer_counter = 0
+        self.errors: dict[tuple[str, str], ToolError] = {}
+        self._observers = []
+        self._installed = False
+        self.probe_done = False
+        self.last_input = None  # (weakref(root module), input tensor) of the latest sampled forward
+
+    # ---------------------------------------------------------------- install
+    def start(self) -> None:
+        from unstuck.observe.autograd import AutogradObserver
+        from unstuck.observe.modules import ModuleObserver
+        from unstuck.observe.ops import OpObserver
+        from unstuck.observe.optimizers import OptimizerObserver
+
+        self.modules = ModuleObserver(self)
+        self.ops = OpObserver(self)
+        self._observers = [OptimizerObserver(self), AutogradObserver(self), self.modules, self.ops]
+        for obs in self._observers[:2]:
+            obs.install()
+        self._installed = True
+        self._set_window(self.sampling_cfg.sampled(0))
+
+    def stop(self) -> Trace:
+        if not self._installed:
+            return self.trace
+        self._set_window(False)
+        for obs in reversed(self._observers):
+            self.guard("uninstall", obs.uninstall)
+        self._installed = False
+        self.guard("finalize", self._finalize)
+        return self.trace
+
+    # ---------------------------------------------------------------- windows
+    def _set_window(self, on: bool) -> None:
+        if on == self.sampling:
+            return
+        self.sampling = on
+        if on:
+            self.trace.sampled_ticks.append(self.tick)
+            self.guard("window", self.modules.install)
+            self.guard("window", self.ops.install)
+        else:
+            self.guard("window", self.ops.uninstall)
+            self.guard("window", self.modules.uninstall)
+
+    def advance(self) -> None:
+        """One training step has completed."""
+        self.tick += 1
+        self.trace.ticks = self.tick
+        if not self.sampling_cfg.sampled(self.tick):
+            for st in self.opts.values():
+                st.hooked_all = False
+        self._set_window(self.sampling_cfg.sampled(self.tick))
+        if self.sampling and self.tick >= 2 and not self.probe_done and self.probes:
+            from unstuck.observe.probes import probe_input_dependence
+            self.probe_done = True
+            self.guard("input probe", probe_input_dependence, self)
+        if self.max_steps is not None and self.tick >= self.max_steps:
+            self.trace.stopped_at_max_steps = True
+            raise StopTraining()
+
+    # ---------------------------------------------------------------- registry
+    def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:
+        pid = id(p)
+        known = self.param_refs.get(pid)
+        if known is not None and known() is p:
+            info = self.trace.params.get(pid)
+            if info is not None and name and info.name.startswith("#"):
+                info.name = name
+            return
+        self.param_refs[pid] = weakref.ref(p)
+        self.trace.params[pid] = ParamInfo(name=name or f"#{len(self.param_refs)} {tuple(p.shape)}",
+                                           numel=p.numel(), shape=tuple(p.shape), module_type=module_type)
+
+    def opt_state(self, opt) -> OptState:
+        st = self.opts.get(id(opt))
+        if st is None or st.ref() is not opt:
+            from unstuck.observe.optimizers import register_optimizer
+            register_optimizer(self, opt, None)
+            st = self.opts[id(opt)]
+        return st
+
+    def optimized_ids(self) -> set[int]:
+        ids: set[int] = set()
+        for st in self.opts.values():
+            ids |= st.param_ids
+        return ids
+
+    # ---------------------------------------------------------------- safety
+    def guard(self, where: str, fn, *args, **kwargs):
+        """Run observer code; a failure becomes a recorded tool error, never the user's problem."""
+        if self.busy:
+            return None
+        self.busy = True
+        try:
+            with torch.no_grad():
+                return fn(*args, **kwargs)
+        except StopTraining:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the tool must never break the script
+            key = (where, type(exc).__name__)
+            err = self.errors.get(key)
+            if err is None:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                self.errors[key] = ToolError(where=where, error=detail)
+                log.debug("unstuck observer error in %s", where, exc_info=True)
+            else:
+                err.count += 1
+            return None
+        finally:
+            self.busy = False
+
+    def _finalize(self) -> None:
+        alive = 0
+        checked = 0
+        for ref in self.loss_refs[:-2]:  # the last losses are legitimately alive
+            checked += 1
+            t = ref()
+            if t is not None and t.grad_fn is not None:
+                alive += 1
+        self.trace.retained_losses = alive
+        self.trace.retained_checked = checked
+        for st in self.opts.values():
+            rec = self.trace.optimizers[st.key]
+            rec.steps = st.steps

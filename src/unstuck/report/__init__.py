@@ -1,0 +1,1 @@
+"""Renderers: they read a Report (and nothing else) and never judge."""

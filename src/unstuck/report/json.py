@@ -1,0 +1,32 @@
+"""The machine report of spec/report.md."""
+from __future__ import annotations
+
+import json
+import os
+
+from unstuck import __version__
+from unstuck.findings import Report
+
+
+def to_dict(report: Report) -> dict[str, object]:
+    return {
+        "version": 1,
+        "tool": {"name": "unstuck", "version": __version__},
+        "command": report.command,
+        "script": report.script,
+        "steps_observed": report.steps_observed,
+        "findings": [f.to_json() for f in report.findings],
+        "summary": report.summary,
+        "rules": [r.to_json() for r in report.rule_runs],
+        "tool_errors": [e.to_json() for e in report.tool_errors],
+        "script_status": report.script_status,
+        "script_error": report.script_error,
+    }
+
+
+def write(report: Report, path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(to_dict(report), f, indent=2)
+        f.write("\n")

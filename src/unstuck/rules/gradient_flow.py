@@ -1,0 +1,169 @@
+"""Which parameters receive gradients, and which optimizers hold them."""
+from __future__ import annotations
+
+from unstuck.findings import Severity
+from unstuck.rules.base import first_site, needs_backward, needs_optimizer, needs_steps, rule
+from unstuck.trace import Trace
+
+MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
+FROZEN_SHARE = 0.9  # share of the optimizer's elements with requires_grad=False
+MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not reached
+UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
+
+
+def _names(trace: Trace, pids, limit: int = 4) -> str:
+    names = sorted({trace.param_name(p).rsplit(".", 1)[0] for p in pids})
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(f"`{n}`" for n in names[:limit]) + more
+
+
+@rule("GF001", "params-not-optimized", Severity.ERROR, "Parameters get gradients but no optimizer updates them",
+      requires=(needs_optimizer, needs_backward), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"MIN_UNOPTIMIZED_PASSES": MIN_UNOPTIMIZED_PASSES})
+def params_not_optimized(self, trace: Trace):
+    """
+    What it detects:
+        Parameters (`nn.Parameter`) that the loss's backward pass reaches, so they get
+        gradients, but that belong to no optimizer: layers kept in a plain Python list or
+        dict (not `nn.ModuleList`/`nn.ModuleDict`, so `model.parameters()` misses them), an
+        optimizer built for an older model object, or an optimizer built from
+        `filter(lambda p: p.requires_grad, ...)` before the layers were unfrozen.
+
+    Why it stops learning:
+        Those layers keep their initial random weights forever; whatever depends on them
+        has to work around random features.
+
+    Example:
+        self.branches = {"a": nn.Linear(8, 16)}          # plain dict: not registered
+        opt = torch.optim.Adam(model.parameters())       # misses branches["a"]
+
+    Fix:
+        Register sub-layers with `nn.ModuleList`/`nn.ModuleDict`, build the optimizer after
+        the final model exists and after unfreezing, or add the missing parameters with
+        `optimizer.add_param_group({"params": ...})`.
+    """
+    optimized = {pid for o in trace.optimizers.values() for pid in o.param_ids}
+    missing = [pid for pid, n in trace.grad_not_optimized.items()
+               if n >= MIN_UNOPTIMIZED_PASSES and pid not in optimized]
+    if not missing:
+        return []
+    elems = trace.elems(missing)
+    total = elems + trace.elems(optimized)
+    opt = next(iter(trace.optimizers.values()))
+    msg = (f"{len(missing)} parameter tensors ({elems:,} of {total:,} elements, {elems / max(1, total):.0%}) "
+           f"received gradients in {max(trace.grad_not_optimized[p] for p in missing)} sampled backward passes "
+           f"but are in no optimizer: {_names(trace, missing)}.")
+    fix = ("Register sub-layers with `nn.ModuleList`/`nn.ModuleDict` (not a list or dict), and build the "
+           "optimizer from the final model after any unfreezing, e.g. "
+           "`opt = torch.optim.Adam(model.parameters(), lr=...)`; or "
+           "`opt.add_param_group({'params': missing_params})`.")
+    return [self.finding(msg, opt.site, fix, confidence=0.9, parameters=len(missing), elements=elems,
+                         names=tuple(sorted({trace.param_name(p) for p in missing}))[:10])]
+
+
+@rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter given to the optimizer is frozen",
+      requires=(needs_optimizer, needs_steps(1)), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"FROZEN_SHARE": FROZEN_SHARE})
+def frozen_params(self, trace: Trace):
+    """
+    What it detects:
+        An optimizer whose parameters are (nearly) all `requires_grad=False` when it steps,
+        with no weight matrix left trainable: a freezing loop whose condition matches every
+        parameter. Freezing a backbone on purpose leaves a trainable head (a weight matrix)
+        and stays silent, whether or not the frozen part is passed to the optimizer.
+
+    Why it stops learning:
+        Frozen parameters get no gradient, so the optimizer has nothing to update: the
+        model stays at its initialisation.
+
+    Example:
+        for name, p in model.named_parameters():
+            if not name.startswith("0") or True:   # matches everything
+                p.requires_grad = False
+
+    Fix:
+        Fix the freezing condition so the layers that should learn keep
+        `requires_grad=True`, and check with
+        `sum(p.numel() for p in model.parameters() if p.requires_grad)`.
+    """
+    findings = []
+    for opt in trace.optimizers.values():
+        recs = [s for s in trace.steps if s.opt == opt.key and s.elems]
+        if not recs:
+            continue
+        last = recs[-1]
+        share = last.frozen_elems / last.elems
+        if share < FROZEN_SHARE or last.trainable_matrices > 0:
+            continue
+        msg = (f"{share:.1%} of the {last.elems:,} parameter elements given to {opt.cls} have requires_grad=False "
+               f"(threshold {FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
+               f"{last.elems - last.frozen_elems:,} elements can learn.")
+        findings.append(self.finding(msg, opt.site, "Fix the freezing condition so the layers meant to learn keep "
+                                     "`requires_grad=True`.", confidence=0.85, frozen_share=share,
+                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems))
+    return findings
+
+
+@rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",
+      requires=(needs_backward,), explains=("prediction-collapse", "loss-plateau", "zero-grad-misplaced"),
+      thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE})
+def detached_graph(self, trace: Trace):
+    """
+    What it detects:
+        Trainable parameters in an optimizer that ran in the forward pass but that no
+        `backward()` reaches: the graph between them and the loss was cut by `.detach()`,
+        `.data`, `.item()`, a NumPy round trip, re-wrapping in `torch.tensor(...)` or
+        `torch.no_grad()`. Includes the cover-up `loss.requires_grad_(True)` /
+        `torch.tensor(loss.item(), requires_grad=True)`, which silences PyTorch's error
+        and leaves a loss with no history at all. Intended cuts (a GAN's `fake.detach()`,
+        a frozen backbone) leave every optimized parameter reached and stay silent.
+
+    Why it stops learning:
+        Parameters behind the cut receive no gradient; the optimizer steps on nothing and
+        they keep their initial values while the loss value still prints normally.
+
+    Example:
+        raw = F.mse_loss(model(x), y)
+        loss = torch.tensor(raw.item(), requires_grad=True)   # a new leaf: no graph
+        loss.backward()
+
+    Fix:
+        Call backward() on the loss tensor itself and keep every step in torch:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        Use `.item()`/`.detach()`/NumPy only for logging.
+    """
+    findings = []
+    leaf = [b for b in trace.backwards if b.loss_is_leaf and not b.in_step]
+    cut = trace.cuts[0] if trace.cuts else None
+    if leaf and trace.ticks >= 1:
+        how = f" It was re-created at this line with {cut.op}." if cut else ""
+        msg = (f"{len(leaf)} sampled backward() calls ran on a loss that has no autograd history (a leaf tensor "
+               f"with requires_grad=True), so no parameter received a gradient.{how}")
+        site = cut.site if cut and cut.site else leaf[0].site
+        findings.append(self.finding(msg, site, "Call backward() on the loss computed from the model's output; "
+                                     "do not rebuild it from `.item()`, `.detach()` or NumPy values.",
+                                     confidence=0.95, leaf_losses=len(leaf),
+                                     cut=cut.op if cut else None))
+        return findings
+    recs = [s for s in trace.steps if s.unreached_elems is not None and s.used_elems]
+    unreached = [s for s in recs if s.unreached_elems]
+    if len(unreached) < MIN_UNREACHED_STEPS or len(unreached) < len(recs):
+        return findings
+    common = set(unreached[0].unreached_params)
+    for s in unreached[1:]:
+        common &= set(s.unreached_params)
+    if not common:
+        return findings
+    elems = trace.elems(common)
+    share = elems / max(1, unreached[-1].used_elems)
+    severity = Severity.ERROR if share >= UNREACHED_ERROR_SHARE else Severity.WARNING
+    how = f" The graph is cut with {cut.op} here." if cut else ""
+    msg = (f"{_names(trace, common)} ({elems:,} elements, {share:.0%} of the trainable parameters that ran) took "
+           f"part in the forward pass on {len(unreached)} sampled steps, but no backward() reached them.{how}")
+    findings.append(self.finding(msg, cut.site if cut else first_site(unreached),
+                                 "Remove the `.detach()`/`.data`/`.item()`/NumPy step or the `torch.no_grad()` "
+                                 "block between these layers and the loss.", severity=severity,
+                                 confidence=0.8, unreached_elements=elems, share=share,
+                                 steps=len(unreached)))
+    return findings

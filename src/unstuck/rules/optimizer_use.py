@@ -1,0 +1,156 @@
+"""How the optimizer is driven: zero_grad / backward / step."""
+from __future__ import annotations
+
+from unstuck.findings import Severity
+from unstuck.rules.base import first_site, needs_backward, needs_steps, rule
+from unstuck.trace import Trace
+
+STALE_MIN_STEPS = 3  # sampled steps with accumulated gradients needed before reporting
+STALE_SHARE = 0.8  # share of checked steps whose gradients were accumulated across updates
+EMPTY_MIN_STEPS = 3
+EMPTY_SHARE = 0.8  # share of steps that ran on cleared (None or zero) gradients
+MIN_BACKWARDS_NO_STEP = 3
+
+
+@rule("OP001", "missing-zero-grad", Severity.ERROR, "Gradients are never cleared between updates",
+      requires=(needs_backward, needs_steps(3)),
+      explains=("exploding-gradients", "lr-too-high", "loss-plateau", "nonfinite-values"),
+      thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE})
+def missing_zero_grad(self, trace: Trace):
+    """
+    What it detects:
+        Parameter updates whose gradient still contains the gradient of an earlier update:
+        between two updates nothing cleared `.grad` (no `zero_grad()`, no `p.grad = None`,
+        no `p.grad.zero_()`), so `backward()` added onto the gradient already applied. This
+        is checked on the gradient tensors themselves, for optimizers and for manual
+        `w -= lr * w.grad` updates. Deliberate gradient accumulation that clears after
+        every k-th step stays silent.
+
+    Why it stops learning:
+        The gradient becomes a running sum of all past gradients. Updates grow step after
+        step, point in a stale direction, and training oscillates or diverges as if the
+        learning rate kept increasing.
+
+    Example:
+        for x, y in loader:
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()                      # .grad is never reset
+
+    Fix:
+        Clear the gradients once per update, before backward():
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    """
+    findings = []
+    checked = [s for s in trace.steps if s.stale is not None]
+    stale = [s for s in checked if s.stale]
+    if len(stale) >= STALE_MIN_STEPS and len(stale) >= STALE_SHARE * len(checked):
+        share = len(stale) / len(checked)
+        msg = (f"{len(stale)} of {len(checked)} sampled optimizer steps ({share:.0%}, threshold "
+               f"{STALE_SHARE:.0%}) used gradients that still held the gradient of the previous step: "
+               f"nothing cleared .grad in between (zero_grad() was called {trace.zero_grad_calls} times).")
+        findings.append(self.finding(msg, first_site(stale), "Call `optimizer.zero_grad()` once per update, "
+                                     "before `loss.backward()`.", confidence=0.9,
+                                     stale_steps=len(stale), checked_steps=len(checked),
+                                     zero_grad_calls=trace.zero_grad_calls))
+    if (trace.manual_stale_updates >= STALE_MIN_STEPS
+            and trace.manual_stale_updates >= STALE_SHARE * trace.manual_updates):
+        site = first_site(trace.backwards)
+        msg = (f"{trace.manual_stale_updates} of {trace.manual_updates} manual parameter updates used a .grad "
+               f"that was never reset, so every backward() added onto the gradient already applied.")
+        findings.append(self.finding(msg, site, "After each manual update, reset the gradients: "
+                                     "`w.grad = None` (or `w.grad.zero_()`) for every parameter.",
+                                     confidence=0.85, stale_updates=trace.manual_stale_updates,
+                                     manual_updates=trace.manual_updates))
+    return findings
+
+
+@rule("OP002", "zero-grad-misplaced", Severity.ERROR, "The optimizer steps on cleared gradients",
+      requires=(needs_backward, needs_steps(3)),
+      explains=("optimizer-step-missing", "prediction-collapse", "loss-plateau"),
+      thresholds={"EMPTY_MIN_STEPS": EMPTY_MIN_STEPS, "EMPTY_SHARE": EMPTY_SHARE})
+def zero_grad_misplaced(self, trace: Trace):
+    """
+    What it detects:
+        `optimizer.step()` runs while the gradients of its parameters are None or zero,
+        although `backward()` ran since the previous step and reached those parameters:
+        the gradients were cleared between `backward()` and `step()`, or `step()` is called
+        before `backward()`.
+
+    Why it stops learning:
+        Each step applies an empty gradient (or, with momentum, only stale momentum), so the
+        parameters do not follow the loss at all.
+
+    Example:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        opt.step()          # no gradient yet
+        loss.backward()
+
+    Fix:
+        Keep the order zero_grad -> backward -> step:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    """
+    reached_ticks = {b.tick for b in trace.backwards if b.reached_elems > 0}
+    candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0]
+    empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems
+             and (s.tick in reached_ticks or s.tick - 1 in reached_ticks)]
+    if len(empty) < EMPTY_MIN_STEPS or len(empty) < EMPTY_SHARE * len(candidates):
+        return []
+    step = empty[0]
+    events = [e for e in trace.events if e.tick in (step.tick - 1, step.tick) and not e.in_step]
+    backward = next((e for e in events if e.kind == "backward"), None)
+    zero = next((e for e in events if e.kind == "zero_grad"), None)
+    order = ""
+    if (backward and backward.site and step.site and backward.site.file == step.site.file
+            and backward.site.function == step.site.function and backward.site.line > step.site.line):
+        order = (f" `step()` (line {step.site.line}) comes before `backward()` (line {backward.site.line}), "
+                 f"so it runs on gradients that `zero_grad()` already cleared.")
+    elif zero and zero.site:
+        order = f" `zero_grad()` at line {zero.site.line} clears them between `backward()` and `step()`."
+    msg = (f"{len(empty)} of {len(candidates)} sampled optimizer steps ({len(empty) / len(candidates):.0%}, "
+           f"threshold {EMPTY_SHARE:.0%}) found no gradient on any trainable parameter, although backward() "
+           f"had run and reached them.{order}")
+    return [self.finding(msg, step.site, "Order each iteration as `opt.zero_grad()`, `loss.backward()`, "
+                         "`opt.step()`.", confidence=0.9, empty_steps=len(empty), checked_steps=len(candidates))]
+
+
+@rule("OP003", "optimizer-step-missing", Severity.ERROR, "Gradients are computed but parameters never change",
+      requires=(needs_backward,), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"MIN_BACKWARDS_NO_STEP": MIN_BACKWARDS_NO_STEP})
+def optimizer_step_missing(self, trace: Trace):
+    """
+    What it detects:
+        `backward()` runs again and again, but no optimizer ever calls `step()` and no
+        parameter is updated by hand either.
+
+    Why it stops learning:
+        Gradients are computed and thrown away; the weights keep their initial values.
+
+    Example:
+        opt.zero_grad()
+        loss.backward()
+        # opt.step() forgotten
+
+    Fix:
+        Call `optimizer.step()` after `loss.backward()` in every iteration.
+    """
+    if trace.backward_calls < MIN_BACKWARDS_NO_STEP or trace.step_calls or trace.manual_updates:
+        return []
+    if not any(b.reached_elems > 0 for b in trace.backwards):
+        return []
+    opt = next(iter(trace.optimizers.values()), None)
+    if opt is not None:
+        msg = (f"backward() ran {trace.backward_calls} times but the {opt.cls} optimizer never stepped: "
+               f"the parameters keep their initial values.")
+        site = opt.site
+    else:
+        msg = (f"backward() ran {trace.backward_calls} times, but no optimizer exists and no parameter "
+               f"was changed by hand.")
+        site = first_site(trace.backwards)
+    return [self.finding(msg, site, "Call `optimizer.step()` after `loss.backward()` in every iteration.",
+                         confidence=0.8, backward_calls=trace.backward_calls)]

@@ -1,0 +1,96 @@
+"""What the user sees: predictions that do not vary, a loss that does not improve."""
+from __future__ import annotations
+
+import statistics
+
+from unstuck.findings import Kind, Severity
+from unstuck.rules.base import needs_losses, needs_steps, rule
+from unstuck.trace import Trace
+
+MIN_TICKS = 30  # training steps needed before judging where training ended up
+LATE_SAMPLES = 3  # the last sampled loss calls that are judged
+COLLAPSE_STD_RATIO = 0.1  # prediction spread / target spread below which predictions are "constant"
+PLATEAU_RATIO = 0.9  # late loss / constant-predictor loss above which the loss is at the constant level
+
+
+def _late_training_calls(trace: Trace):
+    calls = [c for c in trace.losses if c.training]
+    if not calls:
+        return []
+    first_site = (calls[0].site.file, calls[0].site.line) if calls[0].site else None
+    same = [c for c in calls if ((c.site.file, c.site.line) if c.site else None) == first_site]
+    late_ticks = sorted({c.tick for c in same})[-LATE_SAMPLES:]
+    if not late_ticks or late_ticks[0] < trace.ticks / 3:
+        return []
+    return [c for c in same if c.tick in late_ticks]
+
+
+@rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
+      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps(MIN_TICKS)),
+      thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "MIN_TICKS": MIN_TICKS})
+def prediction_collapse(self, trace: Trace):
+    """
+    What it detects:
+        Late in training, the predictions passed to a regression loss barely vary across the
+        batch compared with the targets (their standard deviation is below a tenth of the
+        targets'): the network answers (nearly) the same value whatever the input.
+
+    Why it stops learning:
+        It is the footprint of a bug more than a cause: a constant prediction (the label
+        mean) is what a model learns when its gradient carries no per-sample information,
+        e.g. a broadcast loss, a cut graph, ignored inputs or dead units.
+
+    Example:
+        pred.std() = 0.01 while y.std() = 3.2 after 200 epochs
+
+    Fix:
+        Look at the cause ranked above it. Without one: check shapes in the loss, that the
+        inputs reach the output, and that the model can overfit a handful of samples.
+    """
+    late = [c for c in _late_training_calls(trace) if c.pred_std is not None and c.target_std]
+    if len(late) < 2:
+        return []
+    ratios = [c.pred_std / c.target_std for c in late]
+    ratio = statistics.median(ratios)
+    if ratio >= COLLAPSE_STD_RATIO:
+        return []
+    c = late[-1]
+    msg = (f"At the end of training the predictions' spread is {ratio:.3f} times the targets' "
+           f"(std {c.pred_std:.3g} vs {c.target_std:.3g}; threshold {COLLAPSE_STD_RATIO}): the model predicts "
+           f"nearly the same value, about {c.target_mean:.3g} (the label mean), for every input.")
+    return [self.finding(msg, c.site, "Fix the cause ranked above; see `unstuck explain prediction-collapse`.",
+                         confidence=0.4, std_ratio=ratio, prediction_std=c.pred_std, target_std=c.target_std)]
+
+
+@rule("SY002", "loss-plateau", Severity.WARNING, "The loss is stuck at the level of a constant prediction",
+      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps(MIN_TICKS)),
+      thresholds={"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_TICKS": MIN_TICKS})
+def loss_plateau(self, trace: Trace):
+    """
+    What it detects:
+        Late in training, the training loss is still at (or above) the loss of the best
+        constant prediction on the same batch: the mean for MSE, the median for L1, the class
+        frequencies for cross-entropy.
+
+    Why it stops learning:
+        A model at that level has learned nothing from the inputs. It follows from a cause
+        (a bug, a learning rate, the data), which is ranked above when one was found.
+
+    Example:
+        cross-entropy stays at 0.69 on balanced binary labels (= ln 2)
+
+    Fix:
+        Look at the cause ranked above. Without one: run `unstuck checkup` to tell a bug,
+        an optimisation problem, too little capacity and unlearnable data apart.
+    """
+    late = [c for c in _late_training_calls(trace) if c.value is not None and c.baseline]
+    if len(late) < 2:
+        return []
+    ratio = statistics.median(c.value / c.baseline for c in late)
+    if ratio < PLATEAU_RATIO:
+        return []
+    c = late[-1]
+    msg = (f"Late in training `{c.fn}` is {c.value:.4g}, {ratio:.2f} times the {c.baseline:.4g} a constant "
+           f"prediction would reach on the same batch (threshold {PLATEAU_RATIO}).")
+    return [self.finding(msg, c.site, "Fix the cause ranked above; without one, run `unstuck checkup`.",
+                         confidence=0.3, loss=c.value, constant_baseline=c.baseline, ratio=ratio)]

@@ -1,0 +1,221 @@
+"""The typed record of one observed run. Observers fill it; rules only read it.
+
+Everything here is plain data (numbers, strings, shapes), never live tensors, so
+rules can be unit-tested on a hand-built Trace without running any training.
+A *tick* is one training step: one optimizer step (or, in scripts that update
+parameters by hand, one backward pass). Detailed records are kept only on
+sampled ticks (see `observe.sampling`); counters cover every tick.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from unstuck.findings import Location
+
+Shape = tuple[int, ...]
+
+
+@dataclass
+class ParamInfo:
+    name: str
+    numel: int
+    shape: Shape
+    module_type: str = ""
+    layer_order: int = -1  # order in which its module first ran in a forward pass
+
+
+@dataclass
+class OptimizerRecord:
+    key: int
+    cls: str
+    site: Location | None
+    param_ids: tuple[int, ...]
+    # requires_grad of each parameter when the optimizer was built
+    frozen_at_creation: tuple[int, ...] = ()
+    steps: int = 0
+    lrs: list[float] = field(default_factory=list)  # first group's lr at every step
+    initial_lr: float | None = None
+
+
+@dataclass
+class Event:
+    """zero_grad / backward / step, in call order (kept on sampled ticks)."""
+
+    kind: str  # "zero_grad" | "backward" | "step"
+    tick: int
+    opt: int | None  # optimizer key, None for module.zero_grad / backward
+    in_step: bool  # inside optimizer.step() (an L-BFGS style closure)
+    site: Location | None
+
+
+@dataclass
+class StepRecord:
+    """What one optimizer step saw and did (sampled ticks)."""
+
+    tick: int
+    opt: int
+    site: Location | None
+    elems: int  # parameter elements held by the optimizer
+    frozen_elems: int  # of those, requires_grad=False
+    trainable_matrices: int  # parameters with 2+ dimensions and requires_grad=True
+    no_grad_elems: int  # trainable but .grad is None or all zero
+    backwards_since_step: int  # backward() calls outside step() since this optimizer's last step
+    stale: bool | None  # gradients accumulated on top of ones already used by an earlier step
+    unreached_elems: int | None  # trainable, ran in forward, but no backward reached them
+    used_elems: int | None
+    unreached_params: tuple[int, ...] = ()
+    update_ratio: float | None = None  # ||delta p|| / ||p|| over the optimizer's parameters
+    grad_norm: float | None = None
+    lr: float | None = None
+    layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
+
+
+@dataclass
+class BackwardRecord:
+    tick: int
+    site: Location | None
+    loss_value: float | None
+    loss_finite: bool
+    loss_is_leaf: bool  # requires grad but has no grad_fn: the graph was cut and papered over
+    reached_elems: int
+    in_step: bool
+    create_graph: bool = False
+
+
+@dataclass
+class LossCall:
+    """A built-in loss function call with its inputs' shapes and statistics (sampled ticks)."""
+
+    tick: int
+    fn: str
+    site: Location | None
+    pred_shape: Shape
+    target_shape: Shape
+    result_shape: Shape  # broadcast shape of prediction and target (elementwise losses)
+    value: float | None
+    pred_finite: bool
+    target_finite: bool
+    pred_std: float | None  # spread of predictions across the batch
+    target_std: float | None
+    target_mean: float | None
+    target_min: float | None
+    target_max: float | None
+    pred_min: float | None
+    pred_max: float | None
+    baseline: float | None  # the loss of the best constant prediction on this batch
+    pred_rows_prob: bool = False  # every row is a probability vector (>=0, sums to 1)
+    pred_rows_logprob: bool = False  # every row exponentiates to a probability vector
+    pred_in_unit: bool = False  # every value in [0, 1]
+    majority_fraction: float | None = None  # classification: share of the most predicted class
+    n_target_classes: int | None = None
+    producer: str | None = None  # activation that produced the prediction, e.g. "softmax(dim=1)"
+    producer_dim: int | None = None
+    producer_ndim: int | None = None
+    training: bool = True  # computed with gradients enabled (a training loss, not a validation metric)
+
+
+@dataclass
+class BroadcastRecord:
+    """An elementwise op whose operands broadcast against each other into a bigger array,
+    followed by a full reduction to the scalar that is then minimised."""
+
+    tick: int
+    op: str
+    a_shape: Shape
+    b_shape: Shape
+    out_shape: Shape
+    site: Location | None
+    reduced_site: Location | None
+
+
+@dataclass
+class CutRecord:
+    """A call that can cut the autograd graph, seen on a tensor that required grad."""
+
+    tick: int
+    op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
+    site: Location | None
+
+
+@dataclass
+class ModeRecord:
+    tick: int
+    module: str
+    module_type: str
+    training: bool
+    grad_enabled: bool
+    params_trainable: bool
+
+
+@dataclass
+class InputRecord:
+    """Statistics of a root model's first input (sampled ticks)."""
+
+    tick: int
+    shape: Shape
+    finite: bool
+    abs_max: float | None
+    feature_std_max: float | None
+    feature_std_min: float | None
+    mean_abs_max: float | None
+    site: Location | None
+
+
+@dataclass
+class ActivationRecord:
+    tick: int
+    kind: str  # relu, tanh, sigmoid, ...
+    site: Location | None
+    dead_fraction: float  # units zero (or saturated) for every sample of the batch
+    units: int
+
+
+@dataclass
+class GradCallRecord:
+    """torch.autograd.grad(..., create_graph=True): a loss that needs second derivatives."""
+
+    tick: int
+    site: Location | None
+    create_graph: bool
+    relu_nodes: int
+    smooth_nodes: int
+
+
+@dataclass
+class Trace:
+    script: str
+    ticks: int = 0
+    backward_calls: int = 0
+    step_calls: int = 0
+    zero_grad_calls: int = 0
+    manual_updates: int = 0  # backward passes after which parameters changed without an optimizer
+    manual_stale_updates: int = 0
+    sampled_ticks: list[int] = field(default_factory=list)
+    params: dict[int, ParamInfo] = field(default_factory=dict)
+    optimizers: dict[int, OptimizerRecord] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    steps: list[StepRecord] = field(default_factory=list)
+    backwards: list[BackwardRecord] = field(default_factory=list)
+    losses: list[LossCall] = field(default_factory=list)
+    broadcasts: list[BroadcastRecord] = field(default_factory=list)
+    cuts: list[CutRecord] = field(default_factory=list)
+    modes: list[ModeRecord] = field(default_factory=list)
+    inputs: list[InputRecord] = field(default_factory=list)
+    activations: list[ActivationRecord] = field(default_factory=list)
+    grad_calls: list[GradCallRecord] = field(default_factory=list)
+    # Parameters (nn.Parameter) that backward passes reached while they were in no optimizer,
+    # with the number of sampled backward passes that reached them.
+    grad_not_optimized: dict[int, int] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)  # class names of root modules seen
+    retained_losses: int = 0  # loss tensors of earlier steps still alive with their graphs
+    retained_checked: int = 0
+    input_dependence: float | None = None  # relative output change when the input changes
+    input_dependence_site: Location | None = None
+    stopped_at_max_steps: bool = False
+
+    def param_name(self, pid: int) -> str:
+        info = self.params.get(pid)
+        return info.name if info else f"parameter {pid:#x}"
+
+    def elems(self, pids) -> int:
+        return sum(self.params[p].numel for p in pids if p in self.params)

@@ -83,8 +83,13 @@ def cmd_run(args, parser) -> int:
     return report.exit_status()
 
 
-def diagnose_script(script, script_args, *, max_steps=None, profile="default", select=None, ignore=None,
-                    command="run"):
+def diagnose_script(script, script_args, **options):
+    return observe_and_diagnose(script, script_args, **options)[0]
+
+
+def observe_and_diagnose(script, script_args, *, max_steps=None, profile="default", select=None, ignore=None,
+                         command="run"):
+    """Run the script under observation; return its Report and the Trace it was judged on."""
     from unstuck.diagnose import diagnose
     from unstuck.runner import run_script
     result = run_script(script, list(script_args), max_steps=max_steps, profile=profile)
@@ -98,7 +103,7 @@ def diagnose_script(script, script_args, *, max_steps=None, profile="default", s
         "models": sorted(set(t.models)), "optimizers": [o.cls for o in t.optimizers.values()],
         "sampled_steps": len(t.sampled_ticks), "stopped_at_max_steps": t.stopped_at_max_steps,
     }
-    return report
+    return report, t
 
 
 def emit(report, *, json_path=None, quiet=False, console=None) -> None:

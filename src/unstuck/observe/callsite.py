@@ -12,11 +12,14 @@ from unstuck.findings import Location
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _UNSTUCK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DEMO_DIR = os.path.join(_UNSTUCK_DIR, "demo") + os.sep  # the bundled demo scripts are user code
 _SKIP_PREFIXES = (_TORCH_DIR, _UNSTUCK_DIR, os.path.dirname(os.__file__) + os.sep + "runpy")
 _ROOT = os.getcwd()
 
 
 def _is_library(filename: str) -> bool:
+    if filename.startswith(_DEMO_DIR):
+        return False
     return filename.startswith(_SKIP_PREFIXES) or filename.startswith("<frozen")
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-import runpy
 import sys
+import types
 import traceback
 from dataclasses import dataclass
 
@@ -31,6 +31,24 @@ def _print_user_traceback(exc: BaseException) -> None:
     traceback.print_exception(type(exc), exc, tb, file=sys.stderr)
 
 
+def _exec_as_main(path: str) -> None:
+    """Execute the file as `python path` would: a fresh `__main__` module, __file__ absolute,
+    sys.argv left as the caller set it."""
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = __builtins__
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
 def run_script(script: str, args: list[str], *, max_steps: int | None = None, profile: str = "default",
                probes: bool = True) -> ScriptResult:
     path = os.path.abspath(script)
@@ -45,7 +63,7 @@ def run_script(script: str, args: list[str], *, max_steps: int | None = None, pr
     error: str | None = None
     session.start()
     try:
-        runpy.run_path(path, run_name="__main__")
+        _exec_as_main(path)
     except StopTraining:
         pass
     except SystemExit as exc:

@@ -203,9 +203,8 @@ class Trace:
     inputs: list[InputRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)
-    # Parameters (nn.Parameter) that backward passes reached while they were in no optimizer,
-    # with the number of sampled backward passes that reached them.
-    grad_not_optimized: dict[int, int] = field(default_factory=dict)
+    # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.
+    grad_reached: dict[int, int] = field(default_factory=dict)
     models: list[str] = field(default_factory=list)  # class names of root modules seen
     retained_losses: int = 0  # loss tensors of earlier steps still alive with their graphs
     retained_checked: int = 0

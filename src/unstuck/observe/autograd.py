@@ -122,9 +122,9 @@ class AutogradObserver:
             st.reached |= reached
         optimized = s.optimized_ids()
         for t in leaves:
-            if s.opts and isinstance(t, torch.nn.Parameter) and id(t) not in optimized:
+            if isinstance(t, torch.nn.Parameter):
                 s.register_param(t, None)
-                s.trace.grad_not_optimized[id(t)] = s.trace.grad_not_optimized.get(id(t), 0) + 1
+                s.trace.grad_reached[id(t)] = s.trace.grad_reached.get(id(t), 0) + 1
             if id(t) not in optimized and t.grad_fn is None and t is not (roots[0] if roots else None):
                 s.manual_leaves[id(t)] = weakref.ref(t)
                 s.register_param(t, None)

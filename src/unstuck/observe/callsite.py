@@ -23,6 +23,14 @@ def _is_library(filename: str) -> bool:
     return filename.startswith(_SKIP_PREFIXES) or filename.startswith("<frozen")
 
 
+def user_frame(skip: int = 1):
+    """The innermost frame of the user's code, or None."""
+    frame = sys._getframe(skip)
+    while frame is not None and _is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
 def user_site(skip: int = 1) -> Location | None:
     """Location of the innermost frame that belongs to the user's code."""
     frame = sys._getframe(skip)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-from unstuck.observe.callsite import user_site
+from unstuck.observe.callsite import user_frame, user_site
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -22,6 +22,25 @@ def _first_float_tensor(args):
     for a in args:
         if isinstance(a, torch.Tensor) and a.is_floating_point():
             return a
+    return None
+
+
+def _user_name(module) -> str | None:
+    """The name the user's code knows this module by: `model`, or `model.0` when only a
+    sub-module of the user's `model` variable is called."""
+    frame = user_frame(3)
+    if frame is None:
+        return None
+    scopes = (frame.f_locals, frame.f_globals) if frame.f_locals is not frame.f_globals else (frame.f_globals,)
+    for scope in scopes:
+        for var, value in list(scope.items()):
+            if not isinstance(value, nn.Module) or var.startswith("_"):
+                continue
+            if value is module:
+                return var
+            for qualified, sub in value.named_modules():
+                if sub is module:
+                    return f"{var}.{qualified}"
     return None
 
 
@@ -75,10 +94,11 @@ class ModuleObserver:
         s.root_refs[id(module)] = weakref.ref(module)
         cls = type(module).__name__
         s.trace.models.append(cls)
+        prefix = _user_name(module) or cls
         for name, sub in module.named_modules():
-            self.names.setdefault(id(sub), f"{name}" if name else cls)
+            self.names[id(sub)] = f"{prefix}.{name}" if name else prefix
         for name, p in module.named_parameters():
-            s.register_param(p, name, "")
+            s.register_param(p, f"{prefix}.{name}", "")
 
     def _record_input(self, module, args) -> None:
         s = self.s

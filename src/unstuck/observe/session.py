@@ -132,7 +132,7 @@ class Session:
         known = self.param_refs.get(pid)
         if known is not None and known() is p:
             info = self.trace.params.get(pid)
-            if info is not None and name and info.name.startswith("#"):
+            if info is not None and name and (info.name.startswith("#") or "(" in info.name):
                 info.name = name
             return
         self.param_refs[pid] = weakref.ref(p)

@@ -24,7 +24,7 @@ def params_not_optimized(self, trace: Trace):
     """
     What it detects:
         Parameters (`nn.Parameter`) that the loss's backward pass reaches, so they get
-        gradients, but that belong to no optimizer: layers kept in a plain Python list or
+        gradients, but that belong to no optimizer that steps: layers kept in a plain Python list or
         dict (not `nn.ModuleList`/`nn.ModuleDict`, so `model.parameters()` misses them), an
         optimizer built for an older model object, or an optimizer built from
         `filter(lambda p: p.requires_grad, ...)` before the layers were unfrozen.
@@ -42,16 +42,17 @@ def params_not_optimized(self, trace: Trace):
         the final model exists and after unfreezing, or add the missing parameters with
         `optimizer.add_param_group({"params": ...})`.
     """
-    optimized = {pid for o in trace.optimizers.values() for pid in o.param_ids}
-    missing = [pid for pid, n in trace.grad_not_optimized.items()
+    stepping = [o for o in trace.optimizers.values() if o.steps] or list(trace.optimizers.values())
+    optimized = {pid for o in stepping for pid in o.param_ids}
+    missing = [pid for pid, n in trace.grad_reached.items()
                if n >= MIN_UNOPTIMIZED_PASSES and pid not in optimized]
     if not missing:
         return []
     elems = trace.elems(missing)
     total = elems + trace.elems(optimized)
-    opt = next(iter(trace.optimizers.values()))
+    opt = stepping[0]
     msg = (f"{len(missing)} parameter tensors ({elems:,} of {total:,} elements, {elems / max(1, total):.0%}) "
-           f"received gradients in {max(trace.grad_not_optimized[p] for p in missing)} sampled backward passes "
+           f"received gradients in {max(trace.grad_reached[p] for p in missing)} sampled backward passes "
            f"but are in no optimizer: {_names(trace, missing)}.")
     fix = ("Register sub-layers with `nn.ModuleList`/`nn.ModuleDict` (not a list or dict), and build the "
            "optimizer from the final model after any unfreezing, e.g. "

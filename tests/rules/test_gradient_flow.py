@@ -1,0 +1,137 @@
+import pytest
+from helpers import REGRESSION, causes, diagnose_code, first_cause
+
+TRAIN = """
+for step in range(40):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+    opt.zero_grad()
+    loss = F.mse_loss(model(xb), yb)
+    loss.backward()
+    opt.step()
+"""
+
+
+def test_layers_in_a_plain_list(tmp_path):
+    report = diagnose_code(tmp_path, REGRESSION + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = [nn.Linear(5, 16), nn.Linear(16, 16)]
+        self.head = nn.Linear(16, 1)
+    def forward(self, x):
+        for b in self.blocks:
+            x = torch.relu(b(x))
+        return self.head(x)
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+""" + TRAIN)
+    assert first_cause(report) == "params-not-optimized"
+    f = report.findings[0]
+    assert "Linear" in f.message and f.location.code.startswith("opt =")
+
+
+def test_optimizer_built_for_an_older_model(tmp_path):
+    report = diagnose_code(tmp_path, REGRESSION + """
+model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))   # re-created after opt
+""" + TRAIN)
+    assert first_cause(report) == "params-not-optimized"
+
+
+def test_optimizer_built_before_unfreezing(tmp_path):
+    report = diagnose_code(tmp_path, REGRESSION + """
+for p in model[0].parameters():
+    p.requires_grad = False
+opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+for p in model[0].parameters():
+    p.requires_grad = True
+""" + TRAIN)
+    assert first_cause(report) == "params-not-optimized"
+
+
+def test_frozen_backbone_with_trainable_head_is_silent(tmp_path):
+    for opt_params in ("model[2].parameters()", "model.parameters()"):
+        report = diagnose_code(tmp_path, REGRESSION + f"""
+for p in model[0].parameters():
+    p.requires_grad = False
+opt = torch.optim.Adam({opt_params}, lr=1e-2)
+""" + TRAIN)
+        assert causes(report) == [], opt_params
+
+
+def test_everything_frozen_by_mistake(tmp_path):
+    report = diagnose_code(tmp_path, REGRESSION + """
+for name, p in model.named_parameters():
+    if "0" in name or True:
+        p.requires_grad = False
+model[2].bias.requires_grad = True
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+""" + TRAIN)
+    assert first_cause(report) == "frozen-params"
+
+
+@pytest.mark.parametrize("cut", [
+    "loss = torch.tensor(F.mse_loss(model(xb), yb).item(), requires_grad=True)",
+    "loss = F.mse_loss(model(xb), yb).detach().requires_grad_(True)",
+    "loss = F.mse_loss(torch.from_numpy(model(xb).detach().numpy()), yb).requires_grad_()",
+])
+def test_loss_rebuilt_without_history(tmp_path, cut):
+    report = diagnose_code(tmp_path, REGRESSION + f"""
+for step in range(30):
+    xb, yb = X[:32], y[:32]
+    opt.zero_grad()
+    {cut}
+    loss.backward()
+    opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+    assert report.findings[0].location.code == cut
+
+
+def test_no_grad_forward_papered_over(tmp_path):
+    report = diagnose_code(tmp_path, REGRESSION + """
+for step in range(30):
+    opt.zero_grad()
+    with torch.no_grad():
+        pred = model(X)
+    loss = F.mse_loss(pred, y)
+    loss.requires_grad_(True)
+    loss.backward()
+    opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+
+
+@pytest.mark.parametrize("cut", ["h = model[0](xb).detach()", "h = model[0](xb).data"])
+def test_part_of_the_model_cut_off(tmp_path, cut):
+    report = diagnose_code(tmp_path, REGRESSION + f"""
+for step in range(40):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+    opt.zero_grad()
+    {cut}
+    loss = F.mse_loss(model[2](torch.relu(h)), yb)
+    loss.backward()
+    opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+    assert "`model.0`" in report.findings[0].message
+
+
+def test_gan_with_detach_and_two_optimizers_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn
+torch.manual_seed(0)
+G = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+D = nn.Sequential(nn.Linear(1, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
+og, od = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
+bce = nn.BCEWithLogitsLoss()
+for step in range(60):
+    real = 2 + 0.5 * torch.randn(32, 1)
+    fake = G(torch.randn(32, 4))
+    od.zero_grad()
+    d = bce(D(real), torch.ones(32, 1)) + bce(D(fake.detach()), torch.zeros(32, 1))
+    d.backward(); od.step()
+    og.zero_grad()
+    g = bce(D(fake), torch.ones(32, 1))
+    g.backward(); og.step()
+""")
+    assert causes(report) == []

@@ -1,0 +1,111 @@
+from helpers import REGRESSION, causes, diagnose_code, first_cause
+
+
+def loop(body: str, steps: int = 40) -> str:
+    return REGRESSION + f"""
+for step in range({steps}):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+""" + "\n".join("    " + line for line in body.strip().splitlines()) + "\n"
+
+
+def test_missing_zero_grad(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+"""))
+    assert first_cause(report) == "missing-zero-grad"
+    assert report.findings[0].location.code == "opt.step()"
+
+
+def test_missing_zero_grad_with_manual_updates(tmp_path):
+    report = diagnose_code(tmp_path, """
+import torch
+torch.manual_seed(0)
+X = torch.randn(128, 3); y = X @ torch.tensor([1.0, -2.0, 0.5])
+w = torch.zeros(3, requires_grad=True)
+for step in range(30):
+    loss = ((X @ w - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+""")
+    assert first_cause(report) == "missing-zero-grad"
+
+
+def test_manual_updates_that_clear_are_silent(tmp_path):
+    report = diagnose_code(tmp_path, """
+import torch
+torch.manual_seed(0)
+X = torch.randn(128, 3); y = X @ torch.tensor([1.0, -2.0, 0.5])
+w = torch.zeros(3, requires_grad=True)
+for step in range(30):
+    loss = ((X @ w - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        w.grad.zero_()
+""")
+    assert causes(report) == []
+
+
+def test_accumulation_every_k_steps_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+loss = F.mse_loss(model(xb), yb) / 4
+loss.backward()
+if step % 4 == 3:
+    opt.step()
+    opt.zero_grad(set_to_none=False)
+""", steps=80))
+    assert causes(report) == []
+
+
+def test_zero_grad_between_backward_and_step(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.zero_grad()
+opt.step()
+"""))
+    assert first_cause(report) == "zero-grad-misplaced"
+    assert "zero_grad()" in report.findings[0].message
+
+
+def test_step_before_backward(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+opt.step()
+loss.backward()
+"""))
+    assert first_cause(report) == "zero-grad-misplaced"
+    assert "comes before `backward()`" in report.findings[0].message
+
+
+def test_step_never_called(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+"""))
+    assert first_cause(report) == "optimizer-step-missing"
+
+
+def test_healthy_loop_and_lbfgs_closure_are_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+"""))) == []
+    report = diagnose_code(tmp_path, REGRESSION + """
+opt = torch.optim.LBFGS(model.parameters(), max_iter=5)
+def closure():
+    opt.zero_grad()
+    loss = F.mse_loss(model(X), y)
+    loss.backward()
+    return loss
+for step in range(15):
+    opt.step(closure)
+""")
+    assert causes(report) == []

@@ -114,10 +114,12 @@ class Session:
         """One training step has completed."""
         self.tick += 1
         self.trace.ticks = self.tick
-        if not self.sampling_cfg.sampled(self.tick):
+        sampled = self.sampling_cfg.sampled(self.tick)
+        if not sampled:
             for st in self.opts.values():
                 st.hooked_all = False
-        self._set_window(self.sampling_cfg.sampled(self.tick))
+        if sampled != self.sampling:
+            self._set_window(sampled)
         if self.sampling and self.tick >= 2 and not self.probe_done and self.probes:
             from unstuck.observe.probes import probe_input_dependence
             self.probe_done = True
@@ -160,6 +162,8 @@ class Session:
             return None
         self.busy = True
         try:
+            if not self.sampling:  # the always-on path reads attributes only: skip no_grad's cost
+                return fn(*args, **kwargs)
             with torch.no_grad():
                 return fn(*args, **kwargs)
         except StopTraining:

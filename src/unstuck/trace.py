@@ -112,6 +112,9 @@ class LossCall:
     producer_dim: int | None = None
     producer_ndim: int | None = None
     training: bool = True  # computed with gradients enabled (a training loss, not a validation metric)
+    target_share_negative: float | None = None
+    target_share_outside_unit: float | None = None  # outside [0, 1]
+    target_share_outside_pm1: float | None = None  # outside [-1, 1]
 
 
 @dataclass
@@ -145,6 +148,7 @@ class ModeRecord:
     training: bool
     grad_enabled: bool
     params_trainable: bool
+    site: Location | None = None
 
 
 @dataclass
@@ -205,6 +209,10 @@ class Trace:
     grad_calls: list[GradCallRecord] = field(default_factory=list)
     # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.
     grad_reached: dict[int, int] = field(default_factory=dict)
+    # Weight matrices whose rows (units) were identical when their optimizer first stepped.
+    symmetric_params: list[int] = field(default_factory=list)
+    # Lines where a loss that was already backpropagated is added into a new graph (running_loss += loss).
+    loss_accumulations: list[CutRecord] = field(default_factory=list)
     models: list[str] = field(default_factory=list)  # class names of root modules seen
     retained_losses: int = 0  # loss tensors of earlier steps still alive with their graphs
     retained_checked: int = 0

@@ -139,6 +139,10 @@ class AutogradObserver:
                 finite = bool(torch.isfinite(loss.detach()).all())
             if loss.grad_fn is not None and not in_step:
                 s.loss_refs.append(weakref.ref(loss))
+                if loss.dim() == 0:
+                    if len(s.backwarded) > 64:
+                        s.backwarded.clear()
+                    s.backwarded[id(loss)] = weakref.ref(loss)
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
             reached_elems=s.trace.elems(reached), in_step=in_step, create_graph=create_graph))

@@ -88,6 +88,8 @@ class ModuleObserver:
         if not self.roots[id(module)][1]:
             return
         self._record_input(module, args)
+        if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
+            s.last_input = (weakref.ref(module), args[0])
 
     def _register_root(self, module) -> None:
         s = self.s
@@ -105,7 +107,6 @@ class ModuleObserver:
         x = _first_float_tensor(args)
         if x is None:
             return
-        s.last_input = (weakref.ref(module), x)
         record = InputRecord(tick=s.tick, shape=tuple(x.shape), finite=True, abs_max=None,
                              feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=user_site())
         xd = x.detach()
@@ -146,4 +147,4 @@ class ModuleObserver:
             s.trace.modes.append(ModeRecord(
                 tick=s.tick, module=self.names.get(id(module), type(module).__name__),
                 module_type=type(module).__name__, training=module.training,
-                grad_enabled=grad_enabled, params_trainable=trainable))
+                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site()))

@@ -38,6 +38,7 @@ ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softm
                torch.relu: "relu", T.relu: "relu", F.relu: "relu", F.relu6: "relu6",
                F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
 RELU_LIKE = frozenset({"relu", "relu6"})
+LOGS = {torch.log: "log", T.log: "log"}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
          T.flatten, torch.flatten, T.contiguous, T.float, T.double, T.to}
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
@@ -91,6 +92,8 @@ class OpObserver:
             self.handlers[f] = self._activation
         for f in VIEWS:
             self.handlers[f] = self._view
+        for f in LOGS:
+            self.handlers[f] = self._log
         for f in CUTS:
             self.handlers[f] = self._cut
         for f in REWRAPS:
@@ -138,6 +141,8 @@ class OpObserver:
         if self.marks and isinstance(out, torch.Tensor):
             if self._propagate_mark(args, out):
                 return
+        if self.s.backwarded and self.grad_enabled and isinstance(out, torch.Tensor) and out.grad_fn is not None:
+            self._check_accumulation(a, b)
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and isinstance(out, torch.Tensor)):
             return
         if a.shape == b.shape or a.requires_grad == b.requires_grad:
@@ -150,6 +155,16 @@ class OpObserver:
         rec = BroadcastRecord(tick=self.s.tick, op=op, a_shape=tuple(a.shape), b_shape=tuple(b.shape),
                               out_shape=tuple(out.shape), site=user_site(), reduced_site=None)
         self.marks[id(out)] = (weakref.ref(out), rec)
+
+    def _check_accumulation(self, a, b) -> None:
+        for t in (a, b):
+            if isinstance(t, torch.Tensor) and t.dim() == 0 and t.grad_fn is not None:
+                entry = self.s.backwarded.get(id(t))
+                if entry is not None and entry() is t:
+                    site = user_site()
+                    if not any(r.site == site for r in self.s.trace.loss_accumulations):
+                        self.s.trace.loss_accumulations.append(CutRecord(tick=self.s.tick, op="+", site=site))
+                    return
 
     def _marked(self, t) -> BroadcastRecord | None:
         if not isinstance(t, torch.Tensor):
@@ -221,6 +236,9 @@ class OpObserver:
                 if call.pred_finite and pf.numel() > 1:
                     call.pred_std = float(pf.std())
             call.baseline = constant_baseline(name, yf)
+            call.target_share_negative = float((yf < 0).float().mean())
+            call.target_share_outside_unit = float(((yf < 0) | (yf > 1)).float().mean())
+            call.target_share_outside_pm1 = float((yf.abs() > 1).float().mean())
         if not elementwise and call.pred_finite and p.dim() >= 2 and n >= 1:
             rows = pf.movedim(1, -1)
             sums = rows.sum(-1)
@@ -272,6 +290,13 @@ class OpObserver:
             prod = self._producer(args[0])
             if prod is not None:
                 self.producers[id(out)] = (weakref.ref(out), *prod)
+
+    def _log(self, func, args, kwargs, out) -> None:
+        """log(softmax(x)) normalises like log_softmax(x)."""
+        if args and isinstance(out, torch.Tensor):
+            prod = self._producer(args[0])
+            if prod is not None and prod[0] == "softmax":
+                self.producers[id(out)] = (weakref.ref(out), "log_softmax", prod[1], prod[2])
 
     # ------------------------------------------------------------ graph cuts
     def _cut(self, func, args, kwargs, out) -> None:

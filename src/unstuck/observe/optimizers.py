@@ -47,6 +47,15 @@ def _float(x) -> float | None:
         return None
 
 
+def _record_symmetric(session, params) -> None:
+    """Weight matrices whose rows are all identical before the first update."""
+    for p in params:
+        if p.dim() >= 2 and p.shape[0] >= 2 and p.requires_grad:
+            rows = p.detach().reshape(p.shape[0], -1)
+            if bool((rows == rows[:1]).all()):
+                session.trace.symmetric_params.append(id(p))
+
+
 class OptimizerObserver:
     def __init__(self, session) -> None:
         self.s = session
@@ -130,6 +139,8 @@ class OptimizerObserver:
             rec.param_ids = tuple(id(p) for p in params)
             for p in params:
                 s.register_param(p, None)
+        if st.steps == 0:
+            _record_symmetric(s, params)
         elems = frozen = no_grad = matrices = 0
         stale_elems = checked_elems = 0
         norms = []

@@ -65,6 +65,7 @@ class Session:
         self.manual_leaves: dict[int, weakref.ref] = {}
         self.manual_snapshot: dict[int, tuple[int, object, int]] = {}
         self.loss_refs: list[weakref.ref] = []
+        self.backwarded: dict[int, weakref.ref] = {}  # losses already backpropagated (latest sampled ones)
         self.layer_counter = 0
         self.errors: dict[tuple[str, str], ToolError] = {}
         self._observers = []

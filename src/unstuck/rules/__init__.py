@@ -1,7 +1,8 @@
 """The rule registry. Each family module registers its rules on import."""
 from __future__ import annotations
 
-from unstuck.rules import gradient_flow, numerics, optimizer_use, shapes, symptoms  # noqa: F401
+from unstuck.rules import (data, gradient_flow, health, learning_rate, losses, modes, numerics,  # noqa: F401
+                           optimizer_use, shapes, symptoms)
 from unstuck.rules.base import REGISTRY, Rule
 
 

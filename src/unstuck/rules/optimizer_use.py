@@ -154,3 +154,44 @@ def optimizer_step_missing(self, trace: Trace):
         site = first_site(trace.backwards)
     return [self.finding(msg, site, "Call `optimizer.step()` after `loss.backward()` in every iteration.",
                          confidence=0.8, backward_calls=trace.backward_calls)]
+
+
+RETAINED_MIN = 10  # earlier losses still holding their graphs at the end
+RETAINED_SHARE = 0.8
+
+
+@rule("OP004", "loss-graph-retained", Severity.WARNING, "Loss tensors keep their graphs alive across steps",
+      requires=(needs_backward,), thresholds={"RETAINED_MIN": RETAINED_MIN, "RETAINED_SHARE": RETAINED_SHARE})
+def loss_graph_retained(self, trace: Trace):
+    """
+    What it detects:
+        Loss tensors of earlier steps that are still alive, with their autograd graphs, at
+        the end of the run (`losses.append(loss)`), or an already backpropagated loss added
+        into a new graph (`running_loss += loss`).
+
+    Why it stops learning:
+        Every kept loss holds on to its graph: memory grows with each step until the run
+        slows down or dies with an out-of-memory error, often hours in.
+
+    Example:
+        losses.append(loss)          # or: running_loss += loss
+
+    Fix:
+        Keep Python numbers for logging: `losses.append(loss.item())`,
+        `running_loss += loss.item()` (or `loss.detach()`).
+    """
+    findings = []
+    if trace.loss_accumulations:
+        rec = trace.loss_accumulations[0]
+        msg = ("A loss that was already backpropagated is added into a new tensor with a graph: the sum keeps "
+               "every step's graph alive.")
+        findings.append(self.finding(msg, rec.site, "Accumulate Python numbers: `running_loss += loss.item()`.",
+                                     confidence=0.7, lines=len(trace.loss_accumulations)))
+    elif trace.retained_losses >= RETAINED_MIN and trace.retained_losses >= RETAINED_SHARE * trace.retained_checked:
+        msg = (f"{trace.retained_losses} of {trace.retained_checked} sampled loss tensors from earlier steps were "
+               f"still alive with their autograd graphs at the end (threshold {RETAINED_SHARE:.0%}): something "
+               f"keeps them, e.g. a list used for logging.")
+        findings.append(self.finding(msg, first_site(trace.backwards), "Store `loss.item()` (or `loss.detach()`) "
+                                     "instead of the loss tensor.", confidence=0.7,
+                                     retained=trace.retained_losses, checked=trace.retained_checked))
+    return findings

@@ -1,0 +1,140 @@
+"""The data: input and target scales, and whether the input is used at all."""
+from __future__ import annotations
+
+import statistics
+
+from unstuck.findings import Severity
+from unstuck.rules.base import rule
+from unstuck.trace import Trace
+
+INPUT_SCALE = 20.0  # a feature's std or |mean| above this is unscaled
+INPUT_SCALE_RATIO = 100.0  # largest / smallest feature std above this: very different scales
+TARGET_SCALE = 100.0  # regression targets with std or |mean| above this are unscaled
+TARGET_OFFSET = 20.0  # |mean| above this ...
+TARGET_OFFSET_RATIO = 5.0  # ... and above this many stds: a large offset
+INPUT_DEPENDENCE = 1e-6  # relative output change below which the output ignores the input
+REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
+
+
+@rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
+      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high"),
+      thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
+def unscaled_inputs(self, trace: Trace):
+    """
+    What it detects:
+        Model inputs (the first floating-point argument of the model's forward) whose
+        features or channels have a large scale (standard deviation or mean above 20, e.g.
+        raw 0-255 pixels, prices, years) or scales that differ by more than 100x.
+
+    Why it stops learning:
+        Large inputs saturate sigmoid/tanh units and make the first layer's gradients
+        huge compared with the others; very different scales make the loss surface a
+        narrow valley. One learning rate cannot suit all weights: training crawls or
+        diverges.
+
+    Example:
+        images = images.float()        # values 0..255 fed as they are
+
+    Fix:
+        Standardise each feature with statistics of the training set:
+        mean, std = X_train.mean(0), X_train.std(0)
+        X_train = (X_train - mean) / std        # same mean/std for validation and test
+        (images: `x / 255`, or torchvision's `Normalize`.)
+    """
+    recs = [r for r in trace.inputs if r.feature_std_max is not None]
+    if not recs:
+        return []
+    std_max = statistics.median(r.feature_std_max for r in recs)
+    mean_max = statistics.median(r.mean_abs_max for r in recs)
+    mins = [r.feature_std_min for r in recs if r.feature_std_min]
+    ratio = std_max / statistics.median(mins) if mins else 1.0
+    r = recs[0]
+    if max(std_max, mean_max) > INPUT_SCALE:
+        msg = (f"The model's input features have a standard deviation up to {std_max:.3g} and means up to "
+               f"{mean_max:.3g} (threshold {INPUT_SCALE:g}); the largest input value is {r.abs_max:.3g}.")
+    elif ratio > INPUT_SCALE_RATIO:
+        msg = (f"The model's input features have scales that differ {ratio:.0f}-fold (threshold "
+               f"{INPUT_SCALE_RATIO:g}): standard deviations from {statistics.median(mins):.3g} to {std_max:.3g}.")
+    else:
+        return []
+    return [self.finding(msg, r.site, "Standardise the inputs with training-set statistics: "
+                         "`X = (X - X.mean(0)) / X.std(0)` (images: `x / 255` then normalise).",
+                         confidence=0.7, feature_std_max=std_max, feature_mean_max=mean_max, scale_ratio=ratio,
+                         input_shape=r.shape)]
+
+
+@rule("DT002", "unscaled-targets", Severity.WARNING, "Regression targets are not normalised",
+      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "exploding-gradients"),
+      thresholds={"TARGET_SCALE": TARGET_SCALE, "TARGET_OFFSET": TARGET_OFFSET,
+                  "TARGET_OFFSET_RATIO": TARGET_OFFSET_RATIO})
+def unscaled_targets(self, trace: Trace):
+    """
+    What it detects:
+        Regression targets (of `mse_loss`, `l1_loss`, `smooth_l1_loss`, `huber_loss`) with a
+        large magnitude (standard deviation or mean above 100, e.g. salaries, prices in
+        dollars) or a large offset (mean above 20 and above five standard deviations, e.g.
+        temperatures in Kelvin).
+
+    Why it stops learning:
+        A freshly initialised network outputs values around 0 to 1. To reach targets of
+        50,000 the last layer's weights and bias must grow by orders of magnitude at a
+        learning rate tuned for unit-scale values, so training takes forever, and the huge
+        loss gradients destabilise the layers below.
+
+    Example:
+        salary = 40_000 + 2_500 * years + ...       # used as the target directly
+
+    Fix:
+        Standardise the targets and undo it for predictions:
+        mu, sigma = y_train.mean(), y_train.std()
+        loss = F.mse_loss(model(x), (y - mu) / sigma)
+        prediction = model(x) * sigma + mu
+    """
+    calls = [c for c in trace.losses if c.training and c.fn in REGRESSION_LOSSES and c.target_std is not None
+             and c.target_mean is not None]
+    if not calls:
+        return []
+    std = statistics.median(c.target_std for c in calls)
+    mean = statistics.median(c.target_mean for c in calls)
+    big = max(std, abs(mean)) > TARGET_SCALE
+    offset = abs(mean) > TARGET_OFFSET and abs(mean) > TARGET_OFFSET_RATIO * std
+    if not (big or offset):
+        return []
+    c = calls[0]
+    kind = "a large magnitude" if big else "a large offset"
+    msg = (f"The targets of `{c.fn}` have {kind}: mean {mean:.4g}, standard deviation {std:.4g} "
+           f"(thresholds: {TARGET_SCALE:g}; offset {TARGET_OFFSET:g} and {TARGET_OFFSET_RATIO:g} stds).")
+    return [self.finding(msg, c.site, "Standardise the targets, `y_n = (y - y.mean()) / y.std()`, train on y_n, "
+                         "and map predictions back with `pred * std + mean`.", confidence=0.75,
+                         target_mean=mean, target_std=std)]
+
+
+@rule("DT003", "input-ignored", Severity.ERROR, "The model's output does not depend on its input",
+      explains=("prediction-collapse", "loss-plateau"), thresholds={"INPUT_DEPENDENCE": INPUT_DEPENDENCE})
+def input_ignored(self, trace: Trace):
+    """
+    What it detects:
+        On a deep copy of the model (in eval mode, inside `torch.random.fork_rng()`), each
+        sample's input is replaced by another sample's: the outputs do not change at all.
+        The forward pass zeroes or replaces its input (a mask the wrong way round, a
+        variable shadowed by another, a constant tensor used instead of `x`).
+
+    Why it stops learning:
+        A network that cannot see its input can only learn one answer for everything: the
+        mean label or the majority class.
+
+    Example:
+        keep = (x.abs() > 1e6).float()     # meant `<`: every feature is zeroed
+        return self.net(x * keep)
+
+    Fix:
+        Check the forward pass for masks, shadowed variables or constants that replace the
+        input; `model(x1)` and `model(x2)` should differ for different inputs.
+    """
+    dep = trace.input_dependence
+    if dep is None or dep >= INPUT_DEPENDENCE:
+        return []
+    msg = (f"Giving each sample another sample's input changed the model's outputs by {dep:.2g} relative to "
+           f"their size (threshold {INPUT_DEPENDENCE:g}): the output does not depend on the input.")
+    return [self.finding(msg, trace.input_dependence_site, "Find where the forward pass discards `x` (a mask, "
+                         "a shadowed variable, a constant).", confidence=0.85, relative_change=dep)]

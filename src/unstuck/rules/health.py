@@ -1,0 +1,237 @@
+"""Initialisation and gradient health: symmetry, vanishing and exploding gradients,
+dead units, second derivatives."""
+from __future__ import annotations
+
+import statistics
+
+from unstuck.findings import Severity
+from unstuck.rules.base import first_site, needs_optimizer, rule
+from unstuck.trace import Trace
+
+VANISHING_RATIO = 1e-3  # first weight layer's gradient norm / last layer's below this
+MIN_LAYERS = 3  # weight layers needed to speak of depth
+EXPLODING_GROWTH = 1e4  # gradient norm growth from the first sampled steps to the largest later one
+EXPLODING_LAYER_RATIO = 1e4  # first layer's gradient norm / last layer's above this
+DEAD_FRACTION = 0.9  # share of a ReLU layer's units that are zero for every sample
+DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that dead
+MIN_UNITS = 8
+
+
+def _hidden_params(trace: Trace, pids) -> list[int]:
+    """Weight matrices that feed another weight layer (not the output layer)."""
+    orders = [trace.params[p].layer_order for p in trace.params if trace.params[p].layer_order >= 0
+              and len(trace.params[p].shape) >= 2]
+    last = max(orders) if orders else None
+    return [p for p in pids if p in trace.params and trace.params[p].layer_order != last]
+
+
+@rule("IN001", "symmetric-init", Severity.ERROR, "Weights start identical, so units stay identical",
+      requires=(needs_optimizer,),
+      explains=("dead-relu", "vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau"))
+def symmetric_init(self, trace: Trace):
+    """
+    What it detects:
+        Hidden-layer weight matrices whose rows (one per unit) are all identical before the
+        first update, typically `nn.init.zeros_` or `constant_` on weights. A zero-initialised
+        *output* layer is a known good practice and stays silent.
+
+    Why it stops learning:
+        Identical units compute the same output and receive the same gradient, so they stay
+        identical forever: a layer of 32 units behaves like one unit. With zeros, the layers
+        before get no gradient at all.
+
+    Example:
+        for m in model:
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.weight)
+
+    Fix:
+        Keep PyTorch's default initialisation, or use a random one:
+        nn.init.kaiming_normal_(m.weight, nonlinearity="relu"); nn.init.zeros_(m.bias)
+    """
+    hidden = _hidden_params(trace, trace.symmetric_params)
+    if not hidden:
+        return []
+    names = ", ".join(f"`{trace.param_name(p)}` {list(trace.params[p].shape)}" for p in hidden[:4])
+    opt = next(iter(trace.optimizers.values()))
+    msg = (f"{len(hidden)} hidden weight matrices had all rows identical at the first step: {names}. Every unit "
+           f"in these layers computes the same thing and gets the same update.")
+    return [self.finding(msg, opt.site, "Initialise weights randomly (PyTorch's default, or "
+                         "`nn.init.kaiming_normal_(w, nonlinearity='relu')`); constant init is for biases only.",
+                         confidence=0.9, layers=len(hidden),
+                         names=tuple(trace.param_name(p) for p in hidden[:10]))]
+
+
+def _layer_ratios(trace: Trace) -> list[float]:
+    ratios = []
+    for s in trace.steps:
+        norms = [(trace.params[p].layer_order, n) for p, n in s.layer_grad_norms
+                 if p in trace.params and trace.params[p].layer_order >= 0]
+        if len(norms) < MIN_LAYERS:
+            continue
+        norms.sort()
+        first, last = norms[0][1], norms[-1][1]
+        if last > 0:
+            ratios.append(first / last)
+    return ratios
+
+
+@rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
+      requires=(needs_optimizer,), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS})
+def vanishing_gradients(self, trace: Trace):
+    """
+    What it detects:
+        In a network of at least three weight layers, the gradient norm of the first
+        (input-side) weight matrix is more than 1000 times smaller than the last one's,
+        as the median over sampled steps.
+
+    Why it stops learning:
+        The early layers barely move, so the network keeps random low-level features and
+        behaves like a much shallower one; deep stacks of saturating activations (tanh,
+        sigmoid) with small weights are the classic case.
+
+    Example:
+        for i in range(25):
+            lin = nn.Linear(64, 64); nn.init.normal_(lin.weight, std=0.02)
+            layers += [lin, nn.Tanh()]
+
+    Fix:
+        Use a variance-preserving initialisation (`nn.init.xavier_uniform_` for tanh,
+        `kaiming_normal_` for ReLU), ReLU-family activations, normalisation layers
+        (`LayerNorm`/`BatchNorm`) or residual connections.
+    """
+    ratios = _layer_ratios(trace)
+    if len(ratios) < 2:
+        return []
+    ratio = statistics.median(ratios)
+    if ratio >= VANISHING_RATIO:
+        return []
+    msg = (f"The first weight layer's gradient is {ratio:.2g} times the last one's (median over {len(ratios)} "
+           f"sampled steps; threshold {VANISHING_RATIO:g}): the layers near the input barely learn.")
+    return [self.finding(msg, first_site(trace.steps), "Use xavier/kaiming initialisation, ReLU-family "
+                         "activations, normalisation layers or residual connections.", confidence=0.6,
+                         gradient_ratio=ratio, steps=len(ratios))]
+
+
+@rule("IN003", "exploding-gradients", Severity.WARNING, "Gradient norms explode",
+      requires=(needs_optimizer,), explains=("nonfinite-values", "loss-plateau"),
+      thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO})
+def exploding_gradients(self, trace: Trace):
+    """
+    What it detects:
+        The total gradient norm grows by more than four orders of magnitude from the first
+        sampled steps, or becomes non-finite, or the first layer's gradient is more than
+        10,000 times the last layer's.
+
+    Why it stops learning:
+        Huge gradients make each step overshoot; the weights jump around, activations
+        saturate or overflow, and the loss turns into NaN.
+
+    Example:
+        loss.backward(); opt.step()    # grad norm 1e0, 1e3, 1e7, inf ...
+
+    Fix:
+        Lower the learning rate, clip gradients
+        (`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`), normalise inputs and
+        targets, and use a variance-preserving initialisation.
+    """
+    norms = [s.grad_norm for s in trace.steps if s.grad_norm is not None and s.grad_norm > 0]
+    if len(norms) >= 4:
+        start = statistics.median(norms[:3])
+        peak = max(norms[3:])
+        nonfinite = peak != peak or peak == float("inf")
+        if nonfinite or peak / start > EXPLODING_GROWTH:
+            growth = float("inf") if nonfinite else peak / start
+            msg = (f"The gradient norm grew from {start:.3g} to {peak:.3g} ({growth:.3g}-fold; threshold "
+                   f"{EXPLODING_GROWTH:g}) over the sampled steps.")
+            return [self.finding(msg, first_site(trace.steps), "Lower the learning rate and clip gradients with "
+                                 "`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`.", confidence=0.6,
+                                 start_norm=start, peak_norm=peak)]
+    ratios = _layer_ratios(trace)
+    if len(ratios) >= 2 and statistics.median(ratios) > EXPLODING_LAYER_RATIO:
+        ratio = statistics.median(ratios)
+        msg = (f"The first weight layer's gradient is {ratio:.3g} times the last one's (threshold "
+               f"{EXPLODING_LAYER_RATIO:g}): gradients grow layer after layer towards the input.")
+        return [self.finding(msg, first_site(trace.steps), "Use a variance-preserving initialisation, "
+                             "normalisation layers, and gradient clipping.", confidence=0.5, gradient_ratio=ratio)]
+    return []
+
+
+@rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
+      explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau"),
+      thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
+                  "MIN_UNITS": MIN_UNITS})
+def dead_relu(self, trace: Trace):
+    """
+    What it detects:
+        A ReLU whose output is zero for every sample of the batch in at least 90% of its
+        units, on at least half of the sampled training steps.
+
+    Why it stops learning:
+        A ReLU that outputs zero has zero gradient: dead units never recover, and the
+        layers before them receive no gradient through them. Large negative biases, a
+        too-high learning rate or unscaled inputs kill them.
+
+    Example:
+        nn.init.constant_(self.hidden.bias, -10.0)
+        h = torch.relu(self.hidden(x))          # zero for every input
+
+    Fix:
+        Keep default (or small, non-negative) bias initialisation, lower the learning rate,
+        normalise the inputs, or use `LeakyReLU`/`GELU`, which keep a gradient for negative
+        inputs.
+    """
+    by_site: dict[tuple, list] = {}
+    for a in trace.activations:
+        if a.units >= MIN_UNITS:
+            key = (a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)
+            by_site.setdefault(key, []).append(a)
+    findings = []
+    for recs in by_site.values():
+        dead = [a for a in recs if a.dead_fraction >= DEAD_FRACTION]
+        if len(recs) < 2 or len(dead) < DEAD_SHARE_OF_STEPS * len(recs):
+            continue
+        frac = statistics.median(a.dead_fraction for a in recs)
+        a = recs[0]
+        msg = (f"{frac:.0%} of the {a.units} units of this `{a.kind}` output zero for every sample (threshold "
+               f"{DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
+        findings.append(self.finding(msg, a.site, "Check the bias initialisation and the learning rate, normalise "
+                                     "the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
+                                     dead_fraction=frac, units=a.units, steps=len(dead)))
+    return findings[:3]
+
+
+@rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",
+      explains=("loss-plateau",))
+def zero_second_derivative(self, trace: Trace):
+    """
+    What it detects:
+        `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, gradient
+        penalties, u_xx terms) through a network whose activations are piecewise linear
+        (ReLU, LeakyReLU, Hardtanh ...) and that has no smooth activation.
+
+    Why it stops learning:
+        A ReLU network is piecewise linear in its input: its second derivative is zero
+        almost everywhere. A residual such as `u_xx - f` then does not depend on the
+        weights at all, and the PDE term cannot be fitted. An L1 residual adds to it: its
+        own curvature is zero too.
+
+    Example:
+        net = nn.Sequential(nn.Linear(1, 40), nn.ReLU(), nn.Linear(40, 1))
+        ux = torch.autograd.grad(u.sum(), x, create_graph=True)[0]
+        uxx = torch.autograd.grad(ux.sum(), x, create_graph=True)[0]     # == 0
+
+    Fix:
+        Use smooth activations (`nn.Tanh`, `nn.SiLU`, `nn.Softplus`, `nn.GELU`) in networks
+        whose derivatives enter the loss, and prefer a squared residual.
+    """
+    calls = [g for g in trace.grad_calls if g.create_graph and g.relu_nodes and not g.smooth_nodes]
+    if not calls:
+        return []
+    g = calls[0]
+    msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and no "
+           f"smooth activation ({len(calls)} sampled calls): higher derivatives of the network are zero almost "
+           f"everywhere.")
+    return [self.finding(msg, g.site, "Replace ReLU by a smooth activation such as `nn.Tanh()` or `nn.SiLU()`.",
+                         confidence=0.9, relu_nodes=g.relu_nodes, calls=len(calls))]

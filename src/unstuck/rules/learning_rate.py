@@ -1,0 +1,155 @@
+"""The learning rate and its schedule, judged on what each step does to the parameters."""
+from __future__ import annotations
+
+import statistics
+
+from unstuck.findings import Severity
+from unstuck.rules.base import needs_optimizer, needs_steps, rule
+from unstuck.trace import Trace
+
+HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
+LOW_UPDATE_RATIO = 1e-5  # below this the parameters barely move
+NOT_IMPROVING = 0.9  # late loss / early loss above this: no real progress
+COLLAPSE_FACTOR = 1e-4  # lr below this fraction of its initial value is "collapsed"
+COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
+EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
+
+
+def _losses(trace: Trace) -> list[float]:
+    return [b.loss_value for b in trace.backwards if b.loss_value is not None and not b.in_step]
+
+
+def _not_improving(losses: list[float]) -> bool:
+    if len(losses) < 6:
+        return False
+    if any(v != v or abs(v) == float("inf") for v in losses):
+        return True
+    early, late = statistics.median(losses[:3]), statistics.median(losses[-3:])
+    return late >= NOT_IMPROVING * early
+
+
+def _ratios(trace: Trace, first: int | None = None) -> list[float]:
+    steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm]
+    if first is not None:
+        steps = steps[:first]
+    return [s.update_ratio for s in steps]
+
+
+@rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
+      requires=(needs_optimizer, needs_steps(6)),
+      explains=("exploding-gradients", "nonfinite-values", "dead-relu", "loss-plateau"),
+      thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "NOT_IMPROVING": NOT_IMPROVING})
+def lr_too_high(self, trace: Trace):
+    """
+    What it detects:
+        Optimizer steps that change the parameters by more than 5% of their norm each
+        (median of ||delta p|| / ||p|| over sampled steps; 1e-3 to 1e-2 is typical), while
+        the loss does not improve (late loss at least 90% of the early loss) or turns NaN.
+
+    Why it stops learning:
+        Each step jumps across the valley it should descend into: the loss oscillates or
+        diverges, ReLUs die, and the weights can overflow to Inf/NaN.
+
+    Example:
+        opt = torch.optim.Adam(model.parameters(), lr=10.0)
+
+    Fix:
+        Lower the learning rate by 10x steps until the loss falls steadily (Adam: 1e-4 to
+        3e-3; SGD: 1e-3 to 1e-1), or find it with a learning-rate range test
+        (`unstuck checkup`); add warm-up and gradient clipping for large models.
+    """
+    ratios = _ratios(trace)
+    losses = _losses(trace)
+    if len(ratios) < 3:
+        return []
+    ratio = statistics.median(ratios)
+    if ratio <= HIGH_UPDATE_RATIO or not _not_improving(losses):
+        return []
+    opt = next(iter(trace.optimizers.values()))
+    lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
+    msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
+           f"{len(ratios)} sampled steps; threshold {HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the loss went "
+           f"from {statistics.median(losses[:3]):.4g} to {statistics.median(losses[-3:]):.4g}.")
+    return [self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls steadily; "
+                         "add `torch.nn.utils.clip_grad_norm_` for stability.", confidence=0.8,
+                         update_ratio=ratio, lr=opt.initial_lr)]
+
+
+@rule("LR002", "lr-too-low", Severity.WARNING, "The learning rate is too low: parameters barely move",
+      requires=(needs_optimizer, needs_steps(6)), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS})
+def lr_too_low(self, trace: Trace):
+    """
+    What it detects:
+        Optimizer steps that change the parameters by less than 1e-5 of their norm (median
+        over the first sampled steps, while gradients are non-zero), so thousands of steps
+        move the weights less than a single healthy step.
+
+    Why it stops learning:
+        The loss decreases so slowly that training looks stuck; the run ends long before the
+        model gets anywhere.
+
+    Example:
+        opt = torch.optim.SGD(model.parameters(), lr=1e-6)
+
+    Fix:
+        Raise the learning rate (SGD: 1e-2 to 1e-1; Adam: 1e-4 to 3e-3), or find it with a
+        learning-rate range test (`unstuck checkup`).
+    """
+    ratios = _ratios(trace, EARLY_STEPS)
+    if len(ratios) < 3:
+        return []
+    ratio = statistics.median(ratios)
+    if ratio >= LOW_UPDATE_RATIO:
+        return []
+    opt = next(iter(trace.optimizers.values()))
+    lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
+    msg = (f"Each {opt.cls} step{lr} changes the parameters by only {ratio:.2g} of their norm (median over "
+           f"{len(ratios)} early sampled steps; threshold {LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
+    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range "
+                         "test with `unstuck checkup`).", confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+
+
+@rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",
+      requires=(needs_optimizer, needs_steps(10)), explains=("lr-too-low", "loss-plateau"),
+      thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE})
+def lr_schedule_collapse(self, trace: Trace):
+    """
+    What it detects:
+        A learning rate that falls below 1/10,000 of its initial value and stays there for at
+        least half of the training steps, e.g. an epoch-based schedule (`ExponentialLR`,
+        `StepLR`) stepped after every batch. A cosine schedule that reaches its minimum at
+        the last step is correct and stays silent.
+
+    Why it stops learning:
+        After the collapse every step is a no-op: training effectively stopped long before
+        the loop ended, with the loss frozen wherever it was.
+
+    Example:
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        for x, y in loader:
+            ...; opt.step(); sched.step()        # per batch, not per epoch
+
+    Fix:
+        Step epoch-based schedulers once per epoch (after the inner loop), or size the
+        schedule in batches (`T_max=epochs * len(loader)`).
+    """
+    findings = []
+    for opt in trace.optimizers.values():
+        lrs = opt.lrs
+        if len(lrs) < 10 or not lrs[0]:
+            continue
+        floor = lrs[0] * COLLAPSE_FACTOR
+        collapsed = [i for i, lr in enumerate(lrs) if lr < floor]
+        if not collapsed or len(lrs) - collapsed[0] < COLLAPSE_SHARE * len(lrs):
+            continue
+        if any(lr >= floor for lr in lrs[collapsed[0]:]):
+            continue
+        at = collapsed[0]
+        msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
+               f"{COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
+               f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
+        findings.append(self.finding(msg, opt.site, "Step epoch-based schedulers once per epoch, or size the "
+                                     "schedule in batches (e.g. `T_max=epochs * len(loader)`).", confidence=0.85,
+                                     initial_lr=lrs[0], final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
+    return findings

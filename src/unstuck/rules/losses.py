@@ -1,0 +1,224 @@
+"""Losses and the activations that feed them."""
+from __future__ import annotations
+
+from unstuck.findings import Severity
+from unstuck.rules.base import needs_losses, rule
+from unstuck.trace import LossCall, Trace
+
+MIN_CALLS = 2  # sampled training loss calls needed before judging a loss's input
+OUTSIDE_SHARE = 0.05  # share of targets an activation cannot reach before its range is a mismatch
+REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
+RANGES = {  # activation -> (share of targets it cannot produce, the range it can)
+    "tanh": ("target_share_outside_pm1", "[-1, 1]"),
+    "sigmoid": ("target_share_outside_unit", "[0, 1]"),
+    "relu": ("target_share_negative", "[0, inf)"),
+    "relu6": ("target_share_negative", "[0, 6]"),
+    "softplus": ("target_share_negative", "(0, inf)"),
+}
+
+
+def _training_calls(trace: Trace, fns) -> list[LossCall]:
+    return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
+
+
+def _all(calls, predicate) -> bool:
+    return len(calls) >= MIN_CALLS and all(predicate(c) for c in calls)
+
+
+@rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
+      requires=(needs_losses,), explains=("loss-plateau", "vanishing-gradients"),
+      thresholds={"MIN_CALLS": MIN_CALLS})
+def double_softmax(self, trace: Trace):
+    """
+    What it detects:
+        `cross_entropy`/`CrossEntropyLoss` receiving rows that are already probabilities
+        (non-negative, summing to 1), typically from a `softmax` at the end of the model.
+        `log_softmax` followed by `cross_entropy` is redundant but harmless (log_softmax is
+        idempotent) and is reported as info only.
+
+    Why it stops learning:
+        cross_entropy applies log_softmax to its input. Squashed into [0, 1], the logits
+        can differ by at most 1, so the predicted distribution stays nearly uniform and the
+        gradients are tiny: the loss sinks slowly and stalls far above zero.
+
+    Example:
+        def forward(self, x):
+            return F.softmax(self.fc(x), dim=-1)
+        loss = F.cross_entropy(model(x), y)
+
+    Fix:
+        Return the raw logits from the model and let cross_entropy do the softmax; apply
+        `softmax` only for reporting probabilities:
+        def forward(self, x):
+            return self.fc(x)
+    """
+    calls = _training_calls(trace, ("cross_entropy",))
+    if _all(calls, lambda c: c.pred_rows_prob):
+        c = calls[0]
+        made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
+        msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
+               f"(non-negative, summing to 1) instead of logits.{made} cross_entropy applies softmax again.")
+        return [self.finding(msg, c.site, "Return raw logits from the model (drop the final softmax); use "
+                             "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
+                             producer=c.producer)]
+    if _all(calls, lambda c: c.pred_rows_logprob):
+        c = calls[0]
+        msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
+               "cross_entropy applies log_softmax itself.")
+        return [self.finding(msg, c.site, "Either return logits, or use `F.nll_loss` on log-probabilities.",
+                             severity=Severity.INFO, title="log_softmax before cross_entropy is redundant",
+                             confidence=0.2, calls=len(calls))]
+    return []
+
+
+@rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
+      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+def double_sigmoid(self, trace: Trace):
+    """
+    What it detects:
+        `binary_cross_entropy_with_logits`/`BCEWithLogitsLoss` receiving values produced by a
+        sigmoid (all within [0, 1] on every sampled step), e.g. a model ending in
+        `nn.Sigmoid()`.
+
+    Why it stops learning:
+        The loss applies sigmoid again: sigmoid(p) with p in [0, 1] lies between 0.5 and 0.73,
+        so the model can never express a confident "no", and the gradients are small and
+        biased.
+
+    Example:
+        model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+        loss = nn.BCEWithLogitsLoss()(model(x), y)
+
+    Fix:
+        Drop the final sigmoid (keep `BCEWithLogitsLoss`, which is numerically stable), and
+        apply `torch.sigmoid` only when you need probabilities.
+    """
+    calls = _training_calls(trace, ("binary_cross_entropy_with_logits",))
+    if len(calls) < MIN_CALLS:
+        return []
+    from_sigmoid = [c for c in calls if c.producer == "sigmoid"]
+    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= 8]
+    if len(from_sigmoid) < len(calls) and len(in_unit) < len(calls):
+        return []
+    c = calls[0]
+    how = "come from `sigmoid`" if from_sigmoid else "all lie within [0, 1]"
+    msg = (f"The inputs of `binary_cross_entropy_with_logits` {how} in {len(calls)} sampled calls: the loss "
+           f"applies sigmoid a second time.")
+    return [self.finding(msg, c.site, "Remove the final `Sigmoid` from the model and keep `BCEWithLogitsLoss`; "
+                         "use `torch.sigmoid(logits)` only for reporting.", confidence=0.9, calls=len(calls))]
+
+
+@rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
+      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+def nll_without_log_softmax(self, trace: Trace):
+    """
+    What it detects:
+        `nll_loss`/`NLLLoss` receiving probabilities (e.g. from `softmax`) or raw logits,
+        instead of log-probabilities from `log_softmax`.
+
+    Why it stops learning:
+        nll_loss only picks `-input[target]`. With probabilities it maximises p (bounded by
+        1) instead of log p, with logits it pushes one logit to infinity: the gradients are
+        wrong or unbounded and the model does not learn calibrated classes.
+
+    Example:
+        model = nn.Sequential(..., nn.Linear(32, 4), nn.Softmax(dim=1))
+        loss = nn.NLLLoss()(model(x), y)
+
+    Fix:
+        End the model with `nn.LogSoftmax(dim=1)` for NLLLoss, or return logits and use
+        `nn.CrossEntropyLoss`.
+    """
+    calls = _training_calls(trace, ("nll_loss",))
+    calls = [c for c in calls if c.producer != "log_softmax"]  # wrong-axis log_softmax: see LS005
+    if not _all(calls, lambda c: not c.pred_rows_logprob):
+        return []
+    c = calls[0]
+    kind = "probabilities" if all(x.pred_rows_prob for x in calls) else "raw scores (not log-probabilities)"
+    msg = f"In all {len(calls)} sampled `nll_loss` calls the input rows are {kind}."
+    return [self.finding(msg, c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, or pass the logits "
+                         "to `cross_entropy` instead.", confidence=0.85, calls=len(calls), input_kind=kind)]
+
+
+@rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
+      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax"),
+      thresholds={"MIN_CALLS": MIN_CALLS})
+def softmax_wrong_dim(self, trace: Trace):
+    """
+    What it detects:
+        A classification loss (`cross_entropy`, `nll_loss`) fed by `softmax`/`log_softmax`
+        whose output does not normalise over the class axis of the loss input: the softmax
+        ran over the batch axis, or over the time axis of a sequence tagger (`dim=1` on a
+        `[B, T, C]` tensor).
+
+    Why it stops learning:
+        The "probabilities" sum to one across samples or time steps instead of across
+        classes, so the loss compares scores that were never a distribution over classes;
+        each sample's prediction depends on the rest of the batch or sequence.
+
+    Example:
+        logp = torch.log_softmax(model(tokens), dim=1)      # [B, T, C]: dim 1 is time
+        loss = F.nll_loss(logp.reshape(-1, C), tags.reshape(-1))
+
+    Fix:
+        Normalise over the classes, usually the last axis: `torch.log_softmax(logits, dim=-1)`.
+    """
+    calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
+             if c.producer in ("softmax", "log_softmax")]
+    wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
+    if len(wrong) < MIN_CALLS or len(wrong) < len(calls):
+        return []
+    c = wrong[0]
+    dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
+    msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
+           f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled calls: "
+           f"it normalised another axis (batch or time).")
+    return [self.finding(msg, c.site, f"Normalise over the class axis, usually the last one: "
+                         f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
+                         dim=c.producer_dim, input_ndim=c.producer_ndim)]
+
+
+@rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
+      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets"),
+      thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS})
+def output_range_mismatch(self, trace: Trace):
+    """
+    What it detects:
+        A regression loss whose prediction comes straight from a bounded activation that
+        cannot reach a share of the targets: ReLU/softplus for targets that go negative,
+        sigmoid for targets outside [0, 1], tanh outside [-1, 1]. ReLU or softplus outputs
+        for non-negative targets (counts, prices) are correct and stay silent.
+
+    Why it stops learning:
+        Targets outside the activation's range can never be matched; the activation
+        saturates where the error is largest, its gradient vanishes there (a ReLU output is
+        dead for every negative target), and the loss plateaus.
+
+    Example:
+        model = nn.Sequential(nn.Linear(7, 32), nn.ReLU(), nn.Linear(32, 1), nn.Tanh())
+        loss = F.mse_loss(model(x), rating)          # ratings from 0 to 10
+
+    Fix:
+        End a regression model with a plain Linear layer, or rescale the targets into the
+        activation's range (e.g. `rating / 10` with a sigmoid).
+    """
+    findings = []
+    calls = [c for c in _training_calls(trace, REGRESSION_LOSSES) if c.producer in RANGES]
+    by_producer: dict[str, list[LossCall]] = {}
+    for c in calls:
+        by_producer.setdefault(c.producer, []).append(c)
+    for producer, group in by_producer.items():
+        field, reach = RANGES[producer]
+        shares = [getattr(c, field) for c in group if getattr(c, field) is not None]
+        if len(shares) < MIN_CALLS or min(shares) < OUTSIDE_SHARE:
+            continue
+        c = group[0]
+        share = sum(shares) / len(shares)
+        msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
+               f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
+               f"(threshold {OUTSIDE_SHARE:.0%}).")
+        findings.append(self.finding(msg, c.site, f"Remove the final `{producer}` so the last layer is linear, "
+                                     "or rescale the targets into its range.", confidence=0.85,
+                                     activation=producer, outside_share=share, target_min=c.target_min,
+                                     target_max=c.target_max))
+    return findings

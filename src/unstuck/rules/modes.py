@@ -1,0 +1,94 @@
+"""Train and eval modes of dropout and batch-norm layers."""
+from __future__ import annotations
+
+from unstuck.findings import Severity
+from unstuck.rules.base import needs_optimizer, rule
+from unstuck.trace import Trace
+
+MIN_TICKS_SEEN = 2  # sampled steps showing the wrong mode
+
+
+@rule("MD001", "eval-mode-training", Severity.ERROR, "Training runs with dropout/batch-norm in eval mode",
+      requires=(needs_optimizer,), explains=("loss-plateau",), thresholds={"MIN_TICKS_SEEN": MIN_TICKS_SEEN})
+def eval_mode_training(self, trace: Trace):
+    """
+    What it detects:
+        Forward passes that train (gradients on, an optimizer stepping) while every
+        dropout and batch-norm layer of the model is in eval mode, e.g. `model.eval()`
+        called once before training, or after the first validation and never undone.
+        Freezing batch-norm on purpose (only the norm layers in eval, or norm layers whose
+        parameters are frozen) stays silent.
+
+    Why it stops learning:
+        Dropout no longer regularises, and batch-norm normalises with running statistics
+        that are never updated, instead of the batch's: training is unstable or overfits,
+        and the model differs from the one you think you are training.
+
+    Example:
+        model.eval()                  # "for inference", then trained further
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+
+    Fix:
+        Call `model.train()` at the start of every training epoch and `model.eval()` only
+        around validation.
+    """
+    step_ticks = {s.tick for s in trace.steps}
+    ticks: dict[int, list] = {}
+    for m in trace.modes:
+        if m.grad_enabled and m.tick in step_ticks:
+            ticks.setdefault(m.tick, []).append(m)
+    bad = []
+    for tick, mods in ticks.items():
+        if all(not m.training for m in mods) and any(m.params_trainable or "Dropout" in m.module_type for m in mods):
+            bad.append(tick)
+    if len(bad) < MIN_TICKS_SEEN or len(bad) * 2 < len(ticks):
+        return []
+    mods = ticks[bad[0]]
+    names = sorted({f"{m.module} ({m.module_type})" for m in mods})
+    site = next((s.site for s in trace.steps if s.tick == bad[0]), None)
+    msg = (f"On {len(bad)} of {len(ticks)} sampled training steps every dropout/batch-norm layer was in eval mode "
+           f"while the optimizer stepped: {', '.join(names[:4])}.")
+    return [self.finding(msg, site, "Call `model.train()` before the training loop (and after each validation "
+                         "pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:10]))]
+
+
+@rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode",
+      thresholds={"MIN_TICKS_SEEN": 1})
+def train_mode_evaluation(self, trace: Trace):
+    """
+    What it detects:
+        Forward passes without gradients (`torch.no_grad()`/`inference_mode()`, i.e.
+        validation, testing or prediction) while dropout or batch-norm layers are in
+        training mode.
+
+    Why it stops learning:
+        Validation numbers are wrong: dropout drops units at random, and batch-norm
+        normalises with the evaluation batch's own statistics and overwrites its running
+        statistics with the validation data. Decisions made on them (early stopping,
+        model selection, learning-rate schedules) are made on noise.
+
+    Example:
+        with torch.no_grad():
+            val_acc = (model(X_val).argmax(1) == y_val).float().mean()   # model still in train()
+
+    Fix:
+        Wrap evaluation in `model.eval()` ... `model.train()`:
+        model.eval()
+        with torch.no_grad():
+            ...
+        model.train()
+    """
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training]
+    if not bad:
+        return []
+    ticks = sorted({m.tick for m in bad})
+    names = sorted({f"{m.module} ({m.module_type})" for m in bad})
+    site = bad[0].site
+    has_bn = any("BatchNorm" in m.module_type for m in bad)
+    msg = (f"{'Batch-norm' if has_bn else 'Dropout'} layers ran in training mode inside a no-gradient "
+           f"(evaluation) forward pass on {len(ticks)} sampled steps: {', '.join(names[:4])}."
+           + (" Their running statistics are overwritten with evaluation data." if has_bn else ""))
+    return [self.finding(msg, site, "Call `model.eval()` before evaluating and `model.train()` afterwards.",
+                         severity=Severity.ERROR if has_bn else Severity.WARNING, confidence=0.8,
+                         steps=len(ticks), modules=tuple(names[:10]))]

@@ -214,8 +214,8 @@ class Trace:
     # Lines where a loss that was already backpropagated is added into a new graph (running_loss += loss).
     loss_accumulations: list[CutRecord] = field(default_factory=list)
     models: list[str] = field(default_factory=list)  # class names of root modules seen
-    retained_losses: int = 0  # loss tensors of earlier steps still alive with their graphs
-    retained_checked: int = 0
+    retained_losses: int = 0  # at the latest sampled backward, earlier sampled losses still alive with graphs
+    retained_checked: int = 0  # ... out of this many
     input_dependence: float | None = None  # relative output change when the input changes
     input_dependence_site: Location | None = None
     stopped_at_max_steps: bool = False

@@ -138,7 +138,9 @@ class AutogradObserver:
             else:
                 finite = bool(torch.isfinite(loss.detach()).all())
             if loss.grad_fn is not None and not in_step:
+                self._check_retained()
                 s.loss_refs.append(weakref.ref(loss))
+                del s.loss_refs[:-64]
                 if loss.dim() == 0:
                     if len(s.backwarded) > 64:
                         s.backwarded.clear()
@@ -146,6 +148,17 @@ class AutogradObserver:
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
             reached_elems=s.trace.elems(reached), in_step=in_step, create_graph=create_graph))
+
+    def _check_retained(self) -> None:
+        """How many losses of earlier sampled steps (all but the last two) are still alive with
+        their graphs. Checked during the run: once the script ends its variables are gone."""
+        s = self.s
+        earlier = s.loss_refs[:-2]
+        if not earlier:
+            return
+        alive = sum(1 for ref in earlier if (t := ref()) is not None and t.grad_fn is not None)
+        s.trace.retained_losses = alive
+        s.trace.retained_checked = len(earlier)
 
     def _after_backward(self) -> None:
         s = self.s

@@ -273,7 +273,10 @@ class OpObserver:
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
         if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
-            active = (out.detach().reshape(out.shape[0], -1) > 0).any(dim=0)
+            flat = out.detach().reshape(out.shape[0], -1)
+            if not bool(torch.isfinite(flat).all()):
+                return
+            active = (flat > 0).any(dim=0)
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),

@@ -197,10 +197,12 @@ class OptimizerObserver:
         st.pending = None
         if rec is not None:
             if st.before is not None:
-                trainable = [p for p in _params(opt) if p.requires_grad]
+                params = _params(opt)
+                trainable = [p for p in params if p.requires_grad]
                 if len(trainable) == len(st.before):
                     d2 = sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(trainable, st.before))
                     n2 = sum(float(b.pow(2).sum()) for b in st.before)
+                    n2 += sum(float(p.detach().pow(2).sum()) for p in params if not p.requires_grad)
                     rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)
         st.before = None

@@ -183,15 +183,6 @@ class Session:
             self.busy = False
 
     def _finalize(self) -> None:
-        alive = 0
-        checked = 0
-        for ref in self.loss_refs[:-2]:  # the last losses are legitimately alive
-            checked += 1
-            t = ref()
-            if t is not None and t.grad_fn is not None:
-                alive += 1
-        self.trace.retained_losses = alive
-        self.trace.retained_checked = checked
         for st in self.opts.values():
             rec = self.trace.optimizers[st.key]
             rec.steps = st.steps

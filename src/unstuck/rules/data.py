@@ -12,7 +12,7 @@ INPUT_SCALE_RATIO = 100.0  # largest / smallest feature std above this: very dif
 TARGET_SCALE = 100.0  # regression targets with std or |mean| above this are unscaled
 TARGET_OFFSET = 20.0  # |mean| above this ...
 TARGET_OFFSET_RATIO = 5.0  # ... and above this many stds: a large offset
-INPUT_DEPENDENCE = 1e-6  # relative output change below which the output ignores the input
+INPUT_DEPENDENCE = 1e-9  # relative output change below which the output ignores the input
 REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 
 
@@ -132,7 +132,7 @@ def input_ignored(self, trace: Trace):
         input; `model(x1)` and `model(x2)` should differ for different inputs.
     """
     dep = trace.input_dependence
-    if dep is None or dep >= INPUT_DEPENDENCE:
+    if dep is None or not dep == dep or dep >= INPUT_DEPENDENCE:  # NaN: the model is already broken
         return []
     msg = (f"Giving each sample another sample's input changed the model's outputs by {dep:.2g} relative to "
            f"their size (threshold {INPUT_DEPENDENCE:g}): the output does not depend on the input.")

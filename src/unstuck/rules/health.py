@@ -77,7 +77,7 @@ def _layer_ratios(trace: Trace) -> list[float]:
 
 
 @rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
-      requires=(needs_optimizer,), explains=("loss-plateau", "prediction-collapse"),
+      requires=(needs_optimizer,), explains=("loss-plateau", "prediction-collapse", "input-ignored"),
       thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS})
 def vanishing_gradients(self, trace: Trace):
     """
@@ -159,7 +159,7 @@ def exploding_gradients(self, trace: Trace):
 
 
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
-      explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau"),
+      explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau", "lr-too-low"),
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
                   "MIN_UNITS": MIN_UNITS})
 def dead_relu(self, trace: Trace):
@@ -203,7 +203,7 @@ def dead_relu(self, trace: Trace):
 
 
 @rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",
-      explains=("loss-plateau",))
+      explains=("loss-plateau", "vanishing-gradients"))
 def zero_second_derivative(self, trace: Trace):
     """
     What it detects:

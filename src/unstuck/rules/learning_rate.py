@@ -20,16 +20,19 @@ def _losses(trace: Trace) -> list[float]:
 
 
 def _not_improving(losses: list[float]) -> bool:
+    """The late loss is no better than the untrained network's first loss (or is not finite)."""
     if len(losses) < 6:
         return False
     if any(v != v or abs(v) == float("inf") for v in losses):
         return True
-    early, late = statistics.median(losses[:3]), statistics.median(losses[-3:])
-    return late >= NOT_IMPROVING * early
+    return statistics.median(losses[-3:]) >= NOT_IMPROVING * losses[0]
 
 
 def _ratios(trace: Trace, first: int | None = None) -> list[float]:
-    steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm]
+    """Update ratios of steps whose gradients reach most trainable parameters (a step that
+    has nothing to apply says nothing about the learning rate)."""
+    steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm
+             and s.no_grad_elems * 2 < s.elems - s.frozen_elems]
     if first is not None:
         steps = steps[:first]
     return [s.update_ratio for s in steps]
@@ -43,8 +46,9 @@ def lr_too_high(self, trace: Trace):
     """
     What it detects:
         Optimizer steps that change the parameters by more than 5% of their norm each
-        (median of ||delta p|| / ||p|| over sampled steps; 1e-3 to 1e-2 is typical), while
-        the loss does not improve (late loss at least 90% of the early loss) or turns NaN.
+        (median of ||delta p|| / ||p|| over the first sampled steps; 1e-3 to 1e-2 is
+        typical), while the loss does not improve on the untrained network's (late loss at
+        least 90% of the first one) or turns NaN.
 
     Why it stops learning:
         Each step jumps across the valley it should descend into: the loss oscillates or
@@ -58,7 +62,7 @@ def lr_too_high(self, trace: Trace):
         3e-3; SGD: 1e-3 to 1e-1), or find it with a learning-rate range test
         (`unstuck checkup`); add warm-up and gradient clipping for large models.
     """
-    ratios = _ratios(trace)
+    ratios = _ratios(trace, EARLY_STEPS)
     losses = _losses(trace)
     if len(ratios) < 3:
         return []
@@ -68,8 +72,8 @@ def lr_too_high(self, trace: Trace):
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
-           f"{len(ratios)} sampled steps; threshold {HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the loss went "
-           f"from {statistics.median(losses[:3]):.4g} to {statistics.median(losses[-3:]):.4g}.")
+           f"{len(ratios)} early sampled steps; threshold {HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the loss "
+           f"went from {losses[0]:.4g} at the first step to {statistics.median(losses[-3:]):.4g} late in training.")
     return [self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls steadily; "
                          "add `torch.nn.utils.clip_grad_norm_` for stability.", confidence=0.8,
                          update_ratio=ratio, lr=opt.initial_lr)]

@@ -66,6 +66,7 @@ class StepRecord:
     unreached_params: tuple[int, ...] = ()
     update_ratio: float | None = None  # ||delta p|| / ||p|| over the optimizer's parameters
     grad_norm: float | None = None
+    param_norm: float | None = None  # norm of the optimizer's parameters before the step
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
 

@@ -109,3 +109,39 @@ for step in range(15):
     opt.step(closure)
 """)
     assert causes(report) == []
+
+
+def test_losses_kept_with_their_graphs(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+history.append(loss)
+""", steps=120).replace("for step in range", "history = []\nfor step in range"))
+    assert "loss-graph-retained" in causes(report)
+
+
+def test_running_loss_accumulating_graphs(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+running = running + loss
+""").replace("for step in range", "running = 0.0\nfor step in range"))
+    assert "loss-graph-retained" in causes(report)
+    f = next(f for f in report.findings if f.cause == "loss-graph-retained")
+    assert f.location.code == "running = running + loss"
+
+
+def test_logging_numbers_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+history.append(loss.item())
+running += loss.detach()
+""", steps=120).replace("for step in range", "history = []\nrunning = 0.0\nfor step in range"))
+    assert causes(report) == []

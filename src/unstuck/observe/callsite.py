@@ -17,7 +17,7 @@ _SKIP_PREFIXES = (_TORCH_DIR, _UNSTUCK_DIR, os.path.dirname(os.__file__) + os.se
 _ROOT = os.getcwd()
 
 
-def _is_library(filename: str) -> bool:
+def is_library(filename: str) -> bool:
     if filename.startswith(_DEMO_DIR):
         return False
     return filename.startswith(_SKIP_PREFIXES) or filename.startswith("<frozen")
@@ -26,7 +26,7 @@ def _is_library(filename: str) -> bool:
 def user_frame(skip: int = 1):
     """The innermost frame of the user's code, or None."""
     frame = sys._getframe(skip)
-    while frame is not None and _is_library(frame.f_code.co_filename):
+    while frame is not None and is_library(frame.f_code.co_filename):
         frame = frame.f_back
     return frame
 
@@ -37,7 +37,7 @@ def user_site(skip: int = 1) -> Location | None:
     fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not _is_library(filename):
+        if not is_library(filename):
             if "site-packages" not in filename and "dist-packages" not in filename:
                 return _location(frame)
             fallback = fallback or frame

@@ -6,13 +6,15 @@ installed for sampled windows only and removed in between.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 
 import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-from unstuck.observe.callsite import user_frame, user_site
+from unstuck.observe.callsite import is_library, user_frame, user_site
+from unstuck.observe.patching import Patches
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -42,6 +44,45 @@ def _user_name(module) -> str | None:
                 if sub is module:
                     return f"{var}.{qualified}"
     return None
+
+
+class EvalWatch:
+    """Evaluation code (a user's `with torch.no_grad():` block) usually runs between epochs, on
+    ticks that sampling skips. Watch every such block: module hooks are installed on entry and
+    removed on exit, so train/eval modes are seen where they matter. Costs nothing elsewhere."""
+
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+        self.active = 0
+
+    def install(self) -> None:
+        for cls in (torch.no_grad, torch.inference_mode):
+            self._wrap(cls)
+
+    def uninstall(self) -> None:
+        self.patches.restore()
+
+    def _wrap(self, cls) -> None:
+        enter, exit_ = cls.__enter__, cls.__exit__
+        watch = self
+
+        def __enter__(ctx):
+            result = enter(ctx)
+            if not watch.s.sampling and not is_library(sys._getframe(1).f_code.co_filename):
+                watch.active += 1
+                watch.s.guard("eval watch", watch.s.modules.install)
+            return result
+
+        def __exit__(ctx, *exc):
+            if watch.active and not is_library(sys._getframe(1).f_code.co_filename):
+                watch.active -= 1
+                if not watch.active and not watch.s.sampling:
+                    watch.s.guard("eval watch", watch.s.modules.uninstall)
+            return exit_(ctx, *exc)
+
+        self.patches.patch(cls, "__enter__", __enter__)
+        self.patches.patch(cls, "__exit__", __exit__)
 
 
 class ModuleObserver:

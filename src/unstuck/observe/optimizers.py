@@ -145,10 +145,12 @@ class OptimizerObserver:
         stale_elems = checked_elems = 0
         norms = []
         total_sq = 0.0
+        param_sq = 0.0
         snap = st.grad_snapshot if st.snapshot_at == st.steps else None
         for p in params:
             n = p.numel()
             elems += n
+            param_sq += float(p.detach().float().pow(2).sum())
             if not p.requires_grad:
                 frozen += n
                 continue
@@ -187,7 +189,7 @@ class OptimizerObserver:
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
             no_grad_elems=no_grad, backwards_since_step=st.backwards, stale=stale,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
-            grad_norm=math.sqrt(total_sq), lr=lr, layer_grad_norms=tuple(norms))
+            grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms))
 
     def _on_post(self, opt) -> None:
         s = self.s

@@ -76,14 +76,14 @@ class Session:
     # ---------------------------------------------------------------- install
     def start(self) -> None:
         from unstuck.observe.autograd import AutogradObserver
-        from unstuck.observe.modules import ModuleObserver
+        from unstuck.observe.modules import EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), self.modules, self.ops]
-        for obs in self._observers[:2]:
+        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
+        for obs in self._observers[:3]:
             obs.install()
         self._installed = True
         self._set_window(self.sampling_cfg.sampled(0))

@@ -12,6 +12,7 @@ VANISHING_RATIO = 1e-3  # first weight layer's gradient norm / last layer's belo
 MIN_LAYERS = 3  # weight layers needed to speak of depth
 EXPLODING_GROWTH = 1e4  # gradient norm growth from the first sampled steps to the largest later one
 EXPLODING_LAYER_RATIO = 1e4  # first layer's gradient norm / last layer's above this
+EXPLODING_AT_INIT = 1e3  # gradient norm / parameter norm at the very first step above this
 DEAD_FRACTION = 0.9  # share of a ReLU layer's units that are zero for every sample
 DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that dead
 MIN_UNITS = 8
@@ -60,6 +61,16 @@ def symmetric_init(self, trace: Trace):
                          "`nn.init.kaiming_normal_(w, nonlinearity='relu')`); constant init is for biases only.",
                          confidence=0.9, layers=len(hidden),
                          names=tuple(trace.param_name(p) for p in hidden[:10]))]
+
+
+def init_gradient_ratio(trace: Trace) -> float | None:
+    """Gradient norm / parameter norm at the first optimizer step (inf if the gradient is not finite)."""
+    first = next((s for s in trace.steps if s.tick == 0 and s.grad_norm is not None and s.param_norm), None)
+    if first is None:
+        return None
+    if first.grad_norm != first.grad_norm:
+        return float("inf")
+    return first.grad_norm / first.param_norm
 
 
 def _layer_ratios(trace: Trace) -> list[float]:
@@ -116,13 +127,15 @@ def vanishing_gradients(self, trace: Trace):
 
 @rule("IN003", "exploding-gradients", Severity.WARNING, "Gradient norms explode",
       requires=(needs_optimizer,), explains=("nonfinite-values", "loss-plateau"),
-      thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO})
+      thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO,
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT})
 def exploding_gradients(self, trace: Trace):
     """
     What it detects:
-        The total gradient norm grows by more than four orders of magnitude from the first
-        sampled steps, or becomes non-finite, or the first layer's gradient is more than
-        10,000 times the last layer's.
+        The total gradient norm is already more than 1000 times the parameters' norm at the
+        very first step (before any update could have caused it), grows by more than four
+        orders of magnitude from the first sampled steps, or the first layer's gradient is
+        more than 10,000 times the last layer's.
 
     Why it stops learning:
         Huge gradients make each step overshoot; the weights jump around, activations
@@ -136,6 +149,13 @@ def exploding_gradients(self, trace: Trace):
         (`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`), normalise inputs and
         targets, and use a variance-preserving initialisation.
     """
+    ratio = init_gradient_ratio(trace)
+    if ratio is not None and ratio > EXPLODING_AT_INIT:
+        msg = (f"At the first step, before any update, the gradient norm is {ratio:.3g} times the parameters' norm "
+               f"(threshold {EXPLODING_AT_INIT:g}): the forward pass amplifies the signal layer after layer.")
+        return [self.finding(msg, first_site(trace.steps), "Use a variance-preserving initialisation "
+                             "(`kaiming_normal_` for ReLU, `xavier_uniform_` for tanh), normalise inputs and "
+                             "targets, and clip gradients.", confidence=0.7, gradient_to_parameter_ratio=ratio)]
     norms = [s.grad_norm for s in trace.steps if s.grad_norm is not None and s.grad_norm > 0]
     if len(norms) >= 4:
         start = statistics.median(norms[:3])

@@ -5,11 +5,12 @@ import statistics
 
 from unstuck.findings import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
+from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
 from unstuck.trace import Trace
 
 HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
 LOW_UPDATE_RATIO = 1e-5  # below this the parameters barely move
-NOT_IMPROVING = 0.9  # late loss / early loss above this: no real progress
+DIVERGED = 1.0  # late loss / the untrained network's first loss at or above this: diverged
 COLLAPSE_FACTOR = 1e-4  # lr below this fraction of its initial value is "collapsed"
 COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
 EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
@@ -19,13 +20,13 @@ def _losses(trace: Trace) -> list[float]:
     return [b.loss_value for b in trace.backwards if b.loss_value is not None and not b.in_step]
 
 
-def _not_improving(losses: list[float]) -> bool:
+def _diverged(losses: list[float]) -> bool:
     """The late loss is no better than the untrained network's first loss (or is not finite)."""
     if len(losses) < 6:
         return False
     if any(v != v or abs(v) == float("inf") for v in losses):
         return True
-    return statistics.median(losses[-3:]) >= NOT_IMPROVING * losses[0]
+    return statistics.median(losses[-3:]) >= DIVERGED * losses[0]
 
 
 def _ratios(trace: Trace, first: int | None = None) -> list[float]:
@@ -41,14 +42,14 @@ def _ratios(trace: Trace, first: int | None = None) -> list[float]:
 @rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
       requires=(needs_optimizer, needs_steps(6)),
       explains=("exploding-gradients", "nonfinite-values", "dead-relu", "loss-plateau"),
-      thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "NOT_IMPROVING": NOT_IMPROVING})
+      thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED})
 def lr_too_high(self, trace: Trace):
     """
     What it detects:
         Optimizer steps that change the parameters by more than 5% of their norm each
         (median of ||delta p|| / ||p|| over the first sampled steps; 1e-3 to 1e-2 is
-        typical), while the loss does not improve on the untrained network's (late loss at
-        least 90% of the first one) or turns NaN.
+        typical), while the loss ends no better than the untrained network's first loss, or
+        turns NaN.
 
     Why it stops learning:
         Each step jumps across the valley it should descend into: the loss oscillates or
@@ -67,8 +68,11 @@ def lr_too_high(self, trace: Trace):
     if len(ratios) < 3:
         return []
     ratio = statistics.median(ratios)
-    if ratio <= HIGH_UPDATE_RATIO or not _not_improving(losses):
+    if ratio <= HIGH_UPDATE_RATIO or not _diverged(losses):
         return []
+    init = init_gradient_ratio(trace)
+    if init is not None and init > EXPLODING_AT_INIT:
+        return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "

@@ -42,7 +42,8 @@ def eval_mode_training(self, trace: Trace):
     for tick, mods in ticks.items():
         if all(not m.training for m in mods) and any(m.params_trainable or "Dropout" in m.module_type for m in mods):
             bad.append(tick)
-    if len(bad) < MIN_TICKS_SEEN or len(bad) * 2 < len(ticks):
+    # once the mode is wrong it tends to stay wrong: judge the latest sampled training steps
+    if len(bad) < MIN_TICKS_SEEN or max(ticks) not in bad:
         return []
     mods = ticks[bad[0]]
     names = sorted({f"{m.module} ({m.module_type})" for m in mods})

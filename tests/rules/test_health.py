@@ -1,0 +1,110 @@
+from helpers import causes, diagnose_code, first_cause
+
+BASE = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 6); y = X[:, :2].sum(1, keepdim=True) + 0.5 * torch.relu(X[:, 2:3])
+{model}
+opt = torch.optim.{opt}
+for step in range({steps}):
+    xb, yb = X[step % 4 * 128:(step % 4 + 1) * 128], y[step % 4 * 128:(step % 4 + 1) * 128]
+    opt.zero_grad()
+    loss = F.mse_loss(model(xb), yb)
+    loss.backward(); opt.step()
+"""
+
+
+def run(tmp_path, model, opt="Adam(model.parameters(), lr=1e-3)", steps=30):
+    return diagnose_code(tmp_path, BASE.format(model=model, opt=opt, steps=steps))
+
+
+def test_zero_initialised_hidden_layers(tmp_path):
+    report = run(tmp_path, """
+model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+for m in model:
+    if isinstance(m, nn.Linear):
+        nn.init.constant_(m.weight, 0.1)
+""")
+    assert first_cause(report) == "symmetric-init"
+
+
+def test_zero_initialised_output_layer_is_silent(tmp_path):
+    report = run(tmp_path, """
+model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 1))
+nn.init.zeros_(model[2].weight)
+""")
+    assert causes(report) == []
+
+
+def test_vanishing_gradients_in_a_deep_tanh_stack(tmp_path):
+    report = run(tmp_path, """
+layers = []
+for i in range(20):
+    lin = nn.Linear(6 if i == 0 else 32, 32)
+    nn.init.normal_(lin.weight, std=0.02)
+    layers += [lin, nn.Tanh()]
+model = nn.Sequential(*layers, nn.Linear(32, 1))
+""", opt="SGD(model.parameters(), lr=0.05)")
+    assert first_cause(report) == "vanishing-gradients"
+
+
+def test_healthy_deep_network_is_silent(tmp_path):
+    report = run(tmp_path, """
+layers = []
+for i in range(8):
+    layers += [nn.Linear(6 if i == 0 else 32, 32), nn.Tanh()]
+model = nn.Sequential(*layers, nn.Linear(32, 1))
+""")
+    assert causes(report) == []
+
+
+def test_exploding_gradients_in_a_deep_relu_stack(tmp_path):
+    report = run(tmp_path, """
+layers = []
+for i in range(12):
+    lin = nn.Linear(6 if i == 0 else 64, 64)
+    nn.init.normal_(lin.weight, std=0.5)
+    layers += [lin, nn.ReLU()]
+model = nn.Sequential(*layers, nn.Linear(64, 1))
+""", opt="SGD(model.parameters(), lr=1e-9)")
+    assert "exploding-gradients" in causes(report)
+
+
+def test_dead_relu_from_negative_bias(tmp_path):
+    report = run(tmp_path, """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(6, 64); self.out = nn.Linear(64, 1)
+        nn.init.constant_(self.hidden.bias, -8.0)
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+model = Net()
+""")
+    assert first_cause(report) == "dead-relu"
+    assert "torch.relu" in report.findings[0].location.code
+
+
+PINN = """
+import torch, torch.nn as nn
+torch.manual_seed(0)
+net = nn.Sequential(nn.Linear(1, 24), nn.{act}(), nn.Linear(24, 24), nn.{act}(), nn.Linear(24, 1))
+opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+for it in range(30):
+    x = torch.rand(64, 1, requires_grad=True)
+    u = net(x)
+    ux = torch.autograd.grad(u.sum(), x, create_graph=True)[0]
+    uxx = torch.autograd.grad(ux.sum(), x, create_graph=True)[0]
+    loss = ((uxx - 2.0) ** 2).mean() + net(torch.zeros(1, 1)).pow(2).mean()
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+
+def test_second_derivatives_through_relu(tmp_path):
+    report = diagnose_code(tmp_path, PINN.format(act="ReLU"))
+    assert first_cause(report) == "zero-second-derivative"
+    assert "autograd.grad" in report.findings[0].location.code
+
+
+def test_second_derivatives_through_tanh_are_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, PINN.format(act="Tanh"))) == []

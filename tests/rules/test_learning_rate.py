@@ -1,0 +1,50 @@
+from helpers import causes, diagnose_code, first_cause
+
+BASE = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(640, 8); y = (X[:, :2].sum(1) > 0).long()
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 2))
+opt = torch.optim.{opt}
+{sched}
+for epoch in range({epochs}):
+    for i in range(0, 640, 64):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X[i:i + 64]), y[i:i + 64])
+        loss.backward(); opt.step()
+        {per_batch}
+    {per_epoch}
+"""
+
+
+def run(tmp_path, opt, sched="", per_batch="", per_epoch="", epochs=8):
+    return diagnose_code(tmp_path, BASE.format(opt=opt, sched=sched, per_batch=per_batch, per_epoch=per_epoch,
+                                               epochs=epochs))
+
+
+def test_learning_rate_far_too_high(tmp_path):
+    report = run(tmp_path, "Adam(model.parameters(), lr=5.0)")
+    assert first_cause(report) == "lr-too-high"
+
+
+def test_learning_rate_far_too_low(tmp_path):
+    report = run(tmp_path, "SGD(model.parameters(), lr=1e-7)")
+    assert first_cause(report) == "lr-too-low"
+
+
+def test_epoch_schedule_stepped_per_batch(tmp_path):
+    report = run(tmp_path, "SGD(model.parameters(), lr=0.1)",
+                 sched="sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)",
+                 per_batch="sched.step()")
+    assert first_cause(report) == "lr-schedule-collapse"
+
+
+def test_reasonable_learning_rates_and_schedules_are_silent(tmp_path):
+    assert causes(run(tmp_path, "Adam(model.parameters(), lr=1e-2)")) == []
+    assert causes(run(tmp_path, "SGD(model.parameters(), lr=0.1, momentum=0.9)",
+                      sched="sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)",
+                      per_epoch="sched.step()")) == []
+    # a cosine schedule sized in batches reaches its minimum only at the last step
+    assert causes(run(tmp_path, "Adam(model.parameters(), lr=3e-3)",
+                      sched="sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=80)",
+                      per_batch="sched.step()")) == []

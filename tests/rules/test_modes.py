@@ -1,0 +1,53 @@
+from helpers import causes, diagnose_code, first_cause
+
+MODEL = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(640, 10); y = (X[:, 0] * X[:, 1] > 0).long()
+model = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+"""
+EPOCH = """
+for epoch in range(4):
+    {before}
+    for i in range(0, 512, 64):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X[i:i + 64]), y[i:i + 64])
+        loss.backward(); opt.step()
+    {validate}
+    with torch.no_grad():
+        acc = (model(X[512:]).argmax(1) == y[512:]).float().mean()
+    {after}
+"""
+
+
+def test_training_in_eval_mode(tmp_path):
+    report = diagnose_code(tmp_path, MODEL + "model.eval()\n" + EPOCH.format(before="", validate="", after=""))
+    assert first_cause(report) == "eval-mode-training"
+
+
+def test_eval_left_on_after_first_validation(tmp_path):
+    report = diagnose_code(tmp_path, MODEL + EPOCH.format(before="", validate="model.eval()", after=""))
+    assert first_cause(report) == "eval-mode-training"
+
+
+def test_validation_in_train_mode(tmp_path):
+    report = diagnose_code(tmp_path, MODEL + EPOCH.format(before="", validate="", after=""))
+    assert first_cause(report) == "train-mode-evaluation"
+    assert report.findings[0].location.code.startswith("acc =")
+
+
+def test_proper_train_eval_switching_is_silent(tmp_path):
+    code = MODEL + EPOCH.format(before="model.train()", validate="model.eval()", after="")
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_frozen_batchnorm_during_fine_tuning_is_silent(tmp_path):
+    code = MODEL + """
+for p in model[1].parameters():
+    p.requires_grad = False
+def train_mode():
+    model.train()
+    model[1].eval()      # keep pretrained batch-norm statistics
+""" + EPOCH.format(before="train_mode()", validate="model.eval()", after="")
+    assert causes(diagnose_code(tmp_path, code)) == []

@@ -64,12 +64,12 @@ def symmetric_init(self, trace: Trace):
 
 
 def init_gradient_ratio(trace: Trace) -> float | None:
-    """Gradient norm / parameter norm at the first optimizer step (inf if the gradient is not finite)."""
+    """Gradient norm / parameter norm at the first optimizer step (None if unknown or not finite)."""
     first = next((s for s in trace.steps if s.tick == 0 and s.grad_norm is not None and s.param_norm), None)
     if first is None:
         return None
-    if first.grad_norm != first.grad_norm:
-        return float("inf")
+    if first.grad_norm != first.grad_norm or first.grad_norm == float("inf"):
+        return None  # non-finite from the start: the data or the loss, not the gradient scale
     return first.grad_norm / first.param_norm
 
 

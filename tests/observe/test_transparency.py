@@ -71,3 +71,19 @@ def test_hooks_and_patches_are_removed_after_the_run(tmp_path):
     assert not module_mod._global_forward_hooks and not module_mod._global_forward_pre_hooks
     assert not opt_mod._global_optimizer_pre_hooks and not opt_mod._global_optimizer_post_hooks
     assert torch._C._len_torch_function_stack() == 0
+
+
+def test_torch_warnings_appear_once_at_the_same_place(tmp_path):
+    """torch's shape warning names the user's line once, as without unstuck."""
+    (tmp_path / "w.py").write_text(
+        "import torch\nm = torch.nn.Linear(3, 1)\no = torch.optim.SGD(m.parameters(), 0.1)\n"
+        "x, y = torch.randn(8, 3), torch.randn(8)\nfor i in range(20):\n"
+        "    o.zero_grad(); l = torch.nn.functional.mse_loss(m(x), y); l.backward(); o.step()\n")
+
+    def warning_lines(cmd):
+        err = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True).stderr
+        return [line for line in err.splitlines() if "Warning:" in line]
+
+    plain = warning_lines([sys.executable, "w.py"])
+    watched = warning_lines([sys.executable, "-m", "unstuck", "run", "--quiet", "w.py"])
+    assert len(plain) == 1 and watched == plain

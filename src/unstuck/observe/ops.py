@@ -9,6 +9,8 @@ broadcast into a bigger array.
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 import weakref
 
 import torch
@@ -49,6 +51,43 @@ REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_(
 MIN_BATCH_FOR_STATS = 8
 
 
+WARNING_SOURCES = frozenset(ELEMENTWISE_LOSSES) | frozenset(CLASS_LOSSES)
+
+
+def _call_keeping_warning_locations(func, args, kwargs):
+    """Call func so that its warnings point where they would without the mode in between.
+
+    torch's shape warnings use stacklevel=2 (the caller of the loss function); with the mode
+    that caller is this module. While func runs, `warnings.warn` is wrapped to re-aim such a
+    warning at the user's frame; filters and once-per-location registries are left alone, so
+    the user sees the same warning, once, at the same place as without unstuck."""
+    caller = sys._getframe(2)  # the frame that called into the torch function
+    code = getattr(func, "__code__", None)
+    probe = caller
+    while code is not None and probe is not None and probe.f_code is not code:
+        probe = probe.f_back
+    target = probe.f_back if probe is not None and probe.f_back is not None else caller
+    original = warnings.warn
+
+    def warn(message, category=None, stacklevel=1, source=None, **kw):
+        natural = sys._getframe(1)
+        for _ in range(max(0, stacklevel - 1)):
+            natural = natural.f_back if natural is not None else None
+        if natural is not None and natural.f_code.co_filename == __file__:
+            depth, frame = 1, sys._getframe(0)
+            while frame is not None and frame is not target:
+                frame, depth = frame.f_back, depth + 1
+            if frame is not None:
+                return original(message, category, depth, source, **kw)
+        return original(message, category, stacklevel + 1, source, **kw)
+
+    warnings.warn = warn
+    try:
+        return func(*args, **kwargs)
+    finally:
+        warnings.warn = original
+
+
 class _Mode(TorchFunctionMode):
     def __init__(self, observer: "OpObserver") -> None:
         super().__init__()
@@ -56,7 +95,10 @@ class _Mode(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        if func in WARNING_SOURCES:
+            out = _call_keeping_warning_locations(func, args, kwargs)
+        else:
+            out = func(*args, **kwargs)
         obs = self.obs
         if obs.s.busy:
             return out

@@ -194,6 +194,7 @@ class Trace:
     step_calls: int = 0
     zero_grad_calls: int = 0
     manual_updates: int = 0  # backward passes after which parameters changed without an optimizer
+    manual_checked_updates: int = 0  # manual updates on sampled ticks, where staleness is judged
     manual_stale_updates: int = 0
     sampled_ticks: list[int] = field(default_factory=list)
     params: dict[int, ParamInfo] = field(default_factory=dict)

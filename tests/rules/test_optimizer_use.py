@@ -145,3 +145,47 @@ history.append(loss.item())
 running += loss.detach()
 """, steps=120).replace("for step in range", "history = []\nrunning = 0.0\nfor step in range"))
     assert causes(report) == []
+
+
+MANUAL = """
+import torch
+torch.manual_seed(0)
+X = torch.randn(128, 3); y = X @ torch.tensor([1.0, -2.0, 0.5])
+w = torch.zeros(3, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+for step in range(60):
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.05 * w.grad
+        b -= 0.05 * b.grad
+    {clear}
+"""
+
+
+def test_old_style_manual_clearing_is_silent(tmp_path):
+    for clear in ("w.grad.data.zero_(); b.grad.data.zero_()", "w.grad = None; b.grad = None",
+                  "w.grad.data.fill_(0); b.grad.zero_()"):
+        report = diagnose_code(tmp_path, MANUAL.format(clear=clear))
+        assert causes(report) == [], clear
+
+
+def test_clearing_by_hand_in_an_optimizer_loop_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+for p in model.parameters():
+    p.grad.data.zero_()
+"""))
+    assert causes(report) == []
+
+
+def test_missing_zero_grad_with_gradient_clipping(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+opt.step()
+"""))
+    assert first_cause(report) == "missing-zero-grad"

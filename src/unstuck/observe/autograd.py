@@ -82,11 +82,27 @@ class AutogradObserver:
             s.guard("backward", self._on_backward, tensors, bool(create_graph))
             result = backward(tensors, *args, **kwargs)
             s.guard("backward", self._after_backward)
-            if not s.opts and not s.in_step:
-                s.advance()  # no optimizer: a backward pass is a training step
+            if not s.opts and not s.in_step:  # no optimizer: a backward pass is a training step
+                if s.ops.dispatch_depth:
+                    s.pending_advance = True  # called through the op tracer: finish in Tensor.backward
+                else:
+                    s.advance()
             return result
 
         self.patches.patch(torch.autograd, "backward", observed_backward)
+        tensor_backward = torch.Tensor.backward
+
+        @functools.wraps(tensor_backward)
+        def observed_tensor_backward(tensor, *args, **kwargs):
+            # With the op tracer on, Tensor.backward is dispatched through it, and the tracer
+            # cannot be switched off from inside its own dispatch: the step is completed here.
+            result = tensor_backward(tensor, *args, **kwargs)
+            if s.pending_advance and not s.ops.dispatch_depth:
+                s.pending_advance = False
+                s.advance()
+            return result
+
+        self.patches.patch(torch.Tensor, "backward", observed_tensor_backward)
         grad = torch.autograd.grad
 
         @functools.wraps(grad)
@@ -172,10 +188,12 @@ class AutogradObserver:
             g = p.grad
             snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0)
         s.manual_snapshot = snap
+        s.manual_zeroed_ptrs = set()
 
     def _check_manual_update(self) -> None:
         """Parameters changed in place since the last backward, with no optimizer: a manual update.
-        Stale when their .grad is the very tensor the last backward produced, untouched."""
+        Stale when their .grad is the very tensor the last backward produced, untouched. That is
+        judged on sampled ticks only, where the op tracer also sees `w.grad.data.zero_()`."""
         s = self.s
         updated = stale = 0
         for pid, (pver, gref, gver) in s.manual_snapshot.items():
@@ -185,13 +203,16 @@ class AutogradObserver:
                 continue
             updated += 1
             g = p.grad
-            if gref is not None and gref() is g and g is not None and g._version == gver:
+            if (gref is not None and gref() is g and g is not None and g._version == gver
+                    and g.data_ptr() not in s.manual_zeroed_ptrs):
                 stale += 1
         s.manual_snapshot = {}
         if updated:
             s.trace.manual_updates += 1
-            if stale * 2 > updated:
-                s.trace.manual_stale_updates += 1
+            if s.sampling:
+                s.trace.manual_checked_updates += 1
+                if stale * 2 > updated:
+                    s.trace.manual_stale_updates += 1
 
     def _on_grad(self, outputs, create_graph: bool) -> None:
         s = self.s

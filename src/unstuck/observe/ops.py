@@ -41,6 +41,7 @@ ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softm
                F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
 RELU_LIKE = frozenset({"relu", "relu6"})
 LOGS = {torch.log: "log", T.log: "log"}
+ZEROING = {T.zero_, T.fill_, torch._foreach_zero_}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
          T.flatten, torch.flatten, T.contiguous, T.float, T.double, T.to}
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
@@ -95,11 +96,17 @@ class _Mode(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func in WARNING_SOURCES:
-            out = _call_keeping_warning_locations(func, args, kwargs)
-        else:
-            out = func(*args, **kwargs)
         obs = self.obs
+        if not obs.pushed:  # left on the stack by a window change we could not apply: inert
+            return func(*args, **kwargs)
+        obs.dispatch_depth += 1
+        try:
+            if func in WARNING_SOURCES:
+                out = _call_keeping_warning_locations(func, args, kwargs)
+            else:
+                out = func(*args, **kwargs)
+        finally:
+            obs.dispatch_depth -= 1
         if obs.s.busy:
             return out
         try:
@@ -117,6 +124,9 @@ class OpObserver:
         self.s = session
         self.mode = _Mode(self)
         self.pushed = False
+        # >0 while a call dispatched through the mode runs; the mode is then temporarily off
+        # the stack, so it must not be pushed or popped (see Session.advance).
+        self.dispatch_depth = 0
         self.grad_enabled = True  # grad mode of the call being studied (handlers run under no_grad)
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
@@ -136,6 +146,8 @@ class OpObserver:
             self.handlers[f] = self._view
         for f in LOGS:
             self.handlers[f] = self._log
+        for f in ZEROING:
+            self.handlers[f] = self._zeroing
         for f in CUTS:
             self.handlers[f] = self._cut
         for f in REWRAPS:
@@ -144,8 +156,13 @@ class OpObserver:
     # ------------------------------------------------------------ push / pop
     def install(self) -> None:
         if not self.pushed:
-            self.mode.__enter__()
             self.pushed = True
+            if not self._on_stack():
+                self.mode.__enter__()
+
+    def _on_stack(self) -> bool:
+        n = torch._C._len_torch_function_stack()
+        return any(torch._C._get_function_stack_at(i) is self.mode for i in range(n))
 
     def uninstall(self) -> None:
         if not self.pushed:
@@ -153,9 +170,7 @@ class OpObserver:
         self.pushed = False
         self.marks.clear()
         self.producers.clear()
-        n = torch._C._len_torch_function_stack()
-        stack = [torch._C._get_function_stack_at(i) for i in range(n)]
-        if self.mode not in stack:
+        if not self._on_stack():
             return  # someone else already popped it
         above = []
         while True:  # pop modes the script pushed on top of ours, then put them back
@@ -335,6 +350,15 @@ class OpObserver:
             prod = self._producer(args[0])
             if prod is not None:
                 self.producers[id(out)] = (weakref.ref(out), *prod)
+
+    def _zeroing(self, func, args, kwargs, out) -> None:
+        """`p.grad.zero_()`, `p.grad.data.zero_()`, `fill_(0)`, `torch._foreach_zero_(grads)`."""
+        if not args:
+            return
+        if func is T.fill_ and not (len(args) > 1 and isinstance(args[1], (int, float)) and args[1] == 0):
+            return
+        targets = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
+        self.s.note_zeroed(targets)
 
     def _log(self, func, args, kwargs, out) -> None:
         """log(softmax(x)) normalises like log_softmax(x)."""

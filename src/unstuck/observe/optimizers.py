@@ -86,7 +86,7 @@ class OptimizerObserver:
 
         @functools.wraps(mod_zero)
         def module_zero_grad(module, *args, **kwargs):
-            s.guard("zero_grad", self._on_zero_grad, None)
+            s.guard("zero_grad", self._on_zero_grad, None, module)
             return mod_zero(module, *args, **kwargs)
 
         self.patches.patch(torch.nn.Module, "zero_grad", module_zero_grad)
@@ -103,9 +103,15 @@ class OptimizerObserver:
             return
         register_optimizer(self.s, opt, user_site())
 
-    def _on_zero_grad(self, opt) -> None:
+    def _on_zero_grad(self, opt, module=None) -> None:
         s = self.s
         s.trace.zero_grad_calls += 1
+        if opt is not None:
+            s.opt_state(opt).cleared_all = True
+        elif module is not None and s.opts:
+            ids = {id(p) for p in module.parameters()}
+            for st in s.opts.values():
+                st.cleared_ids |= ids
         if s.sampling:
             key = s.opt_state(opt).key if opt is not None else None
             s.trace.events.append(Event("zero_grad", s.tick, key, s.in_step > 0, user_site()))
@@ -168,7 +174,8 @@ class OptimizerObserver:
             if snap is not None and st.backwards >= 1:
                 ref, version = snap.get(id(p), (None, 0))
                 checked_elems += n
-                if ref is not None and ref() is g and g._version - version == st.backwards:
+                if (ref is not None and ref() is g and g._version != version and not st.cleared_all
+                        and id(p) not in st.cleared_ids and g.data_ptr() not in st.zeroed_ptrs):
                     stale_elems += n
         unreached = used = None
         unreached_ids: tuple[int, ...] = ()
@@ -220,3 +227,6 @@ class OptimizerObserver:
             st.snapshot_at = st.steps
         else:
             st.grad_snapshot = None
+        st.cleared_all = False
+        st.cleared_ids = set()
+        st.zeroed_ptrs = set()

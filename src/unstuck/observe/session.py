@@ -43,6 +43,11 @@ class OptState:
     hooked_all: bool = False  # module hooks were on for the whole time since the last step
     grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
     snapshot_at: int = -1  # self.steps when the snapshot was taken
+    # Clearing seen since the snapshot: zero_grad() of this optimizer, module.zero_grad() of
+    # some parameters, or in-place zeroing of gradient storage (`p.grad.data.zero_()`).
+    cleared_all: bool = False
+    cleared_ids: set[int] = field(default_factory=set)
+    zeroed_ptrs: set[int] = field(default_factory=set)
     before: list[torch.Tensor] | None = None  # parameter copies for the update ratio
     pending: object = None  # StepRecord being filled between pre and post hooks
 
@@ -64,6 +69,7 @@ class Session:
         self.root_refs: dict[int, weakref.ref] = {}
         self.manual_leaves: dict[int, weakref.ref] = {}
         self.manual_snapshot: dict[int, tuple[int, object, int]] = {}
+        self.manual_zeroed_ptrs: set[int] = set()
         self.loss_refs: list[weakref.ref] = []
         self.backwarded: dict[int, weakref.ref] = {}  # losses already backpropagated (latest sampled ones)
         self.layer_counter = 0
@@ -71,6 +77,7 @@ class Session:
         self._observers = []
         self._installed = False
         self.probe_done = False
+        self.pending_advance = False
         self.last_input = None  # (weakref(root module), input tensor) of the latest sampled forward
 
     # ---------------------------------------------------------------- install
@@ -149,6 +156,13 @@ class Session:
             register_optimizer(self, opt, None)
             st = self.opts[id(opt)]
         return st
+
+    def note_zeroed(self, tensors) -> None:
+        """In-place zeroing of tensors (seen by the op tracer): gradients cleared by hand."""
+        ptrs = {t.data_ptr() for t in tensors if isinstance(t, torch.Tensor)}
+        for st in self.opts.values():
+            st.zeroed_ptrs |= ptrs
+        self.manual_zeroed_ptrs |= ptrs
 
     def optimized_ids(self) -> set[int]:
         ids: set[int] = set()

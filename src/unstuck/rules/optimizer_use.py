@@ -56,14 +56,14 @@ def missing_zero_grad(self, trace: Trace):
                                      stale_steps=len(stale), checked_steps=len(checked),
                                      zero_grad_calls=trace.zero_grad_calls))
     if (trace.manual_stale_updates >= STALE_MIN_STEPS
-            and trace.manual_stale_updates >= STALE_SHARE * trace.manual_updates):
+            and trace.manual_stale_updates >= STALE_SHARE * trace.manual_checked_updates):
         site = first_site(trace.backwards)
-        msg = (f"{trace.manual_stale_updates} of {trace.manual_updates} manual parameter updates used a .grad "
-               f"that was never reset, so every backward() added onto the gradient already applied.")
+        msg = (f"{trace.manual_stale_updates} of {trace.manual_checked_updates} sampled manual parameter updates "
+               f"used a .grad that was never reset, so every backward() added onto the gradient already applied.")
         findings.append(self.finding(msg, site, "After each manual update, reset the gradients: "
                                      "`w.grad = None` (or `w.grad.zero_()`) for every parameter.",
                                      confidence=0.85, stale_updates=trace.manual_stale_updates,
-                                     manual_updates=trace.manual_updates))
+                                     manual_updates=trace.manual_checked_updates))
     return findings
 
 

@@ -213,6 +213,8 @@ class Trace:
     grad_reached: dict[int, int] = field(default_factory=dict)
     # Weight matrices whose rows (units) were identical when their optimizer first stepped.
     symmetric_params: list[int] = field(default_factory=list)
+    # Weight matrices whose columns were identical: every input unit gets the same outgoing weights.
+    symmetric_inputs: list[int] = field(default_factory=list)
     # Lines where a loss that was already backpropagated is added into a new graph (running_loss += loss).
     loss_accumulations: list[CutRecord] = field(default_factory=list)
     models: list[str] = field(default_factory=list)  # class names of root modules seen

@@ -36,6 +36,23 @@ nn.init.zeros_(model[2].weight)
     assert causes(report) == []
 
 
+def test_zero_initialised_lora_style_matrix_is_silent(tmp_path):
+    report = run(tmp_path, """
+class LoRA(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.base = nn.Linear(6, 32)
+        self.A = nn.Linear(6, 4, bias=False)
+        self.B = nn.Linear(4, 32, bias=False)
+        nn.init.zeros_(self.B.weight)
+        self.out = nn.Linear(32, 1)
+    def forward(self, x):
+        return self.out(torch.relu(self.base(x) + self.B(self.A(x))))
+model = LoRA()
+""")
+    assert causes(report) == []
+
+
 def test_vanishing_gradients_in_a_deep_tanh_stack(tmp_path):
     report = run(tmp_path, """
 layers = []

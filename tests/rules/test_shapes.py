@@ -19,6 +19,7 @@ for step in range(60):
     "loss = ((pred - yb.squeeze(-1)) ** 2).mean()",                   # hand-written squared error
     "loss = (yb.squeeze(-1) - pred).abs().sum() / len(idx)",          # target first, L1, summed
     "loss = torch.mean(torch.ones(32) * (pred - yb[:, 0]).pow(2))",   # weighted
+    "loss = (pred - yb.view(-1)).pow(2).mean(dim=0).sum()",            # partial reduction first
 ])
 def test_broadcast_in_loss_is_an_error(tmp_path, loss):
     report = diagnose_code(tmp_path, REGRESSION + LOOP.format(loss=loss))

@@ -48,12 +48,15 @@ def _float(x) -> float | None:
 
 
 def _record_symmetric(session, params) -> None:
-    """Weight matrices whose rows are all identical before the first update."""
+    """Weight matrices whose rows (units), or whose columns (inputs), are all identical before
+    the first update."""
     for p in params:
-        if p.dim() >= 2 and p.shape[0] >= 2 and p.requires_grad:
-            rows = p.detach().reshape(p.shape[0], -1)
-            if bool((rows == rows[:1]).all()):
+        if p.dim() >= 2 and p.requires_grad:
+            w = p.detach().reshape(p.shape[0], -1)
+            if p.shape[0] >= 2 and bool((w == w[:1]).all()):
                 session.trace.symmetric_params.append(id(p))
+            if w.shape[1] >= 2 and bool((w == w[:, :1]).all()):
+                session.trace.symmetric_inputs.append(id(p))
 
 
 class OptimizerObserver:

@@ -18,12 +18,20 @@ DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that d
 MIN_UNITS = 8
 
 
-def _hidden_params(trace: Trace, pids) -> list[int]:
-    """Weight matrices that feed another weight layer (not the output layer)."""
-    orders = [trace.params[p].layer_order for p in trace.params if trace.params[p].layer_order >= 0
-              and len(trace.params[p].shape) >= 2]
-    last = max(orders) if orders else None
-    return [p for p in pids if p in trace.params and trace.params[p].layer_order != last]
+def _next_weight(trace: Trace, pid: int) -> int | None:
+    """The weight matrix of the layer that ran right after this one (by first forward order)."""
+    order = trace.params[pid].layer_order if pid in trace.params else -1
+    later = [(info.layer_order, p) for p, info in trace.params.items()
+             if info.layer_order > order >= 0 and len(info.shape) >= 2]
+    return min(later)[1] if later else None
+
+
+def _symmetric_layers(trace: Trace) -> list[int]:
+    """Hidden layers whose units stay identical: identical rows, and a next layer that treats
+    them identically (identical columns). A zero-initialised output layer, or a zero-initialised
+    matrix followed by a random one (LoRA's B), breaks no symmetry that training cannot undo."""
+    return [p for p in trace.symmetric_params
+            if (nxt := _next_weight(trace, p)) is not None and nxt in trace.symmetric_inputs]
 
 
 @rule("IN001", "symmetric-init", Severity.ERROR, "Weights start identical, so units stay identical",
@@ -33,8 +41,10 @@ def symmetric_init(self, trace: Trace):
     """
     What it detects:
         Hidden-layer weight matrices whose rows (one per unit) are all identical before the
-        first update, typically `nn.init.zeros_` or `constant_` on weights. A zero-initialised
-        *output* layer is a known good practice and stays silent.
+        first update, followed by a layer whose weights treat those units identically
+        (identical columns): typically `nn.init.zeros_` or `constant_` on every weight. A
+        zero-initialised *output* layer, or a zero matrix followed by a random one (LoRA's
+        B), is a known good practice and stays silent.
 
     Why it stops learning:
         Identical units compute the same output and receive the same gradient, so they stay
@@ -50,7 +60,7 @@ def symmetric_init(self, trace: Trace):
         Keep PyTorch's default initialisation, or use a random one:
         nn.init.kaiming_normal_(m.weight, nonlinearity="relu"); nn.init.zeros_(m.bias)
     """
-    hidden = _hidden_params(trace, trace.symmetric_params)
+    hidden = _symmetric_layers(trace)
     if not hidden:
         return []
     names = ", ".join(f"`{trace.param_name(p)}` {list(trace.params[p].shape)}" for p in hidden[:4])
@@ -73,11 +83,15 @@ def init_gradient_ratio(trace: Trace) -> float | None:
     return first.grad_norm / first.param_norm
 
 
+NOT_DEPTH = ("Embedding", "EmbeddingBag")  # lookup tables get sparse gradients: not a depth signal
+
+
 def _layer_ratios(trace: Trace) -> list[float]:
     ratios = []
     for s in trace.steps:
         norms = [(trace.params[p].layer_order, n) for p, n in s.layer_grad_norms
-                 if p in trace.params and trace.params[p].layer_order >= 0]
+                 if p in trace.params and trace.params[p].layer_order >= 0
+                 and trace.params[p].module_type not in NOT_DEPTH]
         if len(norms) < MIN_LAYERS:
             continue
         norms.sort()

@@ -109,6 +109,7 @@ class LossCall:
     pred_in_unit: bool = False  # every value in [0, 1]
     majority_fraction: float | None = None  # classification: share of the most predicted class
     n_target_classes: int | None = None
+    target_majority: float | None = None  # classification: share of the most frequent target class
     producer: str | None = None  # activation that produced the prediction, e.g. "softmax(dim=1)"
     producer_dim: int | None = None
     producer_ndim: int | None = None

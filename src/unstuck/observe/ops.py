@@ -305,12 +305,18 @@ class OpObserver:
                 classes = pf.argmax(1).flatten()
                 counts = torch.bincount(classes)
                 call.majority_fraction = float(counts.max()) / max(1, classes.numel())
-                call.n_target_classes = int(torch.unique(y[y >= 0]).numel())
+                labels = y[y >= 0].flatten()
+                call.n_target_classes = int(torch.unique(labels).numel())
+                if labels.numel():
+                    call.target_majority = float(torch.bincount(labels).max()) / labels.numel()
                 call.baseline = constant_baseline(name, y)
         if name.startswith("binary_cross_entropy") and call.pred_finite and p.numel() >= 2:
             threshold = 0.0 if name.endswith("logits") else 0.5
             pos = float((pf > threshold).float().mean())
             call.majority_fraction = max(pos, 1 - pos)
+            if call.target_finite and y.numel():
+                rate = float((y.float() > 0.5).float().mean())
+                call.target_majority = max(rate, 1 - rate)
             if call.target_finite:
                 call.baseline = constant_baseline(name, y.float())
         prod = self._producer(pred)

@@ -10,6 +10,8 @@ from unstuck.trace import Trace
 MIN_TICKS = 30  # training steps needed before judging where training ended up
 LATE_SAMPLES = 3  # the last sampled loss calls that are judged
 COLLAPSE_STD_RATIO = 0.1  # prediction spread / target spread below which predictions are "constant"
+ONE_CLASS_SHARE = 0.95  # classification: share of samples predicted as the same class
+MIXED_TARGETS = 0.8  # ... while the most frequent target class is at most this share
 PLATEAU_RATIO = 0.9  # late loss / constant-predictor loss above which the loss is at the constant level
 
 
@@ -27,13 +29,16 @@ def _late_training_calls(trace: Trace):
 
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps(MIN_TICKS)),
-      thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "MIN_TICKS": MIN_TICKS})
+      thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "ONE_CLASS_SHARE": ONE_CLASS_SHARE,
+                  "MIXED_TARGETS": MIXED_TARGETS, "MIN_TICKS": MIN_TICKS})
 def prediction_collapse(self, trace: Trace):
     """
     What it detects:
         Late in training, the predictions passed to a regression loss barely vary across the
         batch compared with the targets (their standard deviation is below a tenth of the
-        targets'): the network answers (nearly) the same value whatever the input.
+        targets'), or a classifier predicts the same class for at least 95% of a batch whose
+        most frequent class is at most 80%: the network answers (nearly) the same thing
+        whatever the input.
 
     Why it stops learning:
         It is the footprint of a bug more than a cause: a constant prediction (the label
@@ -47,7 +52,19 @@ def prediction_collapse(self, trace: Trace):
         Look at the cause ranked above it. Without one: check shapes in the loss, that the
         inputs reach the output, and that the model can overfit a handful of samples.
     """
-    late = [c for c in _late_training_calls(trace) if c.pred_std is not None and c.target_std]
+    calls = _late_training_calls(trace)
+    classes = [c for c in calls if c.majority_fraction is not None and c.target_majority is not None]
+    if len(classes) >= 2:
+        share = statistics.median(c.majority_fraction for c in classes)
+        target = statistics.median(c.target_majority for c in classes)
+        if share < ONE_CLASS_SHARE or target > MIXED_TARGETS:
+            return []
+        c = classes[-1]
+        msg = (f"At the end of training {share:.0%} of each batch is predicted as the same class (threshold "
+               f"{ONE_CLASS_SHARE:.0%}), although the most frequent class is only {target:.0%} of the targets.")
+        return [self.finding(msg, c.site, "Fix the cause ranked above; see `unstuck explain prediction-collapse`.",
+                             confidence=0.4, one_class_share=share, target_majority=target)]
+    late = [c for c in calls if c.pred_std is not None and c.target_std]
     if len(late) < 2:
         return []
     ratios = [c.pred_std / c.target_std for c in late]

@@ -104,6 +104,7 @@ class LossCall:
     pred_min: float | None
     pred_max: float | None
     baseline: float | None  # the loss of the best constant prediction on this batch
+    floor: float = 0.0  # the loss of a perfect prediction (non-zero for soft BCE targets)
     pred_rows_prob: bool = False  # every row is a probability vector (>=0, sums to 1)
     pred_rows_logprob: bool = False  # every row exponentiates to a probability vector
     pred_in_unit: bool = False  # every value in [0, 1]

@@ -319,6 +319,8 @@ class OpObserver:
                 call.target_majority = max(rate, 1 - rate)
             if call.target_finite:
                 call.baseline = constant_baseline(name, y.float())
+                soft = y.float().clamp(1e-7, 1 - 1e-7)
+                call.floor = float(-(soft * soft.log() + (1 - soft) * (1 - soft).log()).mean())
         prod = self._producer(pred)
         if prod is not None:
             call.producer, call.producer_dim, call.producer_ndim = prod

@@ -87,7 +87,8 @@ def loss_plateau(self, trace: Trace):
     What it detects:
         Late in training, the training loss is still at (or above) the loss of the best
         constant prediction on the same batch: the mean for MSE, the median for L1, the class
-        frequencies for cross-entropy.
+        frequencies for cross-entropy. For binary cross-entropy on soft targets both are
+        measured above the loss of a perfect prediction (the targets' own entropy).
 
     Why it stops learning:
         A model at that level has learned nothing from the inputs. It follows from a cause
@@ -100,10 +101,12 @@ def loss_plateau(self, trace: Trace):
         Look at the cause ranked above. Without one: run `unstuck checkup` to tell a bug,
         an optimisation problem, too little capacity and unlearnable data apart.
     """
-    late = [c for c in _late_training_calls(trace) if c.value is not None and c.baseline]
+    late = [c for c in _late_training_calls(trace) if c.value is not None and c.baseline
+            and c.baseline - c.floor > 1e-3 * c.baseline]
     if len(late) < 2:
         return []
-    ratio = statistics.median(c.value / c.baseline for c in late)
+    # excess over a perfect prediction (zero, except for soft BCE targets), relative to a constant's
+    ratio = statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late)
     if ratio < PLATEAU_RATIO:
         return []
     c = late[-1]

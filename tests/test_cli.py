@@ -90,7 +90,7 @@ def test_max_steps_stops_training_and_reports(tmp_path):
 
 def test_max_steps_is_not_swallowed_by_the_script(tmp_path):
     script = write(tmp_path, TRAIN.replace("    opt.step()", "    try:\n        opt.step()\n    except Exception:\n        pass"))
-    r = unstuck("run", "--max-steps", "4", "--json", "r.json", script, "1000", cwd=tmp_path)
+    unstuck("run", "--max-steps", "4", "--json", "r.json", script, "1000", cwd=tmp_path)
     assert json.loads((tmp_path / "r.json").read_text())["steps_observed"] == 4
 
 
@@ -110,8 +110,6 @@ def test_ctrl_c_writes_the_report_and_exits_130(tmp_path):
 
 def test_tool_failure_never_reaches_the_script(tmp_path, monkeypatch):
     """Break an observer on purpose: the script still runs to the end, the error is reported."""
-    from helpers import diagnose_code
-
     from unstuck.observe import optimizers
 
     def broken(*args, **kwargs):

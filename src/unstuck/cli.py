@@ -128,9 +128,13 @@ def cmd_explain(key: str) -> int:
     for r in found:
         text = [f"# {r.code} `{r.cause}` ({r.kind.value}, default severity {r.severity.value})", "", r.title, ""]
         for heading, body in r.sections().items():
-            fence = heading in ("Example", "Fix") and body.startswith("    ") is False and "\n" in body
             text += [f"## {heading}", ""]
-            text += ["```python", _dedent(body), "```"] if heading == "Example" else [_dedent(body)]
+            if heading == "Example":
+                text += ["```python", _dedent(body), "```"]
+            elif heading == "Fix":  # mixes prose and code lines: keep its line breaks
+                text += ["  \n".join(_dedent(body).splitlines())]
+            else:
+                text += [_dedent(body)]
             text.append("")
         if r.thresholds:
             text += ["## Thresholds", ""] + [f"- `{k}` = {v}" for k, v in r.thresholds.items()] + [""]

@@ -1,5 +1,4 @@
 """Observing must not change the run: bit-identical parameters and RNG state."""
-import os
 import subprocess
 import sys
 

@@ -134,7 +134,6 @@ class ModuleObserver:
 
     def _register_root(self, module) -> None:
         s = self.s
-        s.root_refs[id(module)] = weakref.ref(module)
         cls = type(module).__name__
         s.trace.models.append(cls)
         prefix = _user_name(module) or cls

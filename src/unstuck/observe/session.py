@@ -66,7 +66,6 @@ class Session:
         self.busy = False  # re-entrancy guard: our own tensor ops are not observed
         self.opts: dict[int, OptState] = {}
         self.param_refs: dict[int, weakref.ref] = {}
-        self.root_refs: dict[int, weakref.ref] = {}
         self.manual_leaves: dict[int, weakref.ref] = {}
         self.manual_snapshot: dict[int, tuple[int, object, int]] = {}
         self.manual_zeroed_ptrs: set[int] = set()

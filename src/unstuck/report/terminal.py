@@ -39,7 +39,7 @@ def render(report: Report, console: Console | None = None) -> None:
     console = console or Console(stderr=True, highlight=False)
     console.print()
     console.rule("[bold]unstuck[/bold] report")
-    shown = [f for f in report.findings if f.severity is not Severity.INFO]
+    shown = report.diagnosis
     infos = [f for f in report.findings if f.severity is Severity.INFO]
     for i, f in enumerate(shown, 1):
         console.print(_finding(i, f))

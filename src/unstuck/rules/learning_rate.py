@@ -60,8 +60,9 @@ def lr_too_high(self, trace: Trace):
 
     Fix:
         Lower the learning rate by 10x steps until the loss falls steadily (Adam: 1e-4 to
-        3e-3; SGD: 1e-3 to 1e-1), or find it with a learning-rate range test
-        (`unstuck checkup`); add warm-up and gradient clipping for large models.
+        3e-3; SGD: 1e-3 to 1e-1), or find it with a learning-rate range test (raise the lr
+        exponentially over ~100 steps and take a value 10x below where the loss blows up);
+        add warm-up and gradient clipping for large models.
     """
     ratios = _ratios(trace, EARLY_STEPS)
     losses = _losses(trace)
@@ -102,7 +103,7 @@ def lr_too_low(self, trace: Trace):
 
     Fix:
         Raise the learning rate (SGD: 1e-2 to 1e-1; Adam: 1e-4 to 3e-3), or find it with a
-        learning-rate range test (`unstuck checkup`).
+        learning-rate range test.
     """
     ratios = _ratios(trace, EARLY_STEPS)
     if len(ratios) < 3:
@@ -114,8 +115,7 @@ def lr_too_low(self, trace: Trace):
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     msg = (f"Each {opt.cls} step{lr} changes the parameters by only {ratio:.2g} of their norm (median over "
            f"{len(ratios)} early sampled steps; threshold {LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
-    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range "
-                         "test with `unstuck checkup`).", confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).", confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
 
 
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",

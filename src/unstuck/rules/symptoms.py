@@ -98,8 +98,9 @@ def loss_plateau(self, trace: Trace):
         cross-entropy stays at 0.69 on balanced binary labels (= ln 2)
 
     Fix:
-        Look at the cause ranked above. Without one: run `unstuck checkup` to tell a bug,
-        an optimisation problem, too little capacity and unlearnable data apart.
+        Look at the cause ranked above. Without one, tell a bug from an optimisation,
+        capacity or data problem by hand: train on 2-8 samples until the loss is near zero
+        (a model that cannot is buggy), and compare with a linear model on the same data.
     """
     late = [c for c in _late_training_calls(trace) if c.value is not None and c.baseline
             and c.baseline - c.floor > 1e-3 * c.baseline]
@@ -112,5 +113,6 @@ def loss_plateau(self, trace: Trace):
     c = late[-1]
     msg = (f"Late in training `{c.fn}` is {c.value:.4g}, {ratio:.2f} times the {c.baseline:.4g} a constant "
            f"prediction would reach on the same batch (threshold {PLATEAU_RATIO}).")
-    return [self.finding(msg, c.site, "Fix the cause ranked above; without one, run `unstuck checkup`.",
+    return [self.finding(msg, c.site, "Fix the cause ranked above; without one, check that the model can overfit 2-8 "
+                         "samples and compare with a linear model.",
                          confidence=0.3, loss=c.value, constant_baseline=c.baseline, ratio=ratio)]

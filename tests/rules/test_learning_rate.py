@@ -48,3 +48,11 @@ def test_reasonable_learning_rates_and_schedules_are_silent(tmp_path):
     assert causes(run(tmp_path, "Adam(model.parameters(), lr=3e-3)",
                       sched="sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=80)",
                       per_batch="sched.step()")) == []
+
+
+def test_linear_warmup_from_near_zero_is_silent(tmp_path):
+    # a steep warm-up: the first steps move the weights by ~1e-6 of their norm, then the lr rises
+    report = run(tmp_path, "SGD(model.parameters(), lr=0.05)",
+                 sched="sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, ((s + 1) / 40) ** 4))",
+                 per_batch="sched.step()", epochs=16)
+    assert causes(report) == []

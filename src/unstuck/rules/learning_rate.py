@@ -29,14 +29,26 @@ def _diverged(losses: list[float]) -> bool:
     return statistics.median(losses[-3:]) >= DIVERGED * losses[0]
 
 
-def _ratios(trace: Trace, first: int | None = None) -> list[float]:
-    """Update ratios of steps whose gradients reach most trainable parameters (a step that
-    has nothing to apply says nothing about the learning rate)."""
+WARMUP_GROWTH = 10.0  # the lr later exceeds the judged steps' lr by this factor: a warm-up
+
+
+def _judged_steps(trace: Trace, first: int | None = None):
+    """Steps whose gradients reach most trainable parameters (a step that has nothing to apply
+    says nothing about the learning rate)."""
     steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm
              and s.no_grad_elems * 2 < s.elems - s.frozen_elems]
-    if first is not None:
-        steps = steps[:first]
-    return [s.update_ratio for s in steps]
+    return steps[:first] if first is not None else steps
+
+
+def _ratios(trace: Trace, first: int | None = None) -> list[float]:
+    return [s.update_ratio for s in _judged_steps(trace, first)]
+
+
+def _in_warmup(trace: Trace, steps) -> bool:
+    """The judged steps ran at a fraction of the lr the schedule reaches later."""
+    lrs = [s.lr for s in steps if s.lr is not None]
+    peak = max((lr for o in trace.optimizers.values() for lr in o.lrs), default=None)
+    return bool(lrs) and peak is not None and peak > WARMUP_GROWTH * statistics.median(lrs)
 
 
 @rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
@@ -92,7 +104,8 @@ def lr_too_low(self, trace: Trace):
     What it detects:
         Optimizer steps that change the parameters by less than 1e-5 of their norm (median
         over the first sampled steps, while gradients are non-zero), so thousands of steps
-        move the weights less than a single healthy step.
+        move the weights less than a single healthy step. A warm-up (the schedule later
+        raises the lr more than tenfold) stays silent.
 
     Why it stops learning:
         The loss decreases so slowly that training looks stuck; the run ends long before the
@@ -105,11 +118,12 @@ def lr_too_low(self, trace: Trace):
         Raise the learning rate (SGD: 1e-2 to 1e-1; Adam: 1e-4 to 3e-3), or find it with a
         learning-rate range test.
     """
-    ratios = _ratios(trace, EARLY_STEPS)
+    steps = _judged_steps(trace, EARLY_STEPS)
+    ratios = [s.update_ratio for s in steps]
     if len(ratios) < 3:
         return []
     ratio = statistics.median(ratios)
-    if ratio >= LOW_UPDATE_RATIO:
+    if ratio >= LOW_UPDATE_RATIO or _in_warmup(trace, steps):
         return []
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""

@@ -178,7 +178,8 @@ class OptimizerObserver:
                 ref, version = snap.get(id(p), (None, 0))
                 checked_elems += n
                 if (ref is not None and ref() is g and g._version != version and not st.cleared_all
-                        and id(p) not in st.cleared_ids and g.data_ptr() not in st.zeroed_ptrs):
+                        and id(p) not in st.cleared_ids and not g.is_sparse
+                        and g.data_ptr() not in st.zeroed_ptrs):
                     stale_elems += n
         unreached = used = None
         unreached_ids: tuple[int, ...] = ()

@@ -158,7 +158,7 @@ class Session:
 
     def note_zeroed(self, tensors) -> None:
         """In-place zeroing of tensors (seen by the op tracer): gradients cleared by hand."""
-        ptrs = {t.data_ptr() for t in tensors if isinstance(t, torch.Tensor)}
+        ptrs = {t.data_ptr() for t in tensors if isinstance(t, torch.Tensor) and not t.is_sparse}
         for st in self.opts.values():
             st.zeroed_ptrs |= ptrs
         self.manual_zeroed_ptrs |= ptrs

@@ -125,8 +125,7 @@ class Session:
         if not sampled:
             for st in self.opts.values():
                 st.hooked_all = False
-        if sampled != self.sampling:
-            self._set_window(sampled)
+        self._set_window(sampled)
         if self.sampling and self.tick >= 2 and not self.probe_done and self.probes:
             from unstuck.observe.probes import probe_input_dependence
             self.probe_done = True

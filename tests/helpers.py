@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from unstuck.cli import observe_and_diagnose
+from unstuck.api import observe_and_diagnose
 
 REPORTED = ("error", "warning")
 

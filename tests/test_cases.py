@@ -9,7 +9,7 @@ import os
 import pytest
 from helpers import causes, first_cause
 
-from unstuck.cli import observe_and_diagnose
+from unstuck.api import observe_and_diagnose
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]

@@ -116,7 +116,7 @@ def test_tool_failure_never_reaches_the_script(tmp_path, monkeypatch):
         raise RuntimeError("observer bug")
 
     monkeypatch.setattr(optimizers.OptimizerObserver, "_on_pre", broken)
-    from unstuck.cli import observe_and_diagnose
+    from unstuck.api import observe_and_diagnose
     path = tmp_path / "t.py"
     path.write_text(TRAIN + "print('done')\n")
     report, trace = observe_and_diagnose(str(path), [])

@@ -77,42 +77,12 @@ def cmd_run(args, parser) -> int:
     if args.max_steps is not None and args.max_steps < 1:
         print("unstuck: error: --max-steps must be at least 1", file=sys.stderr)
         return 2
+    from unstuck.api import diagnose_script
+    from unstuck.report import emit
     report = diagnose_script(args.script, args.script_args, max_steps=args.max_steps, profile=args.profile,
                              select=_split(args.select), ignore=_split(args.ignore))
     emit(report, json_path=args.json, quiet=args.quiet)
     return report.exit_status()
-
-
-def diagnose_script(script, script_args, **options):
-    return observe_and_diagnose(script, script_args, **options)[0]
-
-
-def observe_and_diagnose(script, script_args, *, max_steps=None, profile="default", select=None, ignore=None,
-                         command="run"):
-    """Run the script under observation; return its Report and the Trace it was judged on."""
-    from unstuck.diagnose import diagnose
-    from unstuck.runner import run_script
-    result = run_script(script, list(script_args), max_steps=max_steps, profile=profile)
-    report = diagnose(result.trace, command=command, select_=select, ignore=ignore)
-    report.script_status = result.status
-    report.script_error = result.error
-    report.tool_errors = result.tool_errors
-    t = result.trace
-    report.summary = {
-        "steps": t.ticks, "backward_calls": t.backward_calls, "optimizer_steps": t.step_calls,
-        "models": sorted(set(t.models)), "optimizers": [o.cls for o in t.optimizers.values()],
-        "sampled_steps": len(t.sampled_ticks), "stopped_at_max_steps": t.stopped_at_max_steps,
-    }
-    return report, t
-
-
-def emit(report, *, json_path=None, quiet=False, console=None) -> None:
-    if json_path:
-        from unstuck.report.json import write
-        write(report, json_path)
-    if not quiet:
-        from unstuck.report.terminal import render
-        render(report, console)
 
 
 def cmd_explain(key: str) -> int:

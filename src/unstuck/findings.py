@@ -5,6 +5,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
 
+from unstuck.trace import Location
+
+__all__ = ["Location", "Finding", "Report", "RuleRun", "Severity", "Kind", "Status", "ToolError", "evidence"]
+
 # Evidence values are plain data so that the JSON report is exact and stable.
 Scalar = Union[int, float, str, bool, None]
 EvidenceValue = Union[Scalar, tuple[Scalar, ...], tuple[tuple[Scalar, ...], ...]]
@@ -23,22 +27,6 @@ class Severity(str, Enum):
 class Kind(str, Enum):
     CAUSE = "cause"
     SYMPTOM = "symptom"
-
-
-@dataclass(frozen=True)
-class Location:
-    """A line of the user's own code (never inside torch or unstuck)."""
-
-    file: str
-    line: int
-    function: str
-    code: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "function": self.function}
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from unstuck.findings import Location
-
 Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A line of the user's own code (never inside torch or unstuck)."""
+
+    file: str
+    line: int
+    function: str
+    code: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "function": self.function}
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
 
 
 @dataclass

@@ -19,7 +19,8 @@ def _learning(trace):
 
 
 def run_demo(json_path: str | None = None) -> int:
-    from unstuck.cli import emit, observe_and_diagnose
+    from unstuck.api import observe_and_diagnose
+    from unstuck.report import emit
 
     console = Console(stderr=True, highlight=False)
     broken = os.path.join(HERE, "broken.py")

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from unstuck.findings import Location
+from unstuck.trace import Location
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _UNSTUCK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

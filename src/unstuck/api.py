@@ -1,0 +1,39 @@
+"""The library core: run a script under observation, diagnose it, return a Report.
+
+`cli.py`, `demo/` and the tests use these functions; they are also the seam for the
+Python API, `checkup` and distributed runs. Nothing here prints: rendering is the job
+of `unstuck.report`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from unstuck.findings import Report
+from unstuck.trace import Trace
+
+
+def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = None,
+                         profile: str = "default", select: list[str] | None = None,
+                         ignore: list[str] | None = None, command: str = "run") -> tuple[Report, Trace]:
+    """Run `script` as `python script *script_args` would, under observation; return its
+    Report and the Trace it was judged on."""
+    from unstuck.diagnose import diagnose
+    from unstuck.runner import run_script
+
+    result = run_script(script, list(script_args), max_steps=max_steps, profile=profile)
+    report = diagnose(result.trace, command=command, select_=select, ignore=ignore)
+    report.script_status = result.status
+    report.script_error = result.error
+    report.tool_errors = result.tool_errors
+    t = result.trace
+    report.summary = {
+        "steps": t.ticks, "backward_calls": t.backward_calls, "optimizer_steps": t.step_calls,
+        "models": sorted(set(t.models)), "optimizers": [o.cls for o in t.optimizers.values()],
+        "sampled_steps": len(t.sampled_ticks), "stopped_at_max_steps": t.stopped_at_max_steps,
+    }
+    return report, t
+
+
+def diagnose_script(script: str, script_args: Sequence[str] = (), **options) -> Report:
+    """`observe_and_diagnose` without the Trace."""
+    return observe_and_diagnose(script, script_args, **options)[0]

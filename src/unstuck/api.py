@@ -14,13 +14,16 @@ from unstuck.trace import Trace
 
 def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = None,
                          profile: str = "default", select: list[str] | None = None,
-                         ignore: list[str] | None = None, command: str = "run") -> tuple[Report, Trace]:
+                         ignore: list[str] | None = None, command: str = "run",
+                         observers: Sequence[object] = ()) -> tuple[Report, Trace]:
     """Run `script` as `python script *script_args` would, under observation; return its
-    Report and the Trace it was judged on."""
+    Report and the Trace it was judged on. `observers` are extra observers (objects with
+    `install(session)` and `uninstall()`) that watch the run beside the built-in ones."""
     from unstuck.diagnose import diagnose
     from unstuck.runner import run_script
 
-    result = run_script(script, list(script_args), max_steps=max_steps, profile=profile)
+    result = run_script(script, list(script_args), max_steps=max_steps, profile=profile,
+                        observers=observers)
     report = diagnose(result.trace, command=command, select_=select, ignore=ignore)
     report.script_status = result.status
     report.script_error = result.error

@@ -50,9 +50,10 @@ def _exec_as_main(path: str) -> None:
 
 
 def run_script(script: str, args: list[str], *, max_steps: int | None = None, profile: str = "default",
-               probes: bool = True) -> ScriptResult:
+               probes: bool = True, observers=()) -> ScriptResult:
     path = os.path.abspath(script)
-    session = Session(script, sampling=PROFILES[profile], max_steps=max_steps, probes=probes)
+    session = Session(script, sampling=PROFILES[profile], max_steps=max_steps, probes=probes,
+                      observers=observers)
     saved_argv, saved_path0 = sys.argv[:], sys.path[0] if sys.path else None
     sys.argv = [script, *args]
     if sys.path:

@@ -54,7 +54,7 @@ class OptState:
 
 class Session:
     def __init__(self, script: str, sampling: Sampling | None = None, max_steps: int | None = None,
-                 probes: bool = True):
+                 probes: bool = True, observers=()):
         self.trace = Trace(script=script)
         self.sampling_cfg = sampling or Sampling()
         self.max_steps = max_steps
@@ -74,6 +74,9 @@ class Session:
         self.layer_counter = 0
         self.errors: dict[tuple[str, str], ToolError] = {}
         self._observers = []
+        # Extra observers (step log, checkup capture, ...): objects with install(session) and
+        # uninstall(); installed after the built-in ones, removed before them.
+        self.extra_observers = list(observers)
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -91,6 +94,8 @@ class Session:
         self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
         for obs in self._observers[:3]:
             obs.install()
+        for obs in self.extra_observers:
+            self.guard("install", obs.install, self)
         self._installed = True
         self._set_window(self.sampling_cfg.sampled(0))
 
@@ -98,6 +103,8 @@ class Session:
         if not self._installed:
             return self.trace
         self._set_window(False)
+        for obs in reversed(self.extra_observers):
+            self.guard("uninstall", obs.uninstall)
         for obs in reversed(self._observers):
             self.guard("uninstall", obs.uninstall)
         self._installed = False

@@ -124,6 +124,8 @@ class Report:
     summary: dict[str, object] = field(default_factory=dict)
     script_status: int | None = None
     script_error: str | None = None
+    # `unstuck checkup` only: the experiments and the verdict (the contract in briefs/checkup_schema.md).
+    checkup: dict | None = None
 
     @property
     def diagnosis(self) -> list[Finding]:

@@ -239,6 +239,8 @@ class Trace:
     input_dependence: float | None = None  # relative output change when the input changes
     input_dependence_site: Location | None = None
     stopped_at_max_steps: bool = False
+    # `unstuck checkup` only: the experiments' measured results (unstuck.checkup.results.CheckupResults).
+    checkup: object | None = None
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

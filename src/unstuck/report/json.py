@@ -21,6 +21,7 @@ def to_dict(report: Report) -> dict[str, object]:
         "tool_errors": [e.to_json() for e in report.tool_errors],
         "script_status": report.script_status,
         "script_error": report.script_error,
+        "checkup": report.checkup,
     }
 
 

@@ -39,6 +39,10 @@ def render(report: Report, console: Console | None = None) -> None:
     console = console or Console(stderr=True, highlight=False)
     console.print()
     console.rule("[bold]unstuck[/bold] report")
+    checkup = getattr(report, "checkup", None)
+    if checkup:
+        from unstuck.report.checkup_terminal import render_checkup
+        render_checkup(checkup, console, "verdict")
     shown = report.diagnosis
     infos = [f for f in report.findings if f.severity is Severity.INFO]
     for i, f in enumerate(shown, 1):
@@ -48,6 +52,8 @@ def render(report: Report, console: Console | None = None) -> None:
     for e in report.tool_errors:
         console.print(Text(f"tool error in {e.where} (x{e.count}): {e.error} — the script was not affected.",
                            style="dim"))
+    if checkup:
+        render_checkup(checkup, console, "experiments")
     s = report.summary
     models = ", ".join(s.get("models", [])) or "none"
     opts = ", ".join(s.get("optimizers", [])) or "none"

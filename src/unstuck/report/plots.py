@@ -49,10 +49,16 @@ def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     # A distinct salt per chart keeps the clip-path ids of several inline SVGs apart.
     with matplotlib.rc_context({"svg.hashsalt": f"unstuck-{_counter}"}):
-        fig.savefig(buf, format="svg")
+        # No date or creator: the same data gives the same page; no link to anything outside it.
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     start = text.find("<svg")
     text = text[start:]
+    # Several charts share one page: give every id (and every reference to one) the chart's prefix.
+    prefix = f"c{_counter}-"
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    text = re.sub(r'url\(#', f'url(#{prefix}', text)
+    text = re.sub(r'xlink:href="#', f'xlink:href="#{prefix}', text)
     # Let CSS size the chart: keep the viewBox, drop the fixed width and height.
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
 

@@ -40,7 +40,7 @@ def render_show(run, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     if run.text:
         console.out(run.text, end="", highlight=False)
-    console.print(Text(f"Run folder {run.path}", style="bold"))
+    console.print(Text(f"Run folder {run.path}", style="bold"), soft_wrap=True)
     console.print(f"  loss: {_loss_line(run.rows)}")
     losses = _losses(run.rows)
     if losses:
@@ -49,7 +49,7 @@ def render_show(run, console: Console | None = None) -> None:
         console.print(Text(f"  the step log was thinned before step {run.header.get('thinned_before_step')}",
                            style="dim"))
     for c in run.checkpoints:
-        console.print(f"  checkpoint {c['file']}")
+        console.print(f"  checkpoint {c['file']}", soft_wrap=True)
 
 
 def _findings_text(report: dict) -> Text:

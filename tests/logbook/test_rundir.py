@@ -102,3 +102,15 @@ def test_run_folders_never_collide(tmp_path):
     b = new_run_dir(str(tmp_path), "train.py", now=0)
     assert os.path.basename(a) == "train-" + os.path.basename(a).split("-", 1)[1]
     assert b == a + "-2"
+
+
+def test_a_read_only_folder_gets_no_run_folder_even_for_root(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError):
+            new_run_dir(str(shared / "unstuck-runs"), "train.py")
+        assert not os.listdir(shared)
+    finally:
+        shared.chmod(0o755)

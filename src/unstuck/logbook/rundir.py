@@ -34,6 +34,7 @@ def new_run_dir(log_dir: str, script: str, now: float | None = None) -> str:
     """Create `<log_dir>/<script-stem>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`, ... when taken)."""
     stem = os.path.splitext(os.path.basename(script))[0] or "run"
     base = os.path.join(log_dir, f"{stem}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}")
+    _refuse_read_only(log_dir)
     os.makedirs(log_dir, exist_ok=True)
     path, n = base, 1
     while True:
@@ -43,6 +44,16 @@ def new_run_dir(log_dir: str, script: str, now: float | None = None) -> str:
         except FileExistsError:
             n += 1
             path = f"{base}-{n}"
+
+
+def _refuse_read_only(log_dir: str) -> None:
+    """A folder whose mode has no write bit is read-only by intent (a shared corpus, say), even
+    for root, who could write there anyway: keep no run folder in it."""
+    folder = os.path.abspath(log_dir)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o222:
+        raise PermissionError(f"{folder} is read-only")
 
 
 class Logbook:

@@ -219,7 +219,7 @@ def dead_relu(self, trace: Trace):
     by_site: dict[tuple, list] = {}
     for a in trace.activations:
         if a.units >= MIN_UNITS:
-            key = (a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)
+            key = ((a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)) + (a.defined_at,)
             by_site.setdefault(key, []).append(a)
     findings = []
     for recs in by_site.values():
@@ -230,9 +230,9 @@ def dead_relu(self, trace: Trace):
         a = recs[0]
         msg = (f"{frac:.0%} of the {a.units} units of this `{a.kind}` output zero for every sample (threshold "
                f"{DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
-        findings.append(self.finding(msg, a.site, "Check the bias initialisation and the learning rate, normalise "
+        findings.append(self.finding(msg, a.defined_at or a.site, "Check the bias initialisation and the learning rate, normalise "
                                      "the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
-                                     dead_fraction=frac, units=a.units, steps=len(dead)))
+                                     dead_fraction=frac, units=a.units, steps=len(dead), shows_at=a.site))
     return findings[:3]
 
 

@@ -48,10 +48,24 @@ def eval_mode_training(self, trace: Trace):
     mods = ticks[bad[0]]
     names = sorted({f"{m.module} ({m.module_type})" for m in mods})
     site = next((s.site for s in trace.steps if s.tick == bad[0]), None)
+    switched = eval_call(trace, bad[0], {m.module_type for m in mods})
     msg = (f"On {len(bad)} of {len(ticks)} sampled training steps every dropout/batch-norm layer was in eval mode "
            f"while the optimizer stepped: {', '.join(names[:SHOWN_NAMES])}.")
-    return [self.finding(msg, site, "Call `model.train()` before the training loop (and after each validation "
-                         "pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:KEPT_NAMES]))]
+    return [self.finding(msg, switched or site, "Call `model.train()` before the training loop (and after each "
+                         "validation pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:KEPT_NAMES]),
+                         shows_at=site)]
+
+
+def eval_call(trace: Trace, tick: int, types: set[str]):
+    """The user's `eval()` / `train(False)` call that left modules of these types in eval mode
+    at `tick`: the latest one before it, unless a `train()` call came after it."""
+    last = None
+    for c in trace.mode_calls:
+        if c.tick > tick:
+            break
+        if types & set(c.sensitive_types):
+            last = None if c.training else c
+    return last.site if last else None
 
 
 @rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode")

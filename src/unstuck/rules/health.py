@@ -224,13 +224,8 @@ def dead_relu(self, trace: Trace):
     t = self.thresholds
     by_site: dict[tuple, list] = {}
     for a in trace.activations:
-<<<<<<< HEAD
         if a.units >= t.MIN_UNITS:
-            key = (a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)
-=======
-        if a.units >= MIN_UNITS:
             key = ((a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)) + (a.defined_at,)
->>>>>>> report
             by_site.setdefault(key, []).append(a)
     findings = []
     for recs in by_site.values():
@@ -240,19 +235,11 @@ def dead_relu(self, trace: Trace):
         frac = statistics.median(a.dead_fraction for a in recs)
         a = recs[0]
         msg = (f"{frac:.0%} of the {a.units} units of this `{a.kind}` output zero for every sample (threshold "
-<<<<<<< HEAD
                f"{t.DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
-        findings.append(self.finding(msg, a.site, "Check the bias initialisation and the learning rate, normalise "
-                                     "the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
-                                     dead_fraction=frac, units=a.units, steps=len(dead)))
-    return findings[:t.MAX_DEAD_LAYERS]
-=======
-               f"{DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
-        findings.append(self.finding(msg, a.defined_at or a.site, "Check the bias initialisation and the learning rate, normalise "
-                                     "the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
+        findings.append(self.finding(msg, a.defined_at or a.site, "Check the bias initialisation and the learning "
+                                     "rate, normalise the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
                                      dead_fraction=frac, units=a.units, steps=len(dead), shows_at=a.site))
-    return findings[:3]
->>>>>>> report
+    return findings[:t.MAX_DEAD_LAYERS]
 
 
 @rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",

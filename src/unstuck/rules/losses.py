@@ -62,13 +62,8 @@ def double_softmax(self, trace: Trace):
                f"(non-negative, summing to 1) instead of logits.{made} cross_entropy applies softmax again.")
         return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
-<<<<<<< HEAD
-                             producer=c.producer)]
-    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
-=======
                              producer=c.producer, shows_at=c.site)]
-    if _all(calls, lambda c: c.pred_rows_logprob):
->>>>>>> report
+    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
                "cross_entropy applies log_softmax itself.")
@@ -228,14 +223,9 @@ def output_range_mismatch(self, trace: Trace):
         share = sum(shares) / len(shares)
         msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
                f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
-<<<<<<< HEAD
                f"(threshold {t.OUTSIDE_SHARE:.0%}).")
-        findings.append(self.finding(msg, c.site, f"Remove the final `{producer}` so the last layer is linear, "
-=======
-               f"(threshold {OUTSIDE_SHARE:.0%}).")
         findings.append(self.finding(msg, c.producer_site or c.site, f"Remove the final `{producer}` so the last "
                                      "layer is linear, "
->>>>>>> report
                                      "or rescale the targets into its range.", confidence=0.85,
                                      activation=producer, outside_share=share, target_min=c.target_min,
                                      target_max=c.target_max, shows_at=c.site))

@@ -9,6 +9,11 @@ import sys
 from unstuck import __version__
 
 
+def _exit_table() -> str:
+    from unstuck.findings import EXIT_STATUSES
+    return "exit status:\n" + "\n".join(f"  {code:<6} {meaning}" for code, meaning in EXIT_STATUSES)
+
+
 def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="write the machine report (JSON) to PATH")
     p.add_argument("--max-steps", type=int, metavar="N", help="stop the training after N optimizer steps and report")
@@ -18,6 +23,9 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["economy", "default", "full"], default="default",
                    help="how many training steps are watched in detail (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no terminal report (use with --json)")
+    p.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
+                   help="which findings make the exit status 1: errors (default), warnings and errors, or "
+                   "never (the status is then 0 unless the script itself fails)")
     p.add_argument("--html", metavar="PATH", help="write the visual report (one self-contained HTML page) to PATH")
     p.add_argument("--log-dir", metavar="DIR", default="unstuck-runs",
                    help="keep the run in a new folder under DIR: step log, reports, checkpoints "
@@ -38,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a training script under observation and diagnose it",
                          description="Run SCRIPT exactly as `python SCRIPT ARGS...` would, watch its training, "
                          "and report why it is (not) learning. Options go before SCRIPT; everything after "
-                         "SCRIPT is passed to it unchanged.")
+                         "SCRIPT is passed to it unchanged.", epilog=_exit_table(),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
     run.add_argument("script", help="the training script")
     run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
@@ -64,8 +73,45 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v for item in values for v in item.split(",") if v]
 
 
+def _did_you_mean(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """`unstuck train.py` -> "did you mean `unstuck run train.py`?" (a script given without a command)."""
+    commands = set(_subparsers(parser).choices)
+    for i, arg in enumerate(argv):
+        if arg.startswith("-"):
+            continue
+        if arg in commands or not (arg.endswith(".py") or os.path.isfile(arg)):
+            return None
+        rest = " ".join(argv[:i] + ["run"] + argv[i:])
+        return f"unstuck: error: {arg!r} is not a command; did you mean `unstuck {rest}`?"
+    return None
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _misplaced_options(parser: argparse.ArgumentParser, command: str, script: str,
+                       script_args: list[str]) -> list[str]:
+    """unstuck's own options that came after the script, so they went to the script."""
+    options = {opt for a in _subparsers(parser).choices[command]._actions for opt in a.option_strings
+               if opt.startswith("--") and opt != "--help"}
+    found = [arg.split("=", 1)[0] for arg in script_args if arg.split("=", 1)[0] in options]
+    found = list(dict.fromkeys(found))
+    if not found:
+        return []
+    names = ", ".join(f"`{o}`" for o in found)
+    return [f"{names} went to the script, not to unstuck: options of unstuck go before the script "
+            f"(`unstuck {command} {found[0]} ... {script}`)."]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    hint = _did_you_mean(parser, argv)
+    if hint:
+        parser.print_usage(sys.stderr)
+        print(hint, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="unstuck %(levelname)s %(name)s: %(message)s")
@@ -104,13 +150,21 @@ def cmd_run(args, parser) -> int:
         return 2
     from unstuck.api import observe_and_diagnose
     from unstuck.report import emit
+    observers = []
+    if not args.quiet:
+        from unstuck.report.live import LiveStatus
+        live = LiveStatus.for_terminal(sys.stderr, select=_split(args.select), ignore=_split(args.ignore))
+        observers = [live] if live else []
     book = _logbook(args)
+    if book:
+        observers += book.observers()
     report, trace = observe_and_diagnose(args.script, args.script_args, max_steps=args.max_steps,
                                          profile=args.profile, select=_split(args.select),
-                                         ignore=_split(args.ignore), observers=book.observers() if book else ())
+                                         ignore=_split(args.ignore), observers=observers)
+    report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
-    return report.exit_status()
+    return report.exit_status(args.fail_on)
 
 
 def _logbook_usage_error(args) -> str | None:

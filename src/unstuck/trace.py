@@ -133,6 +133,7 @@ class LossCall:
     target_share_negative: float | None = None
     target_share_outside_unit: float | None = None  # outside [0, 1]
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
+    producer_site: Location | None = None  # construction of the built-in module that produced the prediction
 
 
 @dataclass
@@ -190,6 +191,7 @@ class ActivationRecord:
     site: Location | None
     dead_fraction: float  # units zero (or saturated) for every sample of the batch
     units: int
+    defined_at: Location | None = None  # construction of the activation module, when it is one
 
 
 @dataclass
@@ -201,6 +203,26 @@ class GradCallRecord:
     create_graph: bool
     relu_nodes: int
     smooth_nodes: int
+
+
+@dataclass
+class ModeCall:
+    """`module.train(mode)` / `module.eval()` called by the user's code (always recorded)."""
+
+    tick: int
+    training: bool
+    site: Location | None
+    module_type: str
+    sensitive_types: tuple[str, ...]  # dropout / batch-norm module types it switched
+
+
+@dataclass
+class FreezeCall:
+    """`requires_grad_(False)` on a module or a parameter, called by the user's code."""
+
+    tick: int
+    site: Location | None
+    elems: int
 
 
 @dataclass
@@ -240,6 +262,8 @@ class Trace:
     input_dependence: float | None = None  # relative output change when the input changes
     input_dependence_site: Location | None = None
     stopped_at_max_steps: bool = False
+    mode_calls: list[ModeCall] = field(default_factory=list)
+    freeze_calls: list[FreezeCall] = field(default_factory=list)
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

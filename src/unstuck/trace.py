@@ -83,6 +83,7 @@ class StepRecord:
     param_norm: float | None = None  # norm of the optimizer's parameters before the step
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
+    layer_update_ratios: tuple[tuple[int, float], ...] = ()  # (param id, ||delta w|| / ||w||) of weight matrices
 
 
 @dataclass

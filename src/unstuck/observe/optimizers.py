@@ -213,8 +213,14 @@ class OptimizerObserver:
                 params = _params(opt)
                 trainable = [p for p in params if p.requires_grad]
                 if len(trainable) == len(st.before):
-                    d2 = sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(trainable, st.before))
-                    n2 = sum(float(b.pow(2).sum()) for b in st.before)
+                    d2 = n2 = 0.0
+                    layers = []
+                    for p, b in zip(trainable, st.before):
+                        d, n = float((p.detach() - b).pow(2).sum()), float(b.pow(2).sum())
+                        d2, n2 = d2 + d, n2 + n
+                        if p.dim() >= 2 and n > 0:
+                            layers.append((id(p), math.sqrt(d / n)))
+                    rec.layer_update_ratios = tuple(layers)
                     n2 += sum(float(p.detach().pow(2).sum()) for p in params if not p.requires_grad)
                     rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)

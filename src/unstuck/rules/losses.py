@@ -7,6 +7,7 @@ from unstuck.trace import LossCall, Trace
 
 MIN_CALLS = 2  # sampled training loss calls needed before judging a loss's input
 OUTSIDE_SHARE = 0.05  # share of targets an activation cannot reach before its range is a mismatch
+MIN_BATCH_IN_UNIT = 8  # values in [0, 1] say "sigmoid output" only for batches of at least this size
 REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 RANGES = {  # activation -> (share of targets it cannot produce, the range it can)
     "tanh": ("target_share_outside_pm1", "[-1, 1]"),
@@ -21,8 +22,8 @@ def _training_calls(trace: Trace, fns) -> list[LossCall]:
     return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
 
 
-def _all(calls, predicate) -> bool:
-    return len(calls) >= MIN_CALLS and all(predicate(c) for c in calls)
+def _all(calls, predicate, min_calls: float) -> bool:
+    return len(calls) >= min_calls and all(predicate(c) for c in calls)
 
 
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
@@ -52,8 +53,9 @@ def double_softmax(self, trace: Trace):
         def forward(self, x):
             return self.fc(x)
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("cross_entropy",))
-    if _all(calls, lambda c: c.pred_rows_prob):
+    if _all(calls, lambda c: c.pred_rows_prob, t.MIN_CALLS):
         c = calls[0]
         made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
         msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
@@ -61,7 +63,7 @@ def double_softmax(self, trace: Trace):
         return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
                              producer=c.producer, shows_at=c.site)]
-    if _all(calls, lambda c: c.pred_rows_logprob):
+    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
                "cross_entropy applies log_softmax itself.")
@@ -72,13 +74,14 @@ def double_softmax(self, trace: Trace):
 
 
 @rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
-      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+      requires=(needs_losses,), explains=("loss-plateau",),
+      thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT})
 def double_sigmoid(self, trace: Trace):
     """
     What it detects:
         `binary_cross_entropy_with_logits`/`BCEWithLogitsLoss` receiving values produced by a
-        sigmoid (all within [0, 1] on every sampled step), e.g. a model ending in
-        `nn.Sigmoid()`.
+        sigmoid (all within [0, 1] on every sampled step, in batches of at least
+        {MIN_BATCH_IN_UNIT} values), e.g. a model ending in `nn.Sigmoid()`.
 
     Why it stops learning:
         The loss applies sigmoid again: sigmoid(p) with p in [0, 1] lies between 0.5 and 0.73,
@@ -93,11 +96,12 @@ def double_sigmoid(self, trace: Trace):
         Drop the final sigmoid (keep `BCEWithLogitsLoss`, which is numerically stable), and
         apply `torch.sigmoid` only when you need probabilities.
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("binary_cross_entropy_with_logits",))
-    if len(calls) < MIN_CALLS:
+    if len(calls) < t.MIN_CALLS:
         return []
     from_sigmoid = [c for c in calls if c.producer == "sigmoid"]
-    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= 8]
+    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= t.MIN_BATCH_IN_UNIT]
     if len(from_sigmoid) < len(calls) and len(in_unit) < len(calls):
         return []
     c = calls[0]
@@ -132,7 +136,7 @@ def nll_without_log_softmax(self, trace: Trace):
     """
     calls = _training_calls(trace, ("nll_loss",))
     calls = [c for c in calls if c.producer != "log_softmax"]  # wrong-axis log_softmax: see LS005
-    if not _all(calls, lambda c: not c.pred_rows_logprob):
+    if not _all(calls, lambda c: not c.pred_rows_logprob, self.thresholds.MIN_CALLS):
         return []
     c = calls[0]
     kind = "probabilities" if all(x.pred_rows_prob for x in calls) else "raw scores (not log-probabilities)"
@@ -168,7 +172,7 @@ def softmax_wrong_dim(self, trace: Trace):
     calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
              if c.producer in ("softmax", "log_softmax")]
     wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
-    if len(wrong) < MIN_CALLS or len(wrong) < len(calls):
+    if len(wrong) < self.thresholds.MIN_CALLS or len(wrong) < len(calls):
         return []
     c = wrong[0]
     dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
@@ -204,6 +208,7 @@ def output_range_mismatch(self, trace: Trace):
         End a regression model with a plain Linear layer, or rescale the targets into the
         activation's range (e.g. `rating / 10` with a sigmoid).
     """
+    t = self.thresholds
     findings = []
     calls = [c for c in _training_calls(trace, REGRESSION_LOSSES) if c.producer in RANGES]
     by_producer: dict[str, list[LossCall]] = {}
@@ -212,13 +217,13 @@ def output_range_mismatch(self, trace: Trace):
     for producer, group in by_producer.items():
         field, reach = RANGES[producer]
         shares = [getattr(c, field) for c in group if getattr(c, field) is not None]
-        if len(shares) < MIN_CALLS or min(shares) < OUTSIDE_SHARE:
+        if len(shares) < t.MIN_CALLS or min(shares) < t.OUTSIDE_SHARE:
             continue
         c = group[0]
         share = sum(shares) / len(shares)
         msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
                f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
-               f"(threshold {OUTSIDE_SHARE:.0%}).")
+               f"(threshold {t.OUTSIDE_SHARE:.0%}).")
         findings.append(self.finding(msg, c.producer_site or c.site, f"Remove the final `{producer}` so the last "
                                      "layer is linear, "
                                      "or rescale the targets into its range.", confidence=0.85,

@@ -233,6 +233,7 @@ def cmd_explain(key: str) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from unstuck.report.explain import rule_markdown
     from unstuck.rules import lookup
     found = lookup(key)
     if not found:
@@ -240,25 +241,8 @@ def cmd_explain(key: str) -> int:
         return 2
     console = Console()
     for r in found:
-        text = [f"# {r.code} `{r.cause}` ({r.kind.value}, default severity {r.severity.value})", "", r.title, ""]
-        for heading, body in r.sections().items():
-            text += [f"## {heading}", ""]
-            if heading == "Example":
-                text += ["```python", _dedent(body), "```"]
-            elif heading == "Fix":  # mixes prose and code lines: keep its line breaks
-                text += ["  \n".join(_dedent(body).splitlines())]
-            else:
-                text += [_dedent(body)]
-            text.append("")
-        if r.thresholds:
-            text += ["## Thresholds", ""] + [f"- `{k}` = {v}" for k, v in r.thresholds.items()] + [""]
-        console.print(Markdown("\n".join(text)))
+        console.print(Markdown(rule_markdown(r)))
     return 0
-
-
-def _dedent(body: str) -> str:
-    import textwrap
-    return textwrap.dedent(body)
 
 
 def cmd_rules() -> int:

@@ -4,8 +4,11 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """`unstuck.checkup(model, data, loss_fn, optimizer_factory)`, imported on first use (torch,
-    scikit-learn and pandas are not loaded by `import unstuck`)."""
+    # Imported on first use, so `import unstuck` (and the CLI's start) stays free of torch.
+    if name == "Checkpointer":
+        from unstuck.logbook.checkpoints import Checkpointer
+        return Checkpointer
+    # `unstuck.checkup(model, data, loss_fn, optimizer_factory)`: the package is callable.
     if name == "checkup":
         import importlib
         return importlib.import_module("unstuck.checkup")

@@ -84,6 +84,7 @@ def test_below_baseline_warning_when_no_setting_closes_the_gap():
                           constant=0.61, network=net))
     f = found["below-baseline"]
     assert f.severity is Severity.WARNING and f.evidence_dict["baseline"] == "boosted trees"
+    assert f.kind.value == "symptom"  # no overfit ladder: nothing says the model itself is fine
 
 
 def test_below_baseline_is_info_when_another_optimizer_closes_it():
@@ -113,6 +114,13 @@ def test_table_nonfinite_counts_per_column():
 
 
 def test_watch_causes_explain_the_experiments_symptoms():
-    from unstuck.rules import lookup
-    assert "cannot-overfit" in lookup("loss-broadcast")[0].explains
-    assert "below-baseline" in lookup("loss-broadcast")[0].explains
+    from unstuck.diagnose import consequences
+    assert {"cannot-overfit", "below-baseline"} <= consequences("loss-broadcast")
+
+
+def test_below_baseline_is_the_cause_when_the_model_fits_few_samples():
+    net = NetworkScore(score=0.61, metric="accuracy", optimizer="SGD (yours)", best_score=0.62,
+                       best_optimizer="Adam", steps=500)
+    found = judge(results(task="classification", ladder=[rung(1, 1.0, 1.0), rung(8, 1.0, 1.0)],
+                          baselines=scores("accuracy", constant=0.61, boosted_trees=0.97), constant=0.61, network=net))
+    assert found["below-baseline"].kind.value == "cause"

@@ -66,6 +66,7 @@ def checkup_table(path: str, target: str, *, budget: float | None = DEFAULT_BUDG
     results.integrity = info
     report = _judge(Trace(script=path), results, select, ignore)
     report.summary = {"rows": info.rows, "columns": info.columns, "target": target, "task": problem.task}
+    report.script = path
     return report
 
 

@@ -134,6 +134,8 @@ def network_score(problem: Problem, splits, settings: list[tuple[str, Callable]]
             except RuntimeError as exc:
                 log.debug("network training with %s failed: %s", name, exc)
                 s = None
+            if deadline is not None and deadline.over():
+                break  # cut short by the time budget: no score for this setting
             scores.append(-np.inf if s is None else s)
         if scores and len(scores) == len(splits):
             score = float(np.mean(scores))

@@ -29,12 +29,33 @@ def rungs(problem: Problem) -> list[int]:
     return sizes
 
 
+class Truncated(Exception):
+    """The time budget ran out inside a rung: a half-trained rung is not a measurement."""
+
+
 def _run(problem: Problem, inputs, target, make_opt, gen, deadline, steps) -> tuple[float, float, float | None]:
     model = problem.fresh()
     start = problem.eval_loss(model, inputs, target)
     opt = make_opt(model)
     train(problem, model, opt, inputs, target, steps, gen, deadline, batch_size=target.shape[0])
+    if deadline is not None and deadline.over():
+        raise Truncated()
     return start, problem.eval_loss(model, inputs, target), fit_share(problem, model, inputs, target)
+
+
+def _rung(problem: Problem, size: int, inputs, target, deadline, steps) -> OverfitRung:
+    start, end, fit = _run(problem, inputs, target, problem.optimizer.build, generator(size), deadline, steps)
+    rung = OverfitRung(samples=size, steps=steps, loss_start=start, loss_end=end, fit=fit)
+    if size <= SMALL_RUNG:
+        zeroed = tuple(torch.zeros_like(x) if x.is_floating_point() else x for x in inputs)
+        rung.loss_zeroed = _run(problem, zeroed, target, problem.optimizer.build, generator(size), deadline, steps)[1]
+        for name, lr in ALTERNATIVES:
+            def make(model, lr=lr):
+                return torch.optim.Adam(model.parameters(), lr=lr)
+            _, other_end, other_fit = _run(problem, inputs, target, make, generator(size), deadline, steps)
+            if rung.other_fit is None or (other_fit is not None and other_fit > rung.other_fit):
+                rung.other_optimizer, rung.other_loss_end, rung.other_fit = f"{name}(lr={lr:g})", other_end, other_fit
+    return rung
 
 
 def overfit_ladder(problem: Problem, deadline: Deadline | None = None, steps: int = STEPS,
@@ -44,26 +65,15 @@ def overfit_ladder(problem: Problem, deadline: Deadline | None = None, steps: in
     for size in sizes:
         if deadline is not None and deadline.over():
             break
-        gen = generator(size)
         inputs, target = problem.subset(slice(0, size))
         try:
-            start, end, fit = _run(problem, inputs, target, problem.optimizer.build, gen, deadline, steps)
+            rung = _rung(problem, size, inputs, target, deadline, steps)
+        except Truncated:
+            break
         except RuntimeError:  # e.g. batch-norm cannot train on one sample
             if progress:
                 progress()
             continue
-        rung = OverfitRung(samples=size, steps=steps, loss_start=start, loss_end=end, fit=fit)
-        if size <= SMALL_RUNG:
-            zeroed = tuple(torch.zeros_like(x) if x.is_floating_point() else x for x in inputs)
-            rung.loss_zeroed = _run(problem, zeroed, target, problem.optimizer.build, generator(size), deadline,
-                                    steps)[1]
-            for name, lr in ALTERNATIVES:
-                def make(model, lr=lr):
-                    return torch.optim.Adam(model.parameters(), lr=lr)
-                _, other_end, other_fit = _run(problem, inputs, target, make, generator(size), deadline, steps)
-                if rung.other_fit is None or (other_fit is not None and other_fit > rung.other_fit):
-                    rung.other_optimizer, rung.other_loss_end, rung.other_fit = f"{name}(lr={lr:g})", other_end, \
-                        other_fit
         out.append(rung)
         if progress:
             progress()

@@ -249,10 +249,14 @@ def isolated(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+FIT_FLOOR = 0.1  # regression: a rung's spread counts as at least this share of the data's variance per sample
+
+
 def fit_share(problem: Problem, model: nn.Module, inputs, target) -> float | None:
     """How well `model` fits these very samples: accuracy for classification; for regression
     the share of the targets' spread around their mean (around zero for one sample) that
-    the predictions explain."""
+    the predictions explain. The spread counts as at least FIT_FLOOR of the whole data's
+    variance per sample, so that a rung of (nearly) equal targets is judged on the data's scale."""
     if problem.task == CLASSIFICATION:
         return problem.score(model, inputs, target)
     pred = problem.predict(model, inputs, target.shape[0]).double()
@@ -263,6 +267,7 @@ def fit_share(problem: Problem, model: nn.Module, inputs, target) -> float | Non
     sse = float(((pred - y) ** 2).sum())
     centre = y.mean(0, keepdim=True) if y.shape[0] > 1 else torch.zeros_like(y)
     sst = float(((y - centre) ** 2).sum())
-    if sst <= 1e-12 * max(1.0, float((y ** 2).sum())):
-        sst = float((y ** 2).sum()) + 1e-12
+    everything = problem.flat_target(problem.target).double()
+    variance = float(everything.var(0).mean()) if everything.shape[0] > 1 else 0.0
+    sst = max(sst, FIT_FLOOR * variance * y.shape[0], 1e-12)
     return 1.0 - sse / sst

@@ -109,7 +109,7 @@ def table_problem(path: str, target: str, seed: int = 0) -> tuple[Problem, Integ
     classification = _classification(df[target])
     info = integrity(df, target, classification)
     numeric = df.select_dtypes(include=["number", "bool"]).astype(float)
-    finite = np.isfinite(numeric.to_numpy()).all(1) & df.notna().all(1).to_numpy()
+    finite = np.isfinite(numeric.to_numpy()).all(axis=1) & df.notna().all(axis=1).to_numpy()
     df = df[finite]
     info.rows_dropped = int((~finite).sum())
     if len(df) < 10:

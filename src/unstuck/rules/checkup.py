@@ -3,8 +3,8 @@
 experiments and these rules are skipped.
 
 The experiments' symptoms (`cannot-overfit`, `below-baseline`) are the measured form of a loss
-that does not go down: every watch rule that explains `loss-plateau` explains them too
-(linked at the end of this module), so a checkup finding is ranked under its root cause.
+that does not go down; `diagnose.CONSEQUENCES` links them to the watch causes that explain
+them, so a checkup finding is ranked under its root cause.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import dataclasses
 import math
 
 from unstuck.findings import Kind, Severity
-from unstuck.rules.base import REGISTRY, rule
+from unstuck.rules.base import rule
 from unstuck.trace import Trace
 
 # cannot-overfit
@@ -38,6 +38,14 @@ def _loss_site(trace: Trace):
     return calls[0].site if calls else None
 
 
+def _model_site(trace: Trace):
+    """Where the model's optimizer was created: the line that names the model to change."""
+    for rec in trace.optimizers.values():
+        if rec.site is not None:
+            return rec.site
+    return None
+
+
 def _fmt(x) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
@@ -57,7 +65,7 @@ def cannot_overfit(self, trace: Trace):
     """
     What it detects:
         The checkup's overfit ladder trains the model from its initial weights on its first 1,
-        2, 4, 8, ... samples, with your optimizer and with Adam at two learning rates. On a
+        2, 4, 8, ... samples, with your optimizer and with Adam. On a
         rung of at most 8 samples, none of them fits the samples: for classification some
         sample stays misclassified, for regression the predictions explain less than 90% of
         the targets' spread.
@@ -160,7 +168,9 @@ def below_baseline(self, trace: Trace):
         optimizer and with the best optimizer of the checkup's comparison, by more than 0.1
         of R^2 (regression) or 5 accuracy points (classification), with an error at least 1.5
         times smaller. When your optimizer falls short but another setting closes the gap,
-        the finding is `info`: the optimisation, not the model, is what to change.
+        the finding is `info`: the optimisation, not the model, is what to change. When the
+        model memorises a handful of samples (the overfit ladder) and no setting closes the
+        gap, it is reported as a cause: the model is too simple for the data (capacity).
 
     Why it stops learning:
         A network should match a linear model or trees on the data it trains on. Falling
@@ -201,9 +211,21 @@ def below_baseline(self, trace: Trace):
                              severity=Severity.INFO, confidence=0.3, network_score=net.score,
                              best_network_score=best_net, baseline=best.name, baseline_score=best.score)]
     tried = f" (best setting tried: {net.best_optimizer}, {best_net:.3f})" if net.best_optimizer else ""
+    need = FIT_ACCURACY if ck.task == "classification" else FIT_R2
+    judged = [r for r in ck.overfit if r.samples <= FEW_SAMPLES and r.best_fit is not None]
+    capacity = bool(judged) and all(r.best_fit >= need - 1e-9 for r in judged)
     msg = (f"On held-out samples {best.name} scores {best.metric} {best.score:.3f}, the network only "
            f"{net.score:.3f} after {net.steps} steps with your optimizer{tried}; the gap exceeds {gap_needed} "
            f"and the network's error is {(1 - best_net) / max(1 - best.score, 1e-9):.1f}x the baseline's.")
+    if capacity:  # it memorises a few samples, no optimizer closes the gap: the model itself is the cause
+        msg += (" The model fits a handful of samples, so nothing is broken: it is too small or too simple "
+                "for this data.")
+        found = self.finding(msg, _model_site(trace), "Give the model more capacity: hidden layers with a "
+                             "non-linearity, e.g. `nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, out))`.",
+                             title="The model is too simple for this data: simple models beat it",
+                             confidence=0.5, network_score=net.score, best_network_score=best_net,
+                             baseline=best.name, baseline_score=best.score, metric=best.metric)
+        return [dataclasses.replace(found, kind=Kind.CAUSE)]
     return [self.finding(msg, None, "Fix a cause ranked above first; otherwise give the model more capacity "
                          "(hidden layers with a non-linearity) or use a better learning rate/optimizer.",
                          confidence=0.4, network_score=net.score, best_network_score=best_net, baseline=best.name,
@@ -243,15 +265,3 @@ def table_nonfinite(self, trace: Trace):
                          "`df.fillna(df.median(numeric_only=True))`.", confidence=0.9,
                          columns=tuple(sorted(ck.integrity.nonfinite)),
                          counts=tuple(ck.integrity.nonfinite[c] for c in sorted(ck.integrity.nonfinite)))]
-
-
-def _link_experiment_symptoms() -> None:
-    """A cause that explains a loss plateau explains the experiments' symptoms of it too."""
-    for code, r in list(REGISTRY.items()):
-        if code.startswith("CK") or "loss-plateau" not in r.explains:
-            continue
-        extra = tuple(c for c in ("cannot-overfit", "below-baseline") if c not in r.explains)
-        REGISTRY[code] = dataclasses.replace(r, explains=r.explains + extra)
-
-
-_link_experiment_symptoms()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from unstuck.findings import Severity
-from unstuck.rules.base import first_site, needs_backward, needs_optimizer, needs_steps, rule
+from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.trace import Trace
 
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
@@ -11,7 +11,7 @@ MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not r
 UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
 
 
-def _names(trace: Trace, pids, limit: int = 4) -> str:
+def _names(trace: Trace, pids, limit: int = SHOWN_NAMES) -> str:
     names = sorted({trace.param_name(p).rsplit(".", 1)[0] for p in pids})
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(f"`{n}`" for n in names[:limit]) + more
@@ -42,10 +42,11 @@ def params_not_optimized(self, trace: Trace):
         the final model exists and after unfreezing, or add the missing parameters with
         `optimizer.add_param_group({"params": ...})`.
     """
+    t = self.thresholds
     stepping = [o for o in trace.optimizers.values() if o.steps] or list(trace.optimizers.values())
     optimized = {pid for o in stepping for pid in o.param_ids}
     missing = [pid for pid, n in trace.grad_reached.items()
-               if n >= MIN_UNOPTIMIZED_PASSES and pid not in optimized]
+               if n >= t.MIN_UNOPTIMIZED_PASSES and pid not in optimized]
     if not missing:
         return []
     elems = trace.elems(missing)
@@ -59,7 +60,7 @@ def params_not_optimized(self, trace: Trace):
            "`opt = torch.optim.Adam(model.parameters(), lr=...)`; or "
            "`opt.add_param_group({'params': missing_params})`.")
     return [self.finding(msg, opt.site, fix, confidence=0.9, parameters=len(missing), elements=elems,
-                         names=tuple(sorted({trace.param_name(p) for p in missing}))[:10])]
+                         names=tuple(sorted({trace.param_name(p) for p in missing}))[:KEPT_NAMES])]
 
 
 @rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter given to the optimizer is frozen",
@@ -87,6 +88,7 @@ def frozen_params(self, trace: Trace):
         `requires_grad=True`, and check with
         `sum(p.numel() for p in model.parameters() if p.requires_grad)`.
     """
+    t = self.thresholds
     findings = []
     for opt in trace.optimizers.values():
         recs = [s for s in trace.steps if s.opt == opt.key and s.elems]
@@ -94,14 +96,16 @@ def frozen_params(self, trace: Trace):
             continue
         last = recs[-1]
         share = last.frozen_elems / last.elems
-        if share < FROZEN_SHARE or last.trainable_matrices > 0:
+        if share < t.FROZEN_SHARE or last.trainable_matrices > 0:
             continue
         msg = (f"{share:.1%} of the {last.elems:,} parameter elements given to {opt.cls} have requires_grad=False "
-               f"(threshold {FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
+               f"(threshold {t.FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
                f"{last.elems - last.frozen_elems:,} elements can learn.")
-        findings.append(self.finding(msg, opt.site, "Fix the freezing condition so the layers meant to learn keep "
-                                     "`requires_grad=True`.", confidence=0.85, frozen_share=share,
-                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems))
+        frozen_at = next((c.site for c in trace.freeze_calls if c.site is not None), None)
+        findings.append(self.finding(msg, frozen_at or opt.site, "Fix the freezing condition so the layers meant "
+                                     "to learn keep `requires_grad=True`.", confidence=0.85, frozen_share=share,
+                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems,
+                                     shows_at=opt.site))
     return findings
 
 
@@ -134,6 +138,7 @@ def detached_graph(self, trace: Trace):
         loss.backward()
         Use `.item()`/`.detach()`/NumPy only for logging.
     """
+    t = self.thresholds
     findings = []
     leaf = [b for b in trace.backwards if b.loss_is_leaf and not b.in_step]
     cut = trace.cuts[0] if trace.cuts else None
@@ -149,7 +154,7 @@ def detached_graph(self, trace: Trace):
         return findings
     recs = [s for s in trace.steps if s.unreached_elems is not None and s.used_elems]
     unreached = [s for s in recs if s.unreached_elems]
-    if len(unreached) < MIN_UNREACHED_STEPS or len(unreached) < len(recs):
+    if len(unreached) < t.MIN_UNREACHED_STEPS or len(unreached) < len(recs):
         return findings
     common = set(unreached[0].unreached_params)
     for s in unreached[1:]:
@@ -158,7 +163,7 @@ def detached_graph(self, trace: Trace):
         return findings
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)
-    severity = Severity.ERROR if share >= UNREACHED_ERROR_SHARE else Severity.WARNING
+    severity = Severity.ERROR if share >= t.UNREACHED_ERROR_SHARE else Severity.WARNING
     how = f" The graph is cut with {cut.op} here." if cut else ""
     msg = (f"{_names(trace, common)} ({elems:,} elements, {share:.0%} of the trainable parameters that ran) took "
            f"part in the forward pass on {len(unreached)} sampled steps, but no backward() reached them.{how}")

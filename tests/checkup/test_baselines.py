@@ -1,6 +1,10 @@
+import pytest
 from helpers_checkup import classification_problem, regression_problem
 
 from unstuck.checkup import baselines as bl
+
+# The broadcast programs replay the seed's bug: torch warns about it on every call.
+pytestmark = pytest.mark.filterwarnings("ignore:Using a target size")
 
 
 def _run(p, steps=150):

@@ -83,6 +83,14 @@ class StepRecord:
     param_norm: float | None = None  # norm of the optimizer's parameters before the step
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
+    # (param id, ||delta p|| / ||p||) of each trainable weight tensor with 2+ dimensions (linear,
+    # convolutional, recurrent): layers move at their own pace, the overall ratio hides a slow one
+    layer_update_ratios: tuple[tuple[int, float], ...] = ()
+    # Over every parameter of the models seen (not only this optimizer's): elements, frozen
+    # elements, and weight tensors (2+ dimensions) that can still learn
+    model_elems: int = 0
+    model_frozen_elems: int = 0
+    model_trainable_matrices: int = 0
 
 
 @dataclass
@@ -132,6 +140,7 @@ class LossCall:
     target_share_negative: float | None = None
     target_share_outside_unit: float | None = None  # outside [0, 1]
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
+    pred_mean: float | None = None
 
 
 @dataclass
@@ -155,6 +164,28 @@ class CutRecord:
     tick: int
     op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
     site: Location | None
+
+
+@dataclass
+class SoftmaxRecord:
+    """A softmax/log_softmax computed with gradients on (sampled ticks): which axis it normalised."""
+
+    tick: int
+    fn: str  # softmax | log_softmax
+    dim: int  # the normalised axis, non-negative
+    shape: Shape  # shape of its input
+    site: Location | None
+
+
+@dataclass
+class FreezeRecord:
+    """`module.requires_grad_(False)`: which parameters one call froze."""
+
+    tick: int
+    site: Location | None
+    module: str  # class name of the module it was called on
+    param_ids: tuple[int, ...]
+    elems: int
 
 
 @dataclass
@@ -223,6 +254,12 @@ class Trace:
     cuts: list[CutRecord] = field(default_factory=list)
     modes: list[ModeRecord] = field(default_factory=list)
     inputs: list[InputRecord] = field(default_factory=list)
+    # The input of the first weight layer (Linear, Conv, RNN, Embedding ...) of each sampled root
+    # forward: what the network's weights actually see, after any normalisation inside forward
+    # (stats are None when that input is not floating point)
+    layer_inputs: list[InputRecord] = field(default_factory=list)
+    softmaxes: list[SoftmaxRecord] = field(default_factory=list)
+    freezes: list[FreezeRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)
     # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.

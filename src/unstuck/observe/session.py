@@ -85,14 +85,16 @@ class Session:
     # ---------------------------------------------------------------- install
     def start(self) -> None:
         from unstuck.observe.autograd import AutogradObserver
+        from unstuck.observe.freezing import FreezeWatch
         from unstuck.observe.modules import EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
-        for obs in self._observers[:3]:
+        always_on = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), FreezeWatch(self)]
+        self._observers = always_on + [self.modules, self.ops]
+        for obs in always_on:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)

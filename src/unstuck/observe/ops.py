@@ -265,6 +265,8 @@ class OpObserver:
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
+        for listener in self.s.loss_listeners:
+            listener(func, args, kwargs, out)
         name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
         site = user_site()
         p = pred.detach()
@@ -282,7 +284,8 @@ class OpObserver:
             pred_finite=bool(torch.isfinite(pf).all()),
             target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
             pred_std=None, target_std=None, target_mean=None, target_min=None, target_max=None,
-            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled)
+            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled,
+            producer_site=self.s.sites.site_of(pred))
         n = p.shape[0] if p.dim() else 1
         if call.pred_finite and p.numel():
             call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
@@ -341,6 +344,7 @@ class OpObserver:
         name = ACTIVATIONS[func]
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
+        defined_at = self.s.sites.note_output(out)
         if name in NORMALISERS and self.grad_enabled:
             self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
@@ -351,7 +355,8 @@ class OpObserver:
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
-                                                             dead_fraction=dead, units=units))
+                                                             dead_fraction=dead, units=units,
+                                                             defined_at=defined_at))
 
     def _record_softmax(self, name: str, dim, shape) -> None:
         ndim = len(shape)

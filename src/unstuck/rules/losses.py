@@ -7,6 +7,7 @@ from unstuck.trace import LossCall, Trace
 
 MIN_CALLS = 2  # sampled training loss calls needed before judging a loss's input
 OUTSIDE_SHARE = 0.05  # share of targets an activation cannot reach before its range is a mismatch
+MIN_BATCH_IN_UNIT = 8  # values in [0, 1] say "sigmoid output" only for batches of at least this size
 REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 RANGES = {  # activation -> (share of targets it cannot produce, the range it can)
     "tanh": ("target_share_outside_pm1", "[-1, 1]"),
@@ -21,8 +22,8 @@ def _training_calls(trace: Trace, fns) -> list[LossCall]:
     return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
 
 
-def _all(calls, predicate) -> bool:
-    return len(calls) >= MIN_CALLS and all(predicate(c) for c in calls)
+def _all(calls, predicate, min_calls: float) -> bool:
+    return len(calls) >= min_calls and all(predicate(c) for c in calls)
 
 
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
@@ -52,16 +53,17 @@ def double_softmax(self, trace: Trace):
         def forward(self, x):
             return self.fc(x)
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("cross_entropy",))
-    if _all(calls, lambda c: c.pred_rows_prob):
+    if _all(calls, lambda c: c.pred_rows_prob, t.MIN_CALLS):
         c = calls[0]
         made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
         msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
                f"(non-negative, summing to 1) instead of logits.{made} cross_entropy applies softmax again.")
-        return [self.finding(msg, c.site, "Return raw logits from the model (drop the final softmax); use "
+        return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
-                             producer=c.producer)]
-    if _all(calls, lambda c: c.pred_rows_logprob):
+                             producer=c.producer, shows_at=c.site)]
+    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
                "cross_entropy applies log_softmax itself.")
@@ -72,13 +74,14 @@ def double_softmax(self, trace: Trace):
 
 
 @rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
-      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+      requires=(needs_losses,), explains=("loss-plateau",),
+      thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT})
 def double_sigmoid(self, trace: Trace):
     """
     What it detects:
         `binary_cross_entropy_with_logits`/`BCEWithLogitsLoss` receiving values produced by a
-        sigmoid (all within [0, 1] on every sampled step), e.g. a model ending in
-        `nn.Sigmoid()`.
+        sigmoid (all within [0, 1] on every sampled step, in batches of at least
+        {MIN_BATCH_IN_UNIT} values), e.g. a model ending in `nn.Sigmoid()`.
 
     Why it stops learning:
         The loss applies sigmoid again: sigmoid(p) with p in [0, 1] lies between 0.5 and 0.73,
@@ -93,19 +96,21 @@ def double_sigmoid(self, trace: Trace):
         Drop the final sigmoid (keep `BCEWithLogitsLoss`, which is numerically stable), and
         apply `torch.sigmoid` only when you need probabilities.
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("binary_cross_entropy_with_logits",))
-    if len(calls) < MIN_CALLS:
+    if len(calls) < t.MIN_CALLS:
         return []
     from_sigmoid = [c for c in calls if c.producer == "sigmoid"]
-    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= 8]
+    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= t.MIN_BATCH_IN_UNIT]
     if len(from_sigmoid) < len(calls) and len(in_unit) < len(calls):
         return []
     c = calls[0]
     how = "come from `sigmoid`" if from_sigmoid else "all lie within [0, 1]"
     msg = (f"The inputs of `binary_cross_entropy_with_logits` {how} in {len(calls)} sampled calls: the loss "
            f"applies sigmoid a second time.")
-    return [self.finding(msg, c.site, "Remove the final `Sigmoid` from the model and keep `BCEWithLogitsLoss`; "
-                         "use `torch.sigmoid(logits)` only for reporting.", confidence=0.9, calls=len(calls))]
+    return [self.finding(msg, c.producer_site or c.site, "Remove the final `Sigmoid` from the model and keep "
+                         "`BCEWithLogitsLoss`; use `torch.sigmoid(logits)` only for reporting.", confidence=0.9,
+                         calls=len(calls), shows_at=c.site)]
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
@@ -131,13 +136,14 @@ def nll_without_log_softmax(self, trace: Trace):
     """
     calls = _training_calls(trace, ("nll_loss",))
     calls = [c for c in calls if c.producer != "log_softmax"]  # wrong-axis log_softmax: see LS005
-    if not _all(calls, lambda c: not c.pred_rows_logprob):
+    if not _all(calls, lambda c: not c.pred_rows_logprob, self.thresholds.MIN_CALLS):
         return []
     c = calls[0]
     kind = "probabilities" if all(x.pred_rows_prob for x in calls) else "raw scores (not log-probabilities)"
     msg = f"In all {len(calls)} sampled `nll_loss` calls the input rows are {kind}."
-    return [self.finding(msg, c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, or pass the logits "
-                         "to `cross_entropy` instead.", confidence=0.85, calls=len(calls), input_kind=kind)]
+    return [self.finding(msg, c.producer_site or c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, "
+                         "or pass the logits to `cross_entropy` instead.", confidence=0.85, calls=len(calls),
+                         input_kind=kind, shows_at=c.site)]
 
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
@@ -172,15 +178,15 @@ def softmax_wrong_dim(self, trace: Trace):
     calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
              if c.producer in ("softmax", "log_softmax")]
     wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
-    if len(wrong) >= MIN_CALLS and len(wrong) == len(calls):
+    if len(wrong) >= self.thresholds.MIN_CALLS and len(wrong) == len(calls):
         c = wrong[0]
         dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
         msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
                f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled "
                f"calls: it normalised another axis (batch or time).")
-        return [self.finding(msg, c.site, f"Normalise over the class axis, usually the last one: "
+        return [self.finding(msg, c.producer_site or c.site, f"Normalise over the class axis, usually the last one: "
                              f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
-                             dim=c.producer_dim, input_ndim=c.producer_ndim)]
+                             dim=c.producer_dim, input_ndim=c.producer_ndim, shows_at=c.site)]
     return _softmax_over_batch(self, trace)
 
 
@@ -209,7 +215,7 @@ def _softmax_over_batch(self, trace: Trace):
     findings = []
     for recs in by_site.values():
         ticks = {r.tick for r in recs}
-        if len(ticks) < MIN_CALLS:
+        if len(ticks) < self.thresholds.MIN_CALLS:
             continue
         r = recs[0]
         axes = ", ".join(f"{d}" for d in r.shape)
@@ -247,6 +253,7 @@ def output_range_mismatch(self, trace: Trace):
         End a regression model with a plain Linear layer, or rescale the targets into the
         activation's range (e.g. `rating / 10` with a sigmoid).
     """
+    t = self.thresholds
     findings = []
     calls = [c for c in _training_calls(trace, REGRESSION_LOSSES) if c.producer in RANGES]
     by_producer: dict[str, list[LossCall]] = {}
@@ -255,15 +262,16 @@ def output_range_mismatch(self, trace: Trace):
     for producer, group in by_producer.items():
         field, reach = RANGES[producer]
         shares = [getattr(c, field) for c in group if getattr(c, field) is not None]
-        if len(shares) < MIN_CALLS or min(shares) < OUTSIDE_SHARE:
+        if len(shares) < t.MIN_CALLS or min(shares) < t.OUTSIDE_SHARE:
             continue
         c = group[0]
         share = sum(shares) / len(shares)
         msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
                f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
-               f"(threshold {OUTSIDE_SHARE:.0%}).")
-        findings.append(self.finding(msg, c.site, f"Remove the final `{producer}` so the last layer is linear, "
+               f"(threshold {t.OUTSIDE_SHARE:.0%}).")
+        findings.append(self.finding(msg, c.producer_site or c.site, f"Remove the final `{producer}` so the last "
+                                     "layer is linear, "
                                      "or rescale the targets into its range.", confidence=0.85,
                                      activation=producer, outside_share=share, target_min=c.target_min,
-                                     target_max=c.target_max))
+                                     target_max=c.target_max, shows_at=c.site))
     return findings

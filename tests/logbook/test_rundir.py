@@ -5,11 +5,10 @@ import os
 
 import pytest
 
-from unstuck.cli import main
-from unstuck.logbook.rundir import load_run, new_run_dir
-
 from tests.report.test_html import BROADCAST as BROKEN
 from tests.report.test_html import FIXED
+from unstuck.cli import main
+from unstuck.logbook.rundir import load_run, new_run_dir
 
 
 @pytest.fixture

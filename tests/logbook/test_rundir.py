@@ -11,16 +11,26 @@ from unstuck.cli import main
 from unstuck.logbook.rundir import load_run, new_run_dir
 
 
-@pytest.fixture
-def runs(tmp_path, monkeypatch):
-    """Both programs run once with the default run folder."""
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture(scope="module")
+def _both_runs(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("runs")
     (tmp_path / "broken.py").write_text(BROKEN)
     (tmp_path / "fixed.py").write_text(FIXED)
-    assert main(["run", "--quiet", "--html", "page.html", "broken.py"]) == 1
-    assert main(["run", "--quiet", "fixed.py"]) == 0
-    folders = sorted((tmp_path / "unstuck-runs").iterdir())
-    return tmp_path, folders
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["run", "--quiet", "--html", "page.html", "broken.py"]) == 1
+        assert main(["run", "--quiet", "fixed.py"]) == 0
+    finally:
+        os.chdir(cwd)
+    return tmp_path, sorted((tmp_path / "unstuck-runs").iterdir())
+
+
+@pytest.fixture
+def runs(_both_runs, monkeypatch):
+    """Both programs, run once with the default run folder; the test runs in their folder."""
+    monkeypatch.chdir(_both_runs[0])
+    return _both_runs
 
 
 def test_the_default_run_folder_holds_every_file(runs):

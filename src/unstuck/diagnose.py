@@ -114,7 +114,18 @@ def rank(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     def key(f: Finding):
         return (f.kind is Kind.SYMPTOM, depth[f.cause], f.severity.rank, -f.confidence, f.rule)
 
-    return sorted(linked, key=key)
+    ranked = sorted(linked, key=key)
+    return [dataclasses.replace(f, fix=_root_fix(f, ranked)) if f.caused_by else f for f in ranked]
+
+
+def _root_fix(f: Finding, ranked: list[Finding]) -> str:
+    """A consequence is fixed by fixing what it follows from: its own remedy (lower the
+    learning rate, clip the gradients) would treat the symptom and hide the bug."""
+    roots = roots_of(f, ranked)
+    if not roots:
+        return f.fix
+    names = " and ".join(f"`{r.cause}`" for r in roots)
+    return f"This follows from {names}: fix that first. " + " ".join(r.fix.strip() for r in roots)
 
 
 def _depths(findings: list[Finding]) -> dict[str, int]:

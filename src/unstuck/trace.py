@@ -168,6 +168,9 @@ class ModeRecord:
     grad_enabled: bool
     params_trainable: bool
     site: Location | None = None
+    # Ran without gradients inside a module call whose input is attached to an autograd graph:
+    # part of a differentiable op (reentrant checkpointing, a custom autograd Function's forward).
+    graph_input: bool = False
 
 
 @dataclass
@@ -203,6 +206,9 @@ class GradCallRecord:
     create_graph: bool
     relu_nodes: int
     smooth_nodes: int
+    # Every element of every returned gradient is exactly zero (None: not checked). With
+    # create_graph=True this is the derivative the loss goes on to train.
+    result_zero: bool | None = None
 
 
 @dataclass
@@ -264,6 +270,8 @@ class Trace:
     stopped_at_max_steps: bool = False
     mode_calls: list[ModeCall] = field(default_factory=list)
     freeze_calls: list[FreezeCall] = field(default_factory=list)
+    # `unstuck checkup` only: the experiments' measured results (unstuck.checkup.results.CheckupResults).
+    checkup: object | None = None
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

@@ -47,6 +47,15 @@ def _float(x) -> float | None:
         return None
 
 
+def _grad_norm(g: torch.Tensor) -> float:
+    """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
+    looked up, possibly repeated: coalesce sums the repeats."""
+    g = g.detach()
+    if g.is_sparse:
+        return float(torch.linalg.vector_norm(g.coalesce().values()))
+    return float(g.norm())
+
+
 def _record_symmetric(session, params) -> None:
     """Weight matrices whose rows (units), or whose columns (inputs), are all identical before
     the first update."""
@@ -168,7 +177,7 @@ class OptimizerObserver:
             if g is None:
                 no_grad += n
                 continue
-            gn = float(g.detach().norm()) if not g.is_sparse else 0.0
+            gn = _grad_norm(g)
             if gn == 0.0:
                 no_grad += n
             total_sq += gn * gn

@@ -76,6 +76,13 @@ def train_mode_evaluation(self, trace: Trace):
         validation, testing or prediction) while dropout or batch-norm layers are in
         training mode.
 
+        Deliberately not flagged: no-gradient forwards whose input is attached to an autograd
+        graph. Those are part of a training step, not an evaluation: activation checkpointing
+        with `use_reentrant=True` runs its segment under no-grad and re-runs it with
+        gradients during backward, and any custom `autograd.Function` runs its forward with
+        gradients off. Forwards re-run by the autograd engine during backward are not
+        counted as model calls either.
+
     Why it stops learning:
         Validation numbers are wrong: dropout drops units at random, and batch-norm
         normalises with the evaluation batch's own statistics and overwrites its running
@@ -93,7 +100,7 @@ def train_mode_evaluation(self, trace: Trace):
             ...
         model.train()
     """
-    bad = [m for m in trace.modes if not m.grad_enabled and m.training]
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})

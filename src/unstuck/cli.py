@@ -275,6 +275,9 @@ def cmd_checkup(args) -> int:
         return _usage_error("--max-steps must be at least 1")
     if args.budget is not None and args.budget <= 0:
         return _usage_error("--budget must be positive")
+    problem = _logbook_usage_error(args)
+    if problem:
+        return _usage_error(problem)
     budget = args.budget or DEFAULT_BUDGET
     if is_table(args.script):
         if not args.target:
@@ -284,13 +287,17 @@ def cmd_checkup(args) -> int:
                                    ignore=_split(args.ignore), progress=not args.quiet)
         except TableError as exc:
             return _usage_error(str(exc))
+        book = _logbook(args)  # no training was watched: the run folder holds the reports
     else:
         if not os.path.isfile(args.script):
             return _usage_error(f"no such script: {args.script}")
+        book = _logbook(args)
         report = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
                                 budget=budget, profile=args.profile, select=_split(args.select),
-                                ignore=_split(args.ignore), progress=not args.quiet)
+                                ignore=_split(args.ignore), progress=not args.quiet,
+                                observers=book.observers() if book else ())
     emit(report, json_path=args.json, quiet=args.quiet)
+    _finish_logbook(book, report, None, args)
     return report.exit_status(args.fail_on)
 
 

@@ -243,6 +243,11 @@ class StepLog:
         return sum(values) / len(values) if values else None
 
     @property
+    def trace(self):
+        """The Trace of the session this log watched (None before it was installed)."""
+        return self._session.trace if self._session is not None else None
+
+    @property
     def epoch(self) -> int | None:
         return self._epoch
 

@@ -123,3 +123,16 @@ def test_a_read_only_folder_gets_no_run_folder_even_for_root(tmp_path):
         assert not os.listdir(shared)
     finally:
         shared.chmod(0o755)
+
+
+def test_checkup_keeps_a_run_folder_with_its_experiments(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.py").write_text(BROKEN)
+    main(["checkup", "--quiet", "--budget", "3", "--html", "page.html", "broken.py"])
+    (run,) = (tmp_path / "unstuck-runs").iterdir()
+    report = json.loads((run / "report.json").read_text())
+    assert report["command"] == "checkup" and report["checkup"]
+    loaded = load_run(str(run))
+    assert [r["step"] for r in loaded.rows] == list(range(1, 41))  # the script's own steps only
+    page = (tmp_path / "page.html").read_text()
+    assert 'id="checkup"' in page and page == (run / "report.html").read_text()

@@ -136,3 +136,15 @@ def test_checkup_keeps_a_run_folder_with_its_experiments(tmp_path, monkeypatch):
     assert [r["step"] for r in loaded.rows] == list(range(1, 41))  # the script's own steps only
     page = (tmp_path / "page.html").read_text()
     assert 'id="checkup"' in page and page == (run / "report.html").read_text()
+
+
+def test_a_tables_checkup_keeps_its_reports(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,y"] + [f"{i % 7},{(i * 3) % 5},{(i % 7) * 2 + (i * 3) % 5}" for i in range(120)]
+    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n")
+    main(["checkup", "--quiet", "--budget", "3", "--html", "page.html", "data.csv", "--target", "y"])
+    (run,) = (tmp_path / "unstuck-runs").iterdir()
+    assert run.name.startswith("data-")
+    assert sorted(os.listdir(run)) == ["report.html", "report.json", "report.txt"]  # no training was watched
+    assert json.loads((run / "report.json").read_text())["checkup"]
+    assert 'id="checkup"' in (tmp_path / "page.html").read_text()

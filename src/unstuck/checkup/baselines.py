@@ -22,7 +22,7 @@ from unstuck.checkup.results import BaselineScore, NetworkScore
 log = logging.getLogger(__name__)
 
 FOLDS = 3
-NET_STEPS = 500
+NET_STEPS = 400
 MAX_FEATURES = 256  # wider inputs are reduced with PCA for the tree ensemble and kNN
 PCA_COMPONENTS = 64
 NEIGHBOURS = 10

@@ -85,3 +85,32 @@ def test_validation_in_train_mode_next_to_reentrant_checkpointing(tmp_path):
     report = diagnose_code(tmp_path, CHECKPOINTED.format(validate=""))
     assert first_cause(report) == "train-mode-evaluation"
     assert report.findings[0].location.code.startswith("acc =")
+
+
+def test_one_diagnostic_forward_in_train_mode_before_training_is_silent(tmp_path):
+    code = MODEL + """
+with torch.no_grad():
+    print("untrained loss", F.cross_entropy(model(X[:512]), y[:512]).item())
+""" + EPOCH.format(before="model.train()", validate="model.eval()", after="")
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_one_diagnostic_forward_in_train_mode_between_epochs_is_silent(tmp_path):
+    code = MODEL + EPOCH.format(before="model.train()", validate="model.eval()", after="""if epoch == 1:
+        model.train()
+        with torch.no_grad():
+            print("train-mode loss", F.cross_entropy(model(X[:512]), y[:512]).item())""")
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_final_test_evaluation_in_train_mode(tmp_path):
+    code = MODEL + """
+for i in range(0, 512, 64):
+    opt.zero_grad()
+    F.cross_entropy(model(X[i:i + 64]), y[i:i + 64]).backward(); opt.step()
+with torch.no_grad():
+    test_acc = (model(X[512:]).argmax(1) == y[512:]).float().mean()
+"""
+    report = diagnose_code(tmp_path, code)
+    assert first_cause(report) == "train-mode-evaluation"
+    assert report.findings[0].location.code.startswith("test_acc =")

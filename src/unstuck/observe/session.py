@@ -77,6 +77,9 @@ class Session:
         # Extra observers (step log, checkup capture, ...): objects with install(session) and
         # uninstall(); installed after the built-in ones, removed before them.
         self.extra_observers = list(observers)
+        # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
+        # (sampled steps only); the checkup's capture uses it.
+        self.loss_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -88,11 +91,14 @@ class Session:
         from unstuck.observe.modules import EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
+        from unstuck.observe.sites import SiteObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
-        for obs in self._observers[:3]:
+        self.sites = SiteObserver(self)
+        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
+                           self.modules, self.ops]
+        for obs in self._observers[:4]:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)

@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Run:
     result: str | None  # the RESULT line
     stderr: str
     seconds: float
+    cpu_seconds: float
 
 
 @dataclass
@@ -130,16 +132,24 @@ def first_and_final(result: str | None) -> tuple[float, float] | None:
 
 
 def _run(cmd: list[str]) -> Run:
+    """Run `cmd`; its CPU time (its own and its waited-for children's, e.g. DataLoader
+    workers) comes from wait4, so the corpus's cost is known even on a busy machine."""
     env = {**os.environ, **THREAD_ENV}
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=HERE, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
-        status, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        status, stdout, stderr = -9, exc.stdout or "", f"timed out after {TIMEOUT_S} s"
-        stdout = stdout.decode() if isinstance(stdout, bytes) else stdout
+    proc = subprocess.Popen(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(TIMEOUT_S, proc.kill)
+    timer.start()
+    with ThreadPoolExecutor(max_workers=2) as readers:
+        stdout, stderr = readers.submit(proc.stdout.read), readers.submit(proc.stderr.read)
+        stdout, stderr = stdout.result(), stderr.result()
+    _, wait_status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    proc.returncode = status = os.waitstatus_to_exitcode(wait_status)
+    proc.stdout.close()
+    proc.stderr.close()
     result = next((ln.strip() for ln in reversed(stdout.splitlines()) if ln.startswith("RESULT")), None)
-    return Run(status=status, result=result, stderr=stderr, seconds=time.perf_counter() - start)
+    return Run(status=status, result=result, stderr=stderr, seconds=time.perf_counter() - start,
+               cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def run_case(name: str, spec: dict, python: str = sys.executable) -> Outcome:
@@ -189,10 +199,12 @@ def main(argv=None) -> int:
     for o in outcomes.values():
         problems = o.problems()
         mark = "ok   " if not problems else ("xfail" if o.spec.get("xfail") else "FAIL ")
-        print(f"{mark} {o.name:34s} plain {o.plain.seconds:5.1f}s unstuck {o.watched.seconds:5.1f}s"
+        print(f"{mark} {o.name:34s} cpu: plain {o.plain.cpu_seconds:4.1f}s unstuck {o.watched.cpu_seconds:4.1f}s"
               + ("" if not problems else "  " + " | ".join(p[:160] for p in problems)))
     print(summary(outcomes))
-    print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs")
+    cpu = sum(o.plain.cpu_seconds + o.watched.cpu_seconds for o in outcomes.values())
+    print(f"wall time {time.perf_counter() - start:.0f} s with {args.jobs} jobs; CPU time {cpu:.0f} s "
+          f"(plain {sum(o.plain.cpu_seconds for o in outcomes.values()):.0f} s)")
     unexpected = [o for o in outcomes.values() if bool(o.problems()) != bool(o.spec.get("xfail"))]
     return 1 if unexpected else 0
 

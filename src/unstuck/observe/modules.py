@@ -6,6 +6,7 @@ installed for sampled windows only and removed in between.
 """
 from __future__ import annotations
 
+import os
 import sys
 import weakref
 
@@ -58,6 +59,17 @@ def _attached(args) -> bool:
     return any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
 
 
+_DECORATOR = os.path.join("torch", "utils", "_contextlib.py")
+
+
+def _from_user(frame) -> bool:
+    """The block was entered by the user's code: a `with` statement, or a function the user
+    decorated with `@torch.no_grad()` (entered from torch's decorator on the user's behalf)."""
+    if frame is not None and frame.f_code.co_filename.endswith(_DECORATOR):
+        frame = frame.f_back
+    return frame is not None and not is_library(frame.f_code.co_filename)
+
+
 class EvalWatch:
     """Evaluation code (a user's `with torch.no_grad():` block) usually runs between epochs, on
     ticks that sampling skips. Watch every such block: module hooks are installed on entry and
@@ -81,13 +93,13 @@ class EvalWatch:
 
         def __enter__(ctx):
             result = enter(ctx)
-            if not watch.s.sampling and not is_library(sys._getframe(1).f_code.co_filename):
+            if not watch.s.sampling and _from_user(sys._getframe(1)):
                 watch.active += 1
                 watch.s.guard("eval watch", watch.s.modules.install)
             return result
 
         def __exit__(ctx, *exc):
-            if watch.active and not is_library(sys._getframe(1).f_code.co_filename):
+            if watch.active and _from_user(sys._getframe(1)):
                 watch.active -= 1
                 if not watch.active and not watch.s.sampling:
                     watch.s.guard("eval watch", watch.s.modules.uninstall)

@@ -214,7 +214,8 @@ def _finish_logbook(book, report, trace, args) -> None:
         return
     try:
         book.finish(report, trace, html_path=args.html)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the diagnosis is out: never crash after it
+        logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
     if book.path and not args.quiet:
@@ -289,8 +290,8 @@ def cmd_checkup(args, parser) -> int:
         except TableError as exc:
             return _usage_error(str(exc))
         emit(report, json_path=args.json, quiet=args.quiet)
-        if args.html:
-            _table_html(report, args.html)
+        # No training was watched: the run folder holds the reports (and the page its checkup).
+        _finish_logbook(_logbook(args), report, None, args)
         return report.exit_status(args.fail_on)
     if not os.path.isfile(args.script):
         return _usage_error(f"no such script: {args.script}")
@@ -302,14 +303,6 @@ def cmd_checkup(args, parser) -> int:
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
-
-
-def _table_html(report, path: str) -> None:
-    from unstuck.report.html import RunView, render_html, report_dict, write_html
-    try:
-        write_html(path, render_html(RunView(report=report_dict(report), label=report.script)))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        print(f"unstuck: could not write {path}: {exc}", file=sys.stderr)
 
 
 def cmd_explain(key: str) -> int:

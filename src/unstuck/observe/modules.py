@@ -149,6 +149,8 @@ class ModuleObserver:
     def _post(self, module, args, output):
         s = self.s
         depth, s.depth = s.depth, max(0, s.depth - 1)
+        if depth <= 1:
+            self.first_layer_pending = False  # the root forward ended without a weight layer
         in_graph = bool(self.graph_region)
         if self.graph_region >= depth:
             self.graph_region = 0

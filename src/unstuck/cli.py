@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return cmd_run(args, parser)
     if args.command == "checkup":
-        return cmd_checkup(args)
+        return cmd_checkup(args, parser)
     if args.command == "demo":
         from unstuck.demo import run_demo
         return run_demo(json_path=args.json)
@@ -214,7 +214,8 @@ def _finish_logbook(book, report, trace, args) -> None:
         return
     try:
         book.finish(report, trace, html_path=args.html)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the diagnosis is out: never crash after it
+        logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
     if book.path and not args.quiet:
@@ -252,12 +253,13 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def cmd_checkup(args) -> int:
+def cmd_checkup(args, parser) -> int:
     from unstuck.checkup import DEFAULT_BUDGET, DEFAULT_MAX_STEPS, checkup_script, checkup_table
     from unstuck.checkup.tabular import TableError, is_table
     from unstuck.report import emit
     from unstuck.rules import lookup
-    if is_table(args.script):  # a table takes no arguments: its options may follow the file
+    table = is_table(args.script)
+    if table:  # a table takes no arguments: its options may follow the file
         p = argparse.ArgumentParser(prog="unstuck checkup DATA", add_help=False, exit_on_error=False)
         _checkup_options(p)
         try:
@@ -275,22 +277,31 @@ def cmd_checkup(args) -> int:
         return _usage_error("--max-steps must be at least 1")
     if args.budget is not None and args.budget <= 0:
         return _usage_error("--budget must be positive")
+    problem = _logbook_usage_error(args)
+    if problem:
+        return _usage_error(problem)
     budget = args.budget or DEFAULT_BUDGET
-    if is_table(args.script):
+    options = dict(budget=budget, select=_split(args.select), ignore=_split(args.ignore), progress=not args.quiet)
+    if table:
         if not args.target:
             return _usage_error(f"checkup {args.script}: --target COLUMN is required for a table")
         try:
-            report = checkup_table(args.script, args.target, budget=budget, select=_split(args.select),
-                                   ignore=_split(args.ignore), progress=not args.quiet)
+            report = checkup_table(args.script, args.target, **options)
         except TableError as exc:
             return _usage_error(str(exc))
-    else:
-        if not os.path.isfile(args.script):
-            return _usage_error(f"no such script: {args.script}")
-        report = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
-                                budget=budget, profile=args.profile, select=_split(args.select),
-                                ignore=_split(args.ignore), progress=not args.quiet)
+        emit(report, json_path=args.json, quiet=args.quiet)
+        # No training was watched: the run folder holds the reports (and the page its checkup).
+        _finish_logbook(_logbook(args), report, None, args)
+        return report.exit_status(args.fail_on)
+    if not os.path.isfile(args.script):
+        return _usage_error(f"no such script: {args.script}")
+    book = _logbook(args)
+    report, trace = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
+                                   profile=args.profile, observers=book.observers() if book else (),
+                                   with_trace=True, **options)
+    report.notes += _misplaced_options(parser, "checkup", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
+    _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
 
 

@@ -75,3 +75,11 @@ def test_cli_exits_2_with_one_line(tmp_path, content, args, message):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_parquet_tables_are_read(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "t.parquet"
+    frame().to_parquet(path)
+    p, info = table_problem(str(path), "y")
+    assert p.n == 200 and info.rows == 200

@@ -42,7 +42,9 @@ def _judge(trace: Trace, results: CheckupResults, select=None, ignore=None, base
 
 def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = DEFAULT_MAX_STEPS,
                    budget: float | None = DEFAULT_BUDGET, profile: str = "default", select=None, ignore=None,
-                   progress: bool = True, observers: Sequence[object] = ()) -> Report:
+                   progress: bool = True, observers: Sequence[object] = (), with_trace: bool = False):
+    """Watch `script` like `unstuck run`, then experiment on what was captured. Returns the
+    Report (and the Trace with `with_trace`)."""
     from unstuck.api import observe_and_diagnose
     from unstuck.checkup.capture import CaptureObserver
     capture = CaptureObserver()
@@ -54,7 +56,8 @@ def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: i
         results = CheckupResults(source="script", skipped={"experiments": reason or "nothing captured"})
     else:
         results = run_experiments(problem, budget=budget, progress=progress, source="script")
-    return _judge(trace, results, select, ignore, base)
+    report = _judge(trace, results, select, ignore, base)
+    return (report, trace) if with_trace else report
 
 
 def checkup_table(path: str, target: str, *, budget: float | None = DEFAULT_BUDGET, select=None, ignore=None,

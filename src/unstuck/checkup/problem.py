@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import math
+import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -87,7 +88,6 @@ class Problem:
     train_mode: bool = True
     rows_per_sample: int = 1
     source: str = "script"
-    notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ shape
     @property
@@ -241,12 +241,18 @@ def train(problem: Problem, model: nn.Module, opt: torch.optim.Optimizer, inputs
 
 
 def isolated(fn, *args, **kwargs):
-    """Run an experiment with the global RNGs forked: whatever it draws, the user's streams
-    are as they were afterwards."""
+    """Run experiments with the global RNGs forked: whatever they draw (torch's streams, and
+    Python's and NumPy's, which importing scikit-learn alone advances), the user's streams are
+    as they were afterwards."""
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() and torch.cuda.is_initialized() \
         else []
-    with torch.random.fork_rng(devices=devices):
-        return fn(*args, **kwargs)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=devices):
+            return fn(*args, **kwargs)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
 
 
 FIT_FLOOR = 0.1  # regression: a rung's spread counts as at least this share of the data's variance per sample

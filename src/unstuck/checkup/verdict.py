@@ -34,7 +34,7 @@ def verdict(findings: list[Finding], results: CheckupResults) -> dict[str, str]:
     shown = [f for f in findings if f.severity is not Severity.INFO]
     causes = [f for f in shown if f.kind is Kind.CAUSE]
     by_cause = {f.cause: f for f in findings}
-    if causes:
+    if causes and causes[0].cause != "below-baseline":  # below-baseline as a cause: capacity, below
         root = causes[0]
         kind = "data" if root.cause in DATA_CAUSES else "bug"
         extra = ""

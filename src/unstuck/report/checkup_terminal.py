@@ -44,10 +44,12 @@ def tables(ck: dict) -> list:
     ladder = ck.get("overfit")
     if ladder:
         t = Table(title="Overfit ladder (from the initial weights)", title_justify="left")
-        for col in ("samples", "steps", "loss start", "loss end", "fit", "inputs zeroed", "best other"):
+        others = sorted({r["other_optimizer"] for r in ladder if r.get("other_optimizer")})
+        for col in ("samples", "steps", "loss start", "loss end", "fit", "inputs zeroed",
+                    "with " + (others[0] if len(others) == 1 else "another optimizer")):
             t.add_column(col, justify="right")
         for r in ladder:
-            other = f"{r.get('other_optimizer')}: {_n(r.get('other_loss_end'))}" if r.get("other_optimizer") else "-"
+            other = _n(r.get("other_loss_end")) if r.get("other_optimizer") else "-"
             t.add_row(str(r["samples"]), str(r.get("steps")), _n(r.get("loss_start")), _n(r.get("loss_end")),
                       _n(r.get("fit"), ".0%") if r.get("fit") is not None else "-", _n(r.get("loss_zeroed")), other)
         out.append(t)

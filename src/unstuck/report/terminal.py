@@ -82,6 +82,8 @@ def verdict(report: Report) -> str:
     if not report.judged:
         return "Nothing was judged."
     if not report.diagnosis:
+        if report.summary.get("rows") is not None:  # a table's checkup: no training steps to count
+            return "No problem found."
         return f"No problem found in {report.steps_observed} training step(s)."
     errors = sum(f.severity is Severity.ERROR for f in roots)
     follow = len(report.diagnosis) - len(roots)

@@ -19,7 +19,8 @@ REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
-      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high"),
+      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high",
+                "input-ignored", "prediction-collapse"),
       thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
 def unscaled_inputs(self, trace: Trace):
     """

@@ -16,6 +16,7 @@ import torch
 
 from unstuck.findings import ToolError
 from unstuck.observe.sampling import Sampling
+from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
 from unstuck.trace import ParamInfo, Trace
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class Session:
         self.in_step = 0
         self.depth = 0
         self.busy = False  # re-entrancy guard: our own tensor ops are not observed
+        self.compiled_depth = 0  # >0 while compiled code runs: module hooks and op tracer are lifted
         self.opts: dict[int, OptState] = {}
         self.param_refs: dict[int, weakref.ref] = {}
         self.manual_leaves: dict[int, weakref.ref] = {}
@@ -85,14 +87,15 @@ class Session:
     # ---------------------------------------------------------------- install
     def start(self) -> None:
         from unstuck.observe.autograd import AutogradObserver
-        from unstuck.observe.modules import EvalWatch, ModuleObserver
+        from unstuck.observe.modules import CompileBoundary, EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
-        for obs in self._observers[:3]:
+        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), CompileBoundary(self),
+                           self.modules, self.ops]
+        for obs in self._observers[:4]:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)
@@ -177,15 +180,24 @@ class Session:
 
     # ---------------------------------------------------------------- safety
     def guard(self, where: str, fn, *args, **kwargs):
-        """Run observer code; a failure becomes a recorded tool error, never the user's problem."""
+        """Run observer code; a failure becomes a recorded tool error, never the user's problem.
+
+        The code runs with torch-function handling off and the user's dispatch modes lifted
+        (see `tracing.hidden`, inlined here: this is the hot path), so the user's
+        TorchFunctionModes, TorchDispatchModes and flop counters never see the tool's work."""
         if self.busy:
             return None
         self.busy = True
+        modes = None
         try:
-            if not self.sampling:  # the always-on path reads attributes only: skip no_grad's cost
-                return fn(*args, **kwargs)
-            with torch.no_grad():
-                return fn(*args, **kwargs)
+            with torch._C.DisableTorchFunction():
+                if _dispatch_depth():
+                    modes = _disable_current_modes()
+                    modes.__enter__()
+                if not self.sampling:  # the always-on path reads attributes only: skip no_grad's cost
+                    return fn(*args, **kwargs)
+                with torch.no_grad():
+                    return fn(*args, **kwargs)
         except StopTraining:
             raise
         except Exception as exc:  # noqa: BLE001 - the tool must never break the script
@@ -199,7 +211,31 @@ class Session:
                 err.count += 1
             return None
         finally:
+            if modes is not None:
+                modes.__exit__(None, None, None)
             self.busy = False
+
+    # ---------------------------------------------------------------- compiled code
+    def call_compiled(self, fn, module, args, kwargs):
+        """Run compiled code with the module hooks and the op tracer lifted, so Dynamo never
+        traces, guards on or recompiles for them; `module` (the compiled model, if any) is
+        observed at its boundary as a root model."""
+        watched = module is not None and bool(self.modules.handles)
+        if watched:
+            self.modules._pre(module, args)
+        self.compiled_depth += 1
+        if self.compiled_depth == 1:
+            self.guard("compiled call", self.modules.suspend)
+            self.guard("compiled call", self.ops.suspend)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.compiled_depth -= 1
+            if not self.compiled_depth:
+                self.guard("compiled call", self.ops.resume)
+                self.guard("compiled call", self.modules.resume)
+            if watched:
+                self.modules._post(module, args, None)
 
     def _finalize(self) -> None:
         for st in self.opts.values():

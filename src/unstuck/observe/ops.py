@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from unstuck.observe.callsite import call_as, caller_of, user_site
+from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.tracing import tracing
 from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall
 
@@ -253,10 +254,7 @@ class OpObserver:
         p = pred.detach()
         y = target.detach()
         elementwise = func in ELEMENTWISE_LOSSES
-        try:
-            result_shape = tuple(torch.broadcast_shapes(p.shape, y.shape)) if elementwise else tuple(p.shape)
-        except RuntimeError:
-            result_shape = tuple(p.shape)
+        result_shape = (broadcast_shape(tuple(p.shape), tuple(y.shape)) if elementwise else None) or tuple(p.shape)
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         call = LossCall(

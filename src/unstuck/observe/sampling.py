@@ -16,13 +16,22 @@ class Sampling:
     early_every: int = 10  # then every k-th tick up to `early_until`
     early_until: int = 200
     every: int = 50  # then every k-th tick
+    # From this tick on, the interval doubles each time the tick count doubles, so a long run
+    # keeps a logarithmic number of watched steps and the Trace (memory) stays bounded.
+    thin_after: int = 2000
 
-    def sampled(self, tick: int) -> bool:
+    def sampled(self, tick: int, stretch: int = 1) -> bool:
+        """Whether `tick` is watched. `stretch` (a power of two, >= 1) widens every interval
+        after the warm-up when watched steps are expensive (see Session.advance); the warm-up
+        ticks are always watched: they are what most rules judge."""
         if tick < self.warmup:
             return True
         if tick < self.early_until:
-            return tick % self.early_every == 0
-        return tick % self.every == 0
+            return tick % (self.early_every * stretch) == 0
+        every = self.every * stretch
+        if self.thin_after and tick >= self.thin_after:
+            every <<= (tick // self.thin_after).bit_length() - 1
+        return tick % every == 0
 
 
 PROFILES = {

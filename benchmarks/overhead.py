@@ -123,7 +123,7 @@ def main() -> None:
         torch.set_num_threads(1)
         print(json.dumps(child(args.child, args.steps)))
         return
-    for name in args.models.split(","):
+    for name in filter(None, args.models.split(",")):
         loop_ratios, step_ratios, plain_loops = [], [], []
         for _ in range(args.rounds):
             plain = run_child(name, args.steps, False, args.profile)

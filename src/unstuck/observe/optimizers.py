@@ -231,7 +231,7 @@ class OptimizerObserver:
         st.reached = set()
         st.used = set()
         st.walked_all = True
-        st.hooked_all = s.sampling_cfg.sampled(s.tick + 1)
+        st.hooked_all = s.is_sampled(s.tick + 1)
         if st.hooked_all or s.sampling:
             st.grad_snapshot = {id(p): (weakref.ref(p.grad) if p.grad is not None else None,
                                         p.grad._version if p.grad is not None else 0)

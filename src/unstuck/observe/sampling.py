@@ -7,6 +7,7 @@ like Cockpit's economy/business/full.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -39,3 +40,38 @@ PROFILES = {
     "default": Sampling(),
     "full": Sampling(warmup=10**9),
 }
+
+
+class Pace:
+    """How much a watched step costs next to a plain one, measured as the run goes, and the
+    `stretch` of the sampling intervals it calls for: when watched steps are expensive, the
+    steps after the warm-up are watched less often, so the whole loop stays within about
+    `budget` of its plain time (the warm-up ticks, which the rules rely on, are always watched)."""
+
+    WINDOW = 9  # recent step times kept of each kind (medians: robust to a slow evaluation step)
+    MIN_SEEN = 3  # of each kind before the pace is trusted
+
+    def __init__(self, budget: float = 0.025, max_stretch: int = 4) -> None:
+        self.budget = budget
+        self.max_stretch = max_stretch
+        self.plain: list[float] = []
+        self.watched: list[float] = []
+
+    def record(self, seconds: float, watched: bool) -> None:
+        times = self.watched if watched else self.plain
+        times.append(seconds)
+        if len(times) > self.WINDOW:
+            del times[0]
+
+    def ratio(self) -> float | None:
+        if len(self.plain) < self.MIN_SEEN or len(self.watched) < self.MIN_SEEN:
+            return None
+        plain = sorted(self.plain)[len(self.plain) // 2]
+        return sorted(self.watched)[len(self.watched) // 2] / plain if plain > 0 else None
+
+    def stretch(self, every: int) -> int:
+        """The interval multiplier that keeps (ratio - 1) / (every * stretch) within budget."""
+        r = self.ratio()
+        if r is None or r <= 1:
+            return 1
+        return max(1, min(self.max_stretch, math.ceil((r - 1) / (every * self.budget))))

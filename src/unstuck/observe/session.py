@@ -8,6 +8,7 @@ computed under no_grad on detached tensors; every observer body runs inside
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import weakref
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from unstuck.findings import ToolError
-from unstuck.observe.sampling import Sampling
+from unstuck.observe.sampling import Pace, Sampling
 from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
 from unstuck.trace import ParamInfo, Trace
 
@@ -62,6 +63,9 @@ class Session:
         self.probes = probes
         self.tick = 0
         self.sampling = False
+        self.pace = Pace()
+        self.stretch = 1  # widens the sampling intervals when watched steps are expensive
+        self.last_advance: float | None = None
         self.in_step = 0
         self.depth = 0
         self.busy = False  # re-entrancy guard: our own tensor ops are not observed
@@ -129,9 +133,13 @@ class Session:
 
     def advance(self) -> None:
         """One training step has completed."""
+        now = time.perf_counter()
+        if self.last_advance is not None:
+            self.pace.record(now - self.last_advance, self.sampling)
+            self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
         self.tick += 1
         self.trace.ticks = self.tick
-        sampled = self.sampling_cfg.sampled(self.tick)
+        sampled = self.is_sampled(self.tick)
         if not sampled:
             for st in self.opts.values():
                 st.hooked_all = False
@@ -143,6 +151,10 @@ class Session:
         if self.max_steps is not None and self.tick >= self.max_steps:
             self.trace.stopped_at_max_steps = True
             raise StopTraining()
+        self.last_advance = now  # the window switch above is part of the next step's cost
+
+    def is_sampled(self, tick: int) -> bool:
+        return self.sampling_cfg.sampled(tick, self.stretch)
 
     # ---------------------------------------------------------------- registry
     def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:

@@ -14,6 +14,7 @@ minus plain (target <= 5 MB), so that what grows per step shows and the fixed co
 tool's modules does not.
 
     python benchmarks/overhead.py [--steps 600] [--rounds 5] [--profile default] [--memory-steps 100000]
+                                  [--run-args "--no-log"]
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -100,13 +102,17 @@ def child(name: str, steps: int) -> dict:
     return {"loop": loop, "median_step": statistics.median(times) if times else None, "growth_kb": growth_kb}
 
 
+RUN_ARGS: list[str] = []  # --run-args: extra options of `unstuck run` (e.g. --no-log)
+
+
 def run_child(name: str, steps: int, watched: bool, profile: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     here = os.path.abspath(__file__)
     args = ["--child", name, "--steps", str(steps)]
-    cmd = ([sys.executable, "-m", "unstuck", "run", "--quiet", "--profile", profile, here, *args] if watched
-           else [sys.executable, here, *args])
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+    cmd = ([sys.executable, "-m", "unstuck", "run", "--quiet", "--profile", profile, *RUN_ARGS, here, *args]
+           if watched else [sys.executable, here, *args])
+    with tempfile.TemporaryDirectory() as folder:  # the run folder (step log) lands here
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env, cwd=folder).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -117,8 +123,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
     ap.add_argument("--memory-steps", type=int, default=100_000, help="steps of the memory run (0: skip)")
+    ap.add_argument("--run-args", default="", help="extra options of `unstuck run`, e.g. \"--no-log\" to leave "
+                    "out the step log (on by default, so measured by default)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    RUN_ARGS[:] = args.run_args.split()
     if args.child:
         torch.set_num_threads(1)
         print(json.dumps(child(args.child, args.steps)))

@@ -1,7 +1,7 @@
 """Whole training scripts in realistic styles, scored like ../shared/tools/evalcases.py:
 every expected cause is reported, the first cause is an expected one, clean scripts are silent.
 
-`tests/cases/` holds the project's own cases; the shared corpus `../shared/devcases/watch`
+`tests/cases/` and `tests/generalise/` hold the project's own cases; the shared corpus `../shared/devcases/watch`
 is run too when it is present beside the repository."""
 import json
 import os
@@ -12,7 +12,8 @@ from helpers import causes, first_cause
 from unstuck.api import observe_and_diagnose
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
+FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "generalise"),
+           os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
 
 
 def _cases():
@@ -36,3 +37,6 @@ def test_case(folder, script, spec, monkeypatch):
         return
     assert set(expect) <= set(found), f"missed {expect}, reported {found}"
     assert first_cause(report) in expect
+    # a consequence is folded under its root cause, never shown as an independent cause
+    independent = [f.cause for f in report.diagnosis if f.kind.value == "cause" and not f.caused_by]
+    assert set(independent) <= set(expect), f"independent causes outside {expect}: {independent}"

@@ -1,3 +1,15 @@
 """unstuck: tells a PyTorch user why their neural network is not learning."""
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Imported on first use, so `import unstuck` (and the CLI's start) stays free of torch.
+    if name == "Checkpointer":
+        from unstuck.logbook.checkpoints import Checkpointer
+        return Checkpointer
+    # `unstuck.checkup(model, data, loss_fn, optimizer_factory)`: the package is callable.
+    if name == "checkup":
+        import importlib
+        return importlib.import_module("unstuck.checkup")
+    raise AttributeError(f"module 'unstuck' has no attribute {name!r}")

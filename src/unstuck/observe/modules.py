@@ -14,9 +14,11 @@ import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
+from unstuck.observe.autograd import in_backward
 from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
+from unstuck.observe.probes import tensors
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -27,6 +29,11 @@ def _first_float_tensor(args):
         if isinstance(a, torch.Tensor) and a.is_floating_point():
             return a
     return None
+
+
+def _is_weight_layer(module) -> bool:
+    """A module holding a weight tensor of 2+ dimensions (Linear, Conv, RNN, Embedding ...)."""
+    return any(p is not None and p.dim() >= 2 for p in module._parameters.values())
 
 
 def _user_name(module) -> str | None:
@@ -46,6 +53,11 @@ def _user_name(module) -> str | None:
                 if sub is module:
                     return f"{var}.{qualified}"
     return None
+
+
+def _attached(args) -> bool:
+    """A tensor argument belongs to a live autograd graph."""
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
 
 
 class EvalWatch:
@@ -96,6 +108,10 @@ class ModuleObserver:
         self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
         self.wanted = False  # installed (a sampled window or an evaluation block), maybe suspended
+        self.first_layer_pending = False  # a root forward started and its first weight layer has not run yet
+        # Depth of the module call that opened a no-grad forward on a graph-attached input (an
+        # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
+        self.graph_region = 0
 
     def install(self) -> None:
         self.wanted = True
@@ -119,6 +135,7 @@ class ModuleObserver:
     def _register(self) -> None:
         if self.handles or self.s.compiled_depth:
             return
+        self.graph_region = 0
         self.handles = [register_module_forward_pre_hook(self._pre),
                         register_module_forward_hook(self._post, always_call=True)]
 
@@ -132,16 +149,26 @@ class ModuleObserver:
             return
         s = self.s
         s.depth += 1
-        if s.depth == 1 and not s.busy:
+        if s.busy:
+            return
+        if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
+        if self.first_layer_pending and _is_weight_layer(module):
+            self.first_layer_pending = False
+            s.guard("module", self._record_input, module, args, s.trace.layer_inputs)
+        if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
+            self.graph_region = s.depth
 
     def _post(self, module, args, output):
         if tracing():
             return
         s = self.s
-        s.depth = max(0, s.depth - 1)
+        depth, s.depth = s.depth, max(0, s.depth - 1)
+        in_graph = bool(self.graph_region)
+        if self.graph_region >= depth:
+            self.graph_region = 0
         if not s.busy:
-            s.guard("module", self._on_module, module, torch.is_grad_enabled())
+            s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph)
 
     def _on_root(self, module, args) -> None:
         s = self.s
@@ -156,8 +183,9 @@ class ModuleObserver:
         if not self.roots[id(module)][1]:
             return
         self._record_input(module, args)
-        if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
-            s.last_input = (weakref.ref(module), args[0])
+        self.first_layer_pending = True
+        if next(tensors(args), None) is not None:
+            s.last_input = (weakref.ref(module), args)
 
     def _register_root(self, module) -> None:
         s = self.s
@@ -169,10 +197,14 @@ class ModuleObserver:
         for name, p in module.named_parameters():
             s.register_param(p, f"{prefix}.{name}", "")
 
-    def _record_input(self, module, args) -> None:
+    def _record_input(self, module, args, into=None) -> None:
         s = self.s
+        into = s.trace.inputs if into is None else into
         x = _first_float_tensor(args)
         if x is None:
+            if into is not s.trace.inputs:  # a weight layer fed integers (an embedding): no scale to judge
+                into.append(InputRecord(tick=s.tick, shape=(), finite=True, abs_max=None, feature_std_max=None,
+                                        feature_std_min=None, mean_abs_max=None, site=None))
             return
         record = InputRecord(tick=s.tick, shape=tuple(x.shape), finite=True, abs_max=None,
                              feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=user_site())
@@ -187,9 +219,9 @@ class ModuleObserver:
                 record.feature_std_max = float(std.max())
                 record.feature_std_min = float(std.min())
                 record.mean_abs_max = float(flat.mean(dim=1).abs().max())
-        s.trace.inputs.append(record)
+        into.append(record)
 
-    def _on_module(self, module, grad_enabled: bool) -> None:
+    def _on_module(self, module, grad_enabled: bool, in_graph: bool = False) -> None:
         s = self.s
         params = [p for p in module._parameters.values() if p is not None]
         if params:
@@ -214,7 +246,8 @@ class ModuleObserver:
             s.trace.modes.append(ModeRecord(
                 tick=s.tick, module=self.names.get(id(module), type(module).__name__),
                 module_type=type(module).__name__, training=module.training,
-                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site()))
+                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site(),
+                graph_input=in_graph and not grad_enabled))
 
 
 class CompileBoundary:

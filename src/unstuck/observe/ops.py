@@ -19,7 +19,7 @@ from torch.overrides import TorchFunctionMode
 from unstuck.observe.callsite import call_as, caller_of, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.tracing import tracing
-from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall
+from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, SoftmaxRecord
 
 T = torch.Tensor
 
@@ -41,6 +41,7 @@ ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softm
                torch.relu: "relu", T.relu: "relu", F.relu: "relu", F.relu6: "relu6",
                F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
 RELU_LIKE = frozenset({"relu", "relu6"})
+NORMALISERS = frozenset({"softmax", "log_softmax"})
 LOGS = {torch.log: "log", T.log: "log"}
 ZEROING = {T.zero_, T.fill_, torch._foreach_zero_}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
@@ -51,6 +52,7 @@ REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_(
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
 MIN_BATCH_FOR_STATS = 8
+MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
 
 
 class _Mode(TorchFunctionMode):
@@ -95,6 +97,7 @@ class OpObserver:
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
         self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
+        self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
             self.handlers[f] = self._loss
@@ -249,6 +252,8 @@ class OpObserver:
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
+        for listener in self.s.loss_listeners:
+            listener(func, args, kwargs, out)
         name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
         site = user_site()
         p = pred.detach()
@@ -263,11 +268,13 @@ class OpObserver:
             pred_finite=bool(torch.isfinite(pf).all()),
             target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
             pred_std=None, target_std=None, target_mean=None, target_min=None, target_max=None,
-            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled)
+            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled,
+            producer_site=self.s.sites.site_of(pred))
         n = p.shape[0] if p.dim() else 1
         if call.pred_finite and p.numel():
             call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
             call.pred_in_unit = call.pred_min >= 0.0 and call.pred_max <= 1.0
+            call.pred_mean = float(pf.mean())
         if elementwise and call.target_finite and y.numel():
             yf = y.float()
             call.target_mean = float(yf.mean())
@@ -321,6 +328,9 @@ class OpObserver:
         name = ACTIVATIONS[func]
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
+        defined_at = self.s.sites.note_output(out)
+        if name in NORMALISERS and self.grad_enabled:
+            self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
             flat = out.detach().reshape(out.shape[0], -1)
             if not bool(torch.isfinite(flat).all()):
@@ -329,7 +339,22 @@ class OpObserver:
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
-                                                             dead_fraction=dead, units=units))
+                                                             dead_fraction=dead, units=units,
+                                                             defined_at=defined_at))
+
+    def _record_softmax(self, name: str, dim, shape) -> None:
+        ndim = len(shape)
+        if dim is None:  # torch's implicit choice (F._get_softmax_dim)
+            dim = 0 if ndim in (0, 1, 3) else 1
+        if not isinstance(dim, int) or ndim == 0:
+            return
+        dim = dim % ndim
+        site = user_site()
+        key = (name, dim, shape, site.file if site else None, site.line if site else None, self.s.tick)
+        if key in self.seen_softmaxes or len(self.seen_softmaxes) >= MAX_SOFTMAX_RECORDS:
+            return
+        self.seen_softmaxes.add(key)
+        self.s.trace.softmaxes.append(SoftmaxRecord(tick=self.s.tick, fn=name, dim=dim, shape=shape, site=site))
 
     def _producer(self, t) -> tuple[str, int | None, int] | None:
         entry = self.producers.get(id(t))

@@ -48,6 +48,15 @@ def _float(x) -> float | None:
         return None
 
 
+def _grad_norm(g: torch.Tensor) -> float:
+    """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
+    looked up, possibly repeated: coalesce sums the repeats."""
+    g = g.detach()
+    if g.is_sparse:
+        return float(torch.linalg.vector_norm(g.coalesce().values()))
+    return float(g.norm())
+
+
 def _record_symmetric(session, params) -> None:
     """Weight matrices whose rows (units), or whose columns (inputs), are all identical before
     the first update."""
@@ -58,6 +67,23 @@ def _record_symmetric(session, params) -> None:
                 session.trace.symmetric_params.append(id(p))
             if w.shape[1] >= 2 and bool((w == w[:, :1]).all()):
                 session.trace.symmetric_inputs.append(id(p))
+
+
+def _model_counts(session) -> tuple[int, int, int]:
+    """Elements, frozen elements and trainable weight tensors over every parameter seen so far
+    (models' and optimizers'), whichever optimizer holds them."""
+    elems = frozen = matrices = 0
+    for ref in session.param_refs.values():
+        p = ref()
+        if p is None:
+            continue
+        n = p.numel()
+        elems += n
+        if not p.requires_grad:
+            frozen += n
+        elif p.dim() >= 2:
+            matrices += 1
+    return elems, frozen, matrices
 
 
 class OptimizerObserver:
@@ -176,7 +202,7 @@ class OptimizerObserver:
             if g is None:
                 no_grad += n
                 continue
-            gn = float(g.detach().norm()) if not g.is_sparse else 0.0
+            gn = _grad_norm(g)
             if gn == 0.0:
                 no_grad += n
             total_sq += gn * gn
@@ -204,11 +230,13 @@ class OptimizerObserver:
         st.before = None
         if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
             st.before = [p.detach().clone() for p in params if p.requires_grad]
+        model_elems, model_frozen, model_matrices = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
             no_grad_elems=no_grad, backwards_since_step=st.backwards, stale=stale,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
-            grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms))
+            grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
+            model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices)
 
     def _on_post(self, opt) -> None:
         s = self.s
@@ -221,8 +249,14 @@ class OptimizerObserver:
                 params = _params(opt)
                 trainable = [p for p in params if p.requires_grad]
                 if len(trainable) == len(st.before):
-                    d2 = sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(trainable, st.before))
-                    n2 = sum(float(b.pow(2).sum()) for b in st.before)
+                    d2 = n2 = 0.0
+                    layers = []
+                    for p, b in zip(trainable, st.before):
+                        d, n = float((p.detach() - b).pow(2).sum()), float(b.pow(2).sum())
+                        d2, n2 = d2 + d, n2 + n
+                        if p.dim() >= 2 and n > 0:
+                            layers.append((id(p), math.sqrt(d / n)))
+                    rec.layer_update_ratios = tuple(layers)
                     n2 += sum(float(p.detach().pow(2).sum()) for p in params if not p.requires_grad)
                     rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)

@@ -83,6 +83,9 @@ class Session:
         # Extra observers (step log, checkup capture, ...): objects with install(session) and
         # uninstall(); installed after the built-in ones, removed before them.
         self.extra_observers = list(observers)
+        # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
+        # (sampled steps only); the checkup's capture uses it.
+        self.loss_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -94,12 +97,18 @@ class Session:
         from unstuck.observe.modules import CompileBoundary, EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
+        from unstuck.observe.sites import SiteObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), CompileBoundary(self),
-                           self.modules, self.ops]
-        for obs in self._observers[:4]:
+        self.sites = SiteObserver(self)
+        # Always-on observers are installed for the whole run; the windowed ones (module hooks,
+        # op tracer) only for sampled windows and evaluation blocks (see _set_window).
+        self.always_on = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
+                          CompileBoundary(self)]
+        self.windowed = [self.modules, self.ops]
+        self._observers = self.always_on + self.windowed
+        for obs in self.always_on:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)

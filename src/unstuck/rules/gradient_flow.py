@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from unstuck.findings import Severity
-from unstuck.rules.base import first_site, needs_backward, needs_optimizer, needs_steps, rule
+from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.trace import Trace
 
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
 FROZEN_SHARE = 0.9  # share of the optimizer's elements with requires_grad=False
+FREEZE_CALL_SHARE = 0.5  # a requires_grad_(False) call that froze this share of the frozen elements is the one to fix
 MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not reached
 UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
 
 
-def _names(trace: Trace, pids, limit: int = 4) -> str:
+def _names(trace: Trace, pids, limit: int = SHOWN_NAMES) -> str:
     names = sorted({trace.param_name(p).rsplit(".", 1)[0] for p in pids})
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(f"`{n}`" for n in names[:limit]) + more
@@ -42,10 +43,11 @@ def params_not_optimized(self, trace: Trace):
         the final model exists and after unfreezing, or add the missing parameters with
         `optimizer.add_param_group({"params": ...})`.
     """
+    t = self.thresholds
     stepping = [o for o in trace.optimizers.values() if o.steps] or list(trace.optimizers.values())
     optimized = {pid for o in stepping for pid in o.param_ids}
     missing = [pid for pid, n in trace.grad_reached.items()
-               if n >= MIN_UNOPTIMIZED_PASSES and pid not in optimized]
+               if n >= t.MIN_UNOPTIMIZED_PASSES and pid not in optimized]
     if not missing:
         return []
     elems = trace.elems(missing)
@@ -59,34 +61,42 @@ def params_not_optimized(self, trace: Trace):
            "`opt = torch.optim.Adam(model.parameters(), lr=...)`; or "
            "`opt.add_param_group({'params': missing_params})`.")
     return [self.finding(msg, opt.site, fix, confidence=0.9, parameters=len(missing), elements=elems,
-                         names=tuple(sorted({trace.param_name(p) for p in missing}))[:10])]
+                         names=tuple(sorted({trace.param_name(p) for p in missing}))[:KEPT_NAMES])]
 
 
-@rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter given to the optimizer is frozen",
-      requires=(needs_optimizer, needs_steps(1)), explains=("loss-plateau", "prediction-collapse"),
-      thresholds={"FROZEN_SHARE": FROZEN_SHARE})
+@rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter of the model is frozen",
+      requires=(needs_optimizer, needs_steps(1)),
+      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "cannot-overfit"),
+      thresholds={"FROZEN_SHARE": FROZEN_SHARE, "FREEZE_CALL_SHARE": FREEZE_CALL_SHARE})
 def frozen_params(self, trace: Trace):
     """
     What it detects:
-        An optimizer whose parameters are (nearly) all `requires_grad=False` when it steps,
-        with no weight matrix left trainable: a freezing loop whose condition matches every
-        parameter. Freezing a backbone on purpose leaves a trainable head (a weight matrix)
-        and stays silent, whether or not the frozen part is passed to the optimizer.
+        Optimizer steps while (nearly) every parameter is `requires_grad=False` and no weight
+        matrix is left trainable: a freezing loop whose condition matches every parameter, or
+        a helper meant to freeze some layers (batch-norm) that calls `requires_grad_(False)` on
+        the whole model it was given. Judged both over the optimizer's own parameters and over
+        every parameter of the models, so it is also caught when the optimizer was built from
+        what was left trainable (`filter(lambda p: p.requires_grad, ...)`), wherever the
+        freezing call was made. Freezing a backbone on purpose leaves a trainable head (a
+        weight matrix) and stays silent, whether or not the frozen part is passed to the
+        optimizer.
 
     Why it stops learning:
         Frozen parameters get no gradient, so the optimizer has nothing to update: the
         model stays at its initialisation.
 
     Example:
-        for name, p in model.named_parameters():
-            if not name.startswith("0") or True:   # matches everything
-                p.requires_grad = False
+        def freeze_bn(model):
+            for m in model.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    model.requires_grad_(False)      # meant m.requires_grad_(False)
 
     Fix:
         Fix the freezing condition so the layers that should learn keep
         `requires_grad=True`, and check with
         `sum(p.numel() for p in model.parameters() if p.requires_grad)`.
     """
+    t = self.thresholds
     findings = []
     for opt in trace.optimizers.values():
         recs = [s for s in trace.steps if s.opt == opt.key and s.elems]
@@ -94,15 +104,34 @@ def frozen_params(self, trace: Trace):
             continue
         last = recs[-1]
         share = last.frozen_elems / last.elems
-        if share < FROZEN_SHARE or last.trainable_matrices > 0:
+        model_share = last.model_frozen_elems / last.model_elems if last.model_elems else 0.0
+        if share >= t.FROZEN_SHARE and last.trainable_matrices == 0:
+            elems, frozen, scope = last.elems, last.frozen_elems, f"given to {opt.cls}"
+        elif model_share >= t.FROZEN_SHARE and last.model_trainable_matrices == 0:
+            elems, frozen = last.model_elems, last.model_frozen_elems
+            scope = f"of the models ({opt.cls} holds {last.elems:,} of them)"
+        else:
             continue
-        msg = (f"{share:.1%} of the {last.elems:,} parameter elements given to {opt.cls} have requires_grad=False "
-               f"(threshold {FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
-               f"{last.elems - last.frozen_elems:,} elements can learn.")
-        findings.append(self.finding(msg, opt.site, "Fix the freezing condition so the layers meant to learn keep "
-                                     "`requires_grad=True`.", confidence=0.85, frozen_share=share,
-                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems))
+        freeze = _freeze_call(trace, frozen, t)
+        how = f" One `requires_grad_(False)` call froze {freeze.elems:,} of them." if freeze is not None else ""
+        msg = (f"{frozen / elems:.1%} of the {elems:,} parameter elements {scope} have requires_grad=False "
+               f"(threshold {t.FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
+               f"{elems - frozen:,} elements can learn.{how}")
+        frozen_at = freeze.site if freeze is not None else next(
+            (c.site for c in trace.freeze_calls if c.site is not None), None)
+        findings.append(self.finding(msg, frozen_at or opt.site,
+                                     "Fix the freezing condition so the layers meant to learn keep "
+                                     "`requires_grad=True` (freeze the loop variable, not the whole model).",
+                                     confidence=0.85, frozen_share=frozen / elems, elements=elems,
+                                     trainable_elements=elems - frozen, shows_at=opt.site))
     return findings
+
+
+def _freeze_call(trace: Trace, frozen_elems: int, t):
+    """The `requires_grad_(False)` call that froze the largest part (at least FREEZE_CALL_SHARE) of
+    what is frozen."""
+    calls = [f for f in trace.freeze_calls if f.site is not None and f.elems >= t.FREEZE_CALL_SHARE * frozen_elems]
+    return max(calls, key=lambda f: f.elems) if calls else None
 
 
 @rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",
@@ -134,6 +163,7 @@ def detached_graph(self, trace: Trace):
         loss.backward()
         Use `.item()`/`.detach()`/NumPy only for logging.
     """
+    t = self.thresholds
     findings = []
     leaf = [b for b in trace.backwards if b.loss_is_leaf and not b.in_step]
     cut = trace.cuts[0] if trace.cuts else None
@@ -149,7 +179,7 @@ def detached_graph(self, trace: Trace):
         return findings
     recs = [s for s in trace.steps if s.unreached_elems is not None and s.used_elems]
     unreached = [s for s in recs if s.unreached_elems]
-    if len(unreached) < MIN_UNREACHED_STEPS or len(unreached) < len(recs):
+    if len(unreached) < t.MIN_UNREACHED_STEPS or len(unreached) < len(recs):
         return findings
     common = set(unreached[0].unreached_params)
     for s in unreached[1:]:
@@ -158,7 +188,7 @@ def detached_graph(self, trace: Trace):
         return findings
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)
-    severity = Severity.ERROR if share >= UNREACHED_ERROR_SHARE else Severity.WARNING
+    severity = Severity.ERROR if share >= t.UNREACHED_ERROR_SHARE else Severity.WARNING
     how = f" The graph is cut with {cut.op} here." if cut else ""
     msg = (f"{_names(trace, common)} ({elems:,} elements, {share:.0%} of the trainable parameters that ran) took "
            f"part in the forward pass on {len(unreached)} sampled steps, but no backward() reached them.{how}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from unstuck.findings import Severity
-from unstuck.rules.base import first_site, needs_optimizer, rule
+from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_optimizer, rule
 from unstuck.trace import Trace
 
 VANISHING_RATIO = 1e-3  # first weight layer's gradient norm / last layer's below this
@@ -15,7 +15,9 @@ EXPLODING_LAYER_RATIO = 1e4  # first layer's gradient norm / last layer's above 
 EXPLODING_AT_INIT = 1e3  # gradient norm / parameter norm at the very first step above this
 DEAD_FRACTION = 0.9  # share of a ReLU layer's units that are zero for every sample
 DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that dead
-MIN_UNITS = 8
+MIN_UNITS = 8  # ReLU outputs with fewer units are not judged
+MAX_DEAD_LAYERS = 3  # dead-relu reports at most this many layers
+START_STEPS = 3  # exploding gradients: the first sampled steps whose median is the starting norm
 
 
 def _next_weight(trace: Trace, pid: int) -> int | None:
@@ -63,14 +65,14 @@ def symmetric_init(self, trace: Trace):
     hidden = _symmetric_layers(trace)
     if not hidden:
         return []
-    names = ", ".join(f"`{trace.param_name(p)}` {list(trace.params[p].shape)}" for p in hidden[:4])
+    names = ", ".join(f"`{trace.param_name(p)}` {list(trace.params[p].shape)}" for p in hidden[:SHOWN_NAMES])
     opt = next(iter(trace.optimizers.values()))
     msg = (f"{len(hidden)} hidden weight matrices had all rows identical at the first step: {names}. Every unit "
            f"in these layers computes the same thing and gets the same update.")
     return [self.finding(msg, opt.site, "Initialise weights randomly (PyTorch's default, or "
                          "`nn.init.kaiming_normal_(w, nonlinearity='relu')`); constant init is for biases only.",
                          confidence=0.9, layers=len(hidden),
-                         names=tuple(trace.param_name(p) for p in hidden[:10]))]
+                         names=tuple(trace.param_name(p) for p in hidden[:KEPT_NAMES]))]
 
 
 def init_gradient_ratio(trace: Trace) -> float | None:
@@ -86,13 +88,13 @@ def init_gradient_ratio(trace: Trace) -> float | None:
 NOT_DEPTH = ("Embedding", "EmbeddingBag")  # lookup tables get sparse gradients: not a depth signal
 
 
-def _layer_ratios(trace: Trace) -> list[float]:
+def _layer_ratios(trace: Trace, min_layers: float) -> list[float]:
     ratios = []
     for s in trace.steps:
         norms = [(trace.params[p].layer_order, n) for p, n in s.layer_grad_norms
                  if p in trace.params and trace.params[p].layer_order >= 0
                  and trace.params[p].module_type not in NOT_DEPTH]
-        if len(norms) < MIN_LAYERS:
+        if len(norms) < min_layers:
             continue
         norms.sort()
         first, last = norms[0][1], norms[-1][1]
@@ -107,9 +109,9 @@ def _layer_ratios(trace: Trace) -> list[float]:
 def vanishing_gradients(self, trace: Trace):
     """
     What it detects:
-        In a network of at least three weight layers, the gradient norm of the first
-        (input-side) weight matrix is more than 1000 times smaller than the last one's,
-        as the median over sampled steps.
+        In a network of at least {MIN_LAYERS} weight layers, the gradient norm of the first
+        (input-side) weight matrix is below {VANISHING_RATIO} times the last one's, as the
+        median over sampled steps.
 
     Why it stops learning:
         The early layers barely move, so the network keeps random low-level features and
@@ -126,14 +128,15 @@ def vanishing_gradients(self, trace: Trace):
         `kaiming_normal_` for ReLU), ReLU-family activations, normalisation layers
         (`LayerNorm`/`BatchNorm`) or residual connections.
     """
-    ratios = _layer_ratios(trace)
+    t = self.thresholds
+    ratios = _layer_ratios(trace, t.MIN_LAYERS)
     if len(ratios) < 2:
         return []
     ratio = statistics.median(ratios)
-    if ratio >= VANISHING_RATIO:
+    if ratio >= t.VANISHING_RATIO:
         return []
     msg = (f"The first weight layer's gradient is {ratio:.2g} times the last one's (median over {len(ratios)} "
-           f"sampled steps; threshold {VANISHING_RATIO:g}): the layers near the input barely learn.")
+           f"sampled steps; threshold {t.VANISHING_RATIO:g}): the layers near the input barely learn.")
     return [self.finding(msg, first_site(trace.steps), "Use xavier/kaiming initialisation, ReLU-family "
                          "activations, normalisation layers or residual connections.", confidence=0.6,
                          gradient_ratio=ratio, steps=len(ratios))]
@@ -142,14 +145,14 @@ def vanishing_gradients(self, trace: Trace):
 @rule("IN003", "exploding-gradients", Severity.WARNING, "Gradient norms explode",
       requires=(needs_optimizer,), explains=("nonfinite-values", "loss-plateau"),
       thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO,
-                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT})
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, "START_STEPS": START_STEPS, "MIN_LAYERS": MIN_LAYERS})
 def exploding_gradients(self, trace: Trace):
     """
     What it detects:
-        The total gradient norm is already more than 1000 times the parameters' norm at the
-        very first step (before any update could have caused it), grows by more than four
-        orders of magnitude from the first sampled steps, or the first layer's gradient is
-        more than 10,000 times the last layer's.
+        The total gradient norm is already more than {EXPLODING_AT_INIT} times the parameters'
+        norm at the very first step (before any update could have caused it), grows more than
+        {EXPLODING_GROWTH}-fold from the first {START_STEPS} sampled steps, or the first
+        layer's gradient is more than {EXPLODING_LAYER_RATIO} times the last layer's.
 
     Why it stops learning:
         Huge gradients make each step overshoot; the weights jump around, activations
@@ -163,30 +166,31 @@ def exploding_gradients(self, trace: Trace):
         (`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`), normalise inputs and
         targets, and use a variance-preserving initialisation.
     """
+    t = self.thresholds
     ratio = init_gradient_ratio(trace)
-    if ratio is not None and ratio > EXPLODING_AT_INIT:
+    if ratio is not None and ratio > t.EXPLODING_AT_INIT:
         msg = (f"At the first step, before any update, the gradient norm is {ratio:.3g} times the parameters' norm "
-               f"(threshold {EXPLODING_AT_INIT:g}): the forward pass amplifies the signal layer after layer.")
+               f"(threshold {t.EXPLODING_AT_INIT:g}): the forward pass amplifies the signal layer after layer.")
         return [self.finding(msg, first_site(trace.steps), "Use a variance-preserving initialisation "
                              "(`kaiming_normal_` for ReLU, `xavier_uniform_` for tanh), normalise inputs and "
                              "targets, and clip gradients.", confidence=0.7, gradient_to_parameter_ratio=ratio)]
     norms = [s.grad_norm for s in trace.steps if s.grad_norm is not None and s.grad_norm > 0]
-    if len(norms) >= 4:
-        start = statistics.median(norms[:3])
-        peak = max(norms[3:])
+    if len(norms) >= t.START_STEPS + 1:
+        start = statistics.median(norms[:t.START_STEPS])
+        peak = max(norms[t.START_STEPS:])
         nonfinite = peak != peak or peak == float("inf")
-        if nonfinite or peak / start > EXPLODING_GROWTH:
+        if nonfinite or peak / start > t.EXPLODING_GROWTH:
             growth = float("inf") if nonfinite else peak / start
             msg = (f"The gradient norm grew from {start:.3g} to {peak:.3g} ({growth:.3g}-fold; threshold "
-                   f"{EXPLODING_GROWTH:g}) over the sampled steps.")
+                   f"{t.EXPLODING_GROWTH:g}) over the sampled steps.")
             return [self.finding(msg, first_site(trace.steps), "Lower the learning rate and clip gradients with "
                                  "`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`.", confidence=0.6,
                                  start_norm=start, peak_norm=peak)]
-    ratios = _layer_ratios(trace)
-    if len(ratios) >= 2 and statistics.median(ratios) > EXPLODING_LAYER_RATIO:
+    ratios = _layer_ratios(trace, t.MIN_LAYERS)
+    if len(ratios) >= 2 and statistics.median(ratios) > t.EXPLODING_LAYER_RATIO:
         ratio = statistics.median(ratios)
         msg = (f"The first weight layer's gradient is {ratio:.3g} times the last one's (threshold "
-               f"{EXPLODING_LAYER_RATIO:g}): gradients grow layer after layer towards the input.")
+               f"{t.EXPLODING_LAYER_RATIO:g}): gradients grow layer after layer towards the input.")
         return [self.finding(msg, first_site(trace.steps), "Use a variance-preserving initialisation, "
                              "normalisation layers, and gradient clipping.", confidence=0.5, gradient_ratio=ratio)]
     return []
@@ -195,12 +199,13 @@ def exploding_gradients(self, trace: Trace):
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
       explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau", "lr-too-low"),
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
-                  "MIN_UNITS": MIN_UNITS})
+                  "MIN_UNITS": MIN_UNITS, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS})
 def dead_relu(self, trace: Trace):
     """
     What it detects:
-        A ReLU whose output is zero for every sample of the batch in at least 90% of its
-        units, on at least half of the sampled training steps.
+        A ReLU (of at least {MIN_UNITS} units) whose output is zero for every sample of the
+        batch in at least {DEAD_FRACTION:.0%} of its units, on at least {DEAD_SHARE_OF_STEPS:.0%}
+        of the sampled training steps (at most {MAX_DEAD_LAYERS} layers are reported).
 
     Why it stops learning:
         A ReLU that outputs zero has zero gradient: dead units never recover, and the
@@ -216,34 +221,48 @@ def dead_relu(self, trace: Trace):
         normalise the inputs, or use `LeakyReLU`/`GELU`, which keep a gradient for negative
         inputs.
     """
+    t = self.thresholds
     by_site: dict[tuple, list] = {}
     for a in trace.activations:
-        if a.units >= MIN_UNITS:
-            key = (a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)
+        if a.units >= t.MIN_UNITS:
+            key = ((a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)) + (a.defined_at,)
             by_site.setdefault(key, []).append(a)
     findings = []
     for recs in by_site.values():
-        dead = [a for a in recs if a.dead_fraction >= DEAD_FRACTION]
-        if len(recs) < 2 or len(dead) < DEAD_SHARE_OF_STEPS * len(recs):
+        dead = [a for a in recs if a.dead_fraction >= t.DEAD_FRACTION]
+        if len(recs) < 2 or len(dead) < t.DEAD_SHARE_OF_STEPS * len(recs):
             continue
         frac = statistics.median(a.dead_fraction for a in recs)
         a = recs[0]
         msg = (f"{frac:.0%} of the {a.units} units of this `{a.kind}` output zero for every sample (threshold "
-               f"{DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
-        findings.append(self.finding(msg, a.site, "Check the bias initialisation and the learning rate, normalise "
-                                     "the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
-                                     dead_fraction=frac, units=a.units, steps=len(dead)))
-    return findings[:3]
+               f"{t.DEAD_FRACTION:.0%}), on {len(dead)} of {len(recs)} sampled steps: they get no gradient.")
+        findings.append(self.finding(msg, a.defined_at or a.site, "Check the bias initialisation and the learning "
+                                     "rate, normalise the inputs, or use `nn.LeakyReLU`/`nn.GELU`.", confidence=0.6,
+                                     dead_fraction=frac, units=a.units, steps=len(dead), shows_at=a.site))
+    return findings[:t.MAX_DEAD_LAYERS]
+
+
+ZERO_MIN_TICKS = 2  # sampled steps on which a create_graph derivative came back identically zero
+ZERO_SHARE = 0.5  # ... out of the sampled steps that computed create_graph derivatives
 
 
 @rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",
-      explains=("loss-plateau", "vanishing-gradients"))
+      explains=("loss-plateau", "vanishing-gradients"),
+      thresholds={"ZERO_MIN_TICKS": ZERO_MIN_TICKS, "ZERO_SHARE": ZERO_SHARE})
 def zero_second_derivative(self, trace: Trace):
     """
     What it detects:
-        `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, gradient
-        penalties, u_xx terms) through a network whose activations are piecewise linear
-        (ReLU, LeakyReLU, Hardtanh ...) and that has no smooth activation.
+        `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, u_xx terms)
+        through piecewise-linear activations (ReLU, LeakyReLU, Hardtanh ...) whose result,
+        the derivative that the loss goes on to train, is exactly zero everywhere, on at
+        least half of the sampled steps that take such derivatives.
+
+        Deliberately not flagged: create_graph derivatives through ReLU-like networks that
+        are not zero, such as a WGAN-GP gradient penalty (the first derivative of a
+        LeakyReLU critic depends on its weights), second-order MAML (the inner gradient
+        w.r.t. the weights has a non-zero Hessian), double backpropagation / input-gradient
+        penalties, or a first-derivative PINN term. Their weight gradient is non-zero and
+        they train.
 
     Why it stops learning:
         A ReLU network is piecewise linear in its input: its second derivative is zero
@@ -260,12 +279,16 @@ def zero_second_derivative(self, trace: Trace):
         Use smooth activations (`nn.Tanh`, `nn.SiLU`, `nn.Softplus`, `nn.GELU`) in networks
         whose derivatives enter the loss, and prefer a squared residual.
     """
-    calls = [g for g in trace.grad_calls if g.create_graph and g.relu_nodes and not g.smooth_nodes]
-    if not calls:
+    second_order = [g for g in trace.grad_calls if g.create_graph and g.result_zero is not None]
+    zero = [g for g in second_order if g.result_zero and g.relu_nodes]
+    ticks = {g.tick for g in second_order}
+    zero_ticks = {g.tick for g in zero}
+    if len(zero_ticks) < ZERO_MIN_TICKS or len(zero_ticks) < ZERO_SHARE * len(ticks):
         return []
-    g = calls[0]
-    msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and no "
-           f"smooth activation ({len(calls)} sampled calls): higher derivatives of the network are zero almost "
-           f"everywhere.")
+    g = zero[0]
+    msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and "
+           f"returned a derivative that is exactly zero everywhere, on {len(zero_ticks)} of {len(ticks)} sampled "
+           f"steps (threshold {ZERO_SHARE:.0%}): the network's higher derivatives vanish, so the term built on "
+           f"them cannot be trained.")
     return [self.finding(msg, g.site, "Replace ReLU by a smooth activation such as `nn.Tanh()` or `nn.SiLU()`.",
-                         confidence=0.9, relu_nodes=g.relu_nodes, calls=len(calls))]
+                         confidence=0.9, relu_nodes=g.relu_nodes, zero_steps=len(zero_ticks), steps=len(ticks))]

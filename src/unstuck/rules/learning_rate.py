@@ -14,54 +14,60 @@ DIVERGED = 1.0  # late loss / the untrained network's first loss at or above thi
 COLLAPSE_FACTOR = 1e-4  # lr below this fraction of its initial value is "collapsed"
 COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
 EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
+LOSS_PROGRESS = 0.5  # a loss that fell below this share of its first value is learning: not too low
+MIN_JUDGED_STEPS = 3  # judged steps (among the early ones) needed before judging the update size
+MIN_STEPS = 6  # training steps needed before judging lr-too-high / lr-too-low
+MIN_LOSSES = 6  # losses needed before calling the run diverged
+LATE_LOSSES = 3  # the last losses whose median is the late loss
+MIN_SCHEDULE_STEPS = 10  # learning rates (one per step) needed before judging the schedule
+JUDGED_GRAD_SHARE = 0.5  # a judged step has gradients on more than this share of its trainable elements
 
 
 def _losses(trace: Trace) -> list[float]:
     return [b.loss_value for b in trace.backwards if b.loss_value is not None and not b.in_step]
 
 
-def _diverged(losses: list[float]) -> bool:
+def _diverged(losses: list[float], t) -> bool:
     """The late loss is no better than the untrained network's first loss (or is not finite)."""
-    if len(losses) < 6:
+    if len(losses) < t.MIN_LOSSES:
         return False
     if any(v != v or abs(v) == float("inf") for v in losses):
         return True
-    return statistics.median(losses[-3:]) >= DIVERGED * losses[0]
+    return statistics.median(losses[-t.LATE_LOSSES:]) >= t.DIVERGED * losses[0]
 
 
 WARMUP_GROWTH = 10.0  # the lr later exceeds the judged steps' lr by this factor: a warm-up
 
 
-def _judged_steps(trace: Trace, first: int | None = None):
-    """Steps whose gradients reach most trainable parameters (a step that has nothing to apply
-    says nothing about the learning rate)."""
+def _judged_steps(trace: Trace, t):
+    """The first EARLY_STEPS steps whose gradients reach most trainable parameters (a step that
+    has nothing to apply says nothing about the learning rate)."""
     steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm
-             and s.no_grad_elems * 2 < s.elems - s.frozen_elems]
-    return steps[:first] if first is not None else steps
+             and s.no_grad_elems < t.JUDGED_GRAD_SHARE * (s.elems - s.frozen_elems)]
+    return steps[:t.EARLY_STEPS]
 
 
-def _ratios(trace: Trace, first: int | None = None) -> list[float]:
-    return [s.update_ratio for s in _judged_steps(trace, first)]
-
-
-def _in_warmup(trace: Trace, steps) -> bool:
+def _in_warmup(trace: Trace, steps, t) -> bool:
     """The judged steps ran at a fraction of the lr the schedule reaches later."""
     lrs = [s.lr for s in steps if s.lr is not None]
     peak = max((lr for o in trace.optimizers.values() for lr in o.lrs), default=None)
-    return bool(lrs) and peak is not None and peak > WARMUP_GROWTH * statistics.median(lrs)
+    return bool(lrs) and peak is not None and peak > t.WARMUP_GROWTH * statistics.median(lrs)
 
 
 @rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
-      requires=(needs_optimizer, needs_steps(6)),
+      requires=(needs_optimizer, needs_steps("MIN_STEPS")),
       explains=("exploding-gradients", "nonfinite-values", "dead-relu", "loss-plateau"),
-      thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED})
+      thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED, "MIN_STEPS": MIN_STEPS,
+                  "EARLY_STEPS": EARLY_STEPS, "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS,
+                  "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE, "MIN_LOSSES": MIN_LOSSES, "LATE_LOSSES": LATE_LOSSES,
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT})
 def lr_too_high(self, trace: Trace):
     """
     What it detects:
-        Optimizer steps that change the parameters by more than 5% of their norm each
-        (median of ||delta p|| / ||p|| over the first sampled steps; 1e-3 to 1e-2 is
-        typical), while the loss ends no better than the untrained network's first loss, or
-        turns NaN.
+        Optimizer steps that change the parameters by more than {HIGH_UPDATE_RATIO:.0%} of
+        their norm each (median of ||delta p|| / ||p|| over the first {EARLY_STEPS} sampled
+        steps; 1e-3 to 1e-2 is typical), while the loss ends no better than the untrained
+        network's first loss, or turns NaN.
 
     Why it stops learning:
         Each step jumps across the valley it should descend into: the loss oscillates or
@@ -76,36 +82,43 @@ def lr_too_high(self, trace: Trace):
         exponentially over ~100 steps and take a value 10x below where the loss blows up);
         add warm-up and gradient clipping for large models.
     """
-    ratios = _ratios(trace, EARLY_STEPS)
+    t = self.thresholds
+    ratios = [s.update_ratio for s in _judged_steps(trace, t)]
     losses = _losses(trace)
-    if len(ratios) < 3:
+    if len(ratios) < t.MIN_JUDGED_STEPS:
         return []
     ratio = statistics.median(ratios)
-    if ratio <= HIGH_UPDATE_RATIO or not _diverged(losses):
+    if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
         return []
     init = init_gradient_ratio(trace)
-    if init is not None and init > EXPLODING_AT_INIT:
+    if init is not None and init > t.EXPLODING_AT_INIT:
         return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
-           f"{len(ratios)} early sampled steps; threshold {HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the loss "
-           f"went from {losses[0]:.4g} at the first step to {statistics.median(losses[-3:]):.4g} late in training.")
+           f"{len(ratios)} early sampled steps; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the "
+           f"loss went from {losses[0]:.4g} at the first step to {statistics.median(losses[-t.LATE_LOSSES:]):.4g} "
+           f"late in training.")
     return [self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls steadily; "
                          "add `torch.nn.utils.clip_grad_norm_` for stability.", confidence=0.8,
                          update_ratio=ratio, lr=opt.initial_lr)]
 
 
 @rule("LR002", "lr-too-low", Severity.WARNING, "The learning rate is too low: parameters barely move",
-      requires=(needs_optimizer, needs_steps(6)), explains=("loss-plateau", "prediction-collapse"),
-      thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS})
+      requires=(needs_optimizer, needs_steps("MIN_STEPS")), explains=("loss-plateau", "prediction-collapse"),
+      thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS, "MIN_STEPS": MIN_STEPS,
+                  "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS, "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE,
+                  "WARMUP_GROWTH": WARMUP_GROWTH, "LOSS_PROGRESS": LOSS_PROGRESS, "MIN_LOSSES": MIN_LOSSES,
+                  "LATE_LOSSES": LATE_LOSSES})
 def lr_too_low(self, trace: Trace):
     """
     What it detects:
-        Optimizer steps that change the parameters by less than 1e-5 of their norm (median
-        over the first sampled steps, while gradients are non-zero), so thousands of steps
-        move the weights less than a single healthy step. A warm-up (the schedule later
-        raises the lr more than tenfold) stays silent.
+        Optimizer steps that change even the fastest-moving weight tensor (linear,
+        convolutional or recurrent; ||delta W|| / ||W||) by less than {LOW_UPDATE_RATIO} of
+        its norm (median over the first {EARLY_STEPS} sampled steps, while gradients are
+        non-zero), so thousands of steps move the weights less than a single healthy step.
+        A warm-up (the schedule later raises the lr more than {WARMUP_GROWTH}-fold) and a
+        loss that still falls below {LOSS_PROGRESS} of its first value stay silent.
 
     Why it stops learning:
         The loss decreases so slowly that training looks stuck; the run ends long before the
@@ -118,28 +131,45 @@ def lr_too_low(self, trace: Trace):
         Raise the learning rate (SGD: 1e-2 to 1e-1; Adam: 1e-4 to 3e-3), or find it with a
         learning-rate range test.
     """
-    steps = _judged_steps(trace, EARLY_STEPS)
+    t = self.thresholds
+    steps = _judged_steps(trace, t)
     ratios = [s.update_ratio for s in steps]
-    if len(ratios) < 3:
+    if len(ratios) < t.MIN_JUDGED_STEPS:
         return []
     ratio = statistics.median(ratios)
-    if ratio >= LOW_UPDATE_RATIO or _in_warmup(trace, steps):
+    # The fastest-moving weight tensor (linear, convolutional or recurrent) of each step: biases
+    # and norm scales move relatively more and can hide weights that barely move.
+    layer = [max(r for _, r in s.layer_update_ratios) for s in steps if s.layer_update_ratios]
+    weights = len(layer) >= t.MIN_JUDGED_STEPS
+    if weights:
+        ratio = statistics.median(layer)
+    if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(trace, steps, t) or _progressing(_losses(trace), t):
         return []
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
-    msg = (f"Each {opt.cls} step{lr} changes the parameters by only {ratio:.2g} of their norm (median over "
-           f"{len(ratios)} early sampled steps; threshold {LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
-    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).", confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+    what = "its fastest-moving weight tensor" if weights else "the parameters"
+    msg = (f"Each {opt.cls} step{lr} changes {what} by only {ratio:.2g} of its norm (median over "
+           f"{len(ratios)} early sampled steps; threshold {t.LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
+    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).",
+                         confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+
+
+def _progressing(losses: list[float], t) -> bool:
+    """The loss still falls well: the late loss is below LOSS_PROGRESS of the first."""
+    if len(losses) < t.MIN_LOSSES or losses[0] <= 0:
+        return False
+    return statistics.median(losses[-int(t.LATE_LOSSES):]) < t.LOSS_PROGRESS * losses[0]
 
 
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",
-      requires=(needs_optimizer, needs_steps(10)), explains=("lr-too-low", "loss-plateau"),
-      thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE})
+      requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=("lr-too-low", "loss-plateau"),
+      thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE,
+                  "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS})
 def lr_schedule_collapse(self, trace: Trace):
     """
     What it detects:
-        A learning rate that falls below 1/10,000 of its initial value and stays there for at
-        least half of the training steps, e.g. an epoch-based schedule (`ExponentialLR`,
+        A learning rate that falls below {COLLAPSE_FACTOR} times its initial value and stays
+        there for at least {COLLAPSE_SHARE:.0%} of the training steps, e.g. an epoch-based schedule (`ExponentialLR`,
         `StepLR`) stepped after every batch. A cosine schedule that reaches its minimum at
         the last step is correct and stays silent.
 
@@ -156,20 +186,21 @@ def lr_schedule_collapse(self, trace: Trace):
         Step epoch-based schedulers once per epoch (after the inner loop), or size the
         schedule in batches (`T_max=epochs * len(loader)`).
     """
+    t = self.thresholds
     findings = []
     for opt in trace.optimizers.values():
         lrs = opt.lrs
-        if len(lrs) < 10 or not lrs[0]:
+        if len(lrs) < t.MIN_SCHEDULE_STEPS or not lrs[0]:
             continue
-        floor = lrs[0] * COLLAPSE_FACTOR
+        floor = lrs[0] * t.COLLAPSE_FACTOR
         collapsed = [i for i, lr in enumerate(lrs) if lr < floor]
-        if not collapsed or len(lrs) - collapsed[0] < COLLAPSE_SHARE * len(lrs):
+        if not collapsed or len(lrs) - collapsed[0] < t.COLLAPSE_SHARE * len(lrs):
             continue
         if any(lr >= floor for lr in lrs[collapsed[0]:]):
             continue
         at = collapsed[0]
         msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
-               f"{COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
+               f"{t.COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
                f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
         findings.append(self.finding(msg, opt.site, "Step epoch-based schedulers once per epoch, or size the "
                                      "schedule in batches (e.g. `T_max=epochs * len(loader)`).", confidence=0.85,

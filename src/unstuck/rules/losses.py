@@ -7,6 +7,7 @@ from unstuck.trace import LossCall, Trace
 
 MIN_CALLS = 2  # sampled training loss calls needed before judging a loss's input
 OUTSIDE_SHARE = 0.05  # share of targets an activation cannot reach before its range is a mismatch
+MIN_BATCH_IN_UNIT = 8  # values in [0, 1] say "sigmoid output" only for batches of at least this size
 REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 RANGES = {  # activation -> (share of targets it cannot produce, the range it can)
     "tanh": ("target_share_outside_pm1", "[-1, 1]"),
@@ -21,8 +22,8 @@ def _training_calls(trace: Trace, fns) -> list[LossCall]:
     return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
 
 
-def _all(calls, predicate) -> bool:
-    return len(calls) >= MIN_CALLS and all(predicate(c) for c in calls)
+def _all(calls, predicate, min_calls: float) -> bool:
+    return len(calls) >= min_calls and all(predicate(c) for c in calls)
 
 
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
@@ -52,16 +53,17 @@ def double_softmax(self, trace: Trace):
         def forward(self, x):
             return self.fc(x)
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("cross_entropy",))
-    if _all(calls, lambda c: c.pred_rows_prob):
+    if _all(calls, lambda c: c.pred_rows_prob, t.MIN_CALLS):
         c = calls[0]
         made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
         msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
                f"(non-negative, summing to 1) instead of logits.{made} cross_entropy applies softmax again.")
-        return [self.finding(msg, c.site, "Return raw logits from the model (drop the final softmax); use "
+        return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
-                             producer=c.producer)]
-    if _all(calls, lambda c: c.pred_rows_logprob):
+                             producer=c.producer, shows_at=c.site)]
+    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
                "cross_entropy applies log_softmax itself.")
@@ -72,13 +74,14 @@ def double_softmax(self, trace: Trace):
 
 
 @rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
-      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+      requires=(needs_losses,), explains=("loss-plateau",),
+      thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT})
 def double_sigmoid(self, trace: Trace):
     """
     What it detects:
         `binary_cross_entropy_with_logits`/`BCEWithLogitsLoss` receiving values produced by a
-        sigmoid (all within [0, 1] on every sampled step), e.g. a model ending in
-        `nn.Sigmoid()`.
+        sigmoid (all within [0, 1] on every sampled step, in batches of at least
+        {MIN_BATCH_IN_UNIT} values), e.g. a model ending in `nn.Sigmoid()`.
 
     Why it stops learning:
         The loss applies sigmoid again: sigmoid(p) with p in [0, 1] lies between 0.5 and 0.73,
@@ -93,19 +96,21 @@ def double_sigmoid(self, trace: Trace):
         Drop the final sigmoid (keep `BCEWithLogitsLoss`, which is numerically stable), and
         apply `torch.sigmoid` only when you need probabilities.
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("binary_cross_entropy_with_logits",))
-    if len(calls) < MIN_CALLS:
+    if len(calls) < t.MIN_CALLS:
         return []
     from_sigmoid = [c for c in calls if c.producer == "sigmoid"]
-    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= 8]
+    in_unit = [c for c in calls if c.pred_in_unit and c.pred_shape and c.pred_shape[0] >= t.MIN_BATCH_IN_UNIT]
     if len(from_sigmoid) < len(calls) and len(in_unit) < len(calls):
         return []
     c = calls[0]
     how = "come from `sigmoid`" if from_sigmoid else "all lie within [0, 1]"
     msg = (f"The inputs of `binary_cross_entropy_with_logits` {how} in {len(calls)} sampled calls: the loss "
            f"applies sigmoid a second time.")
-    return [self.finding(msg, c.site, "Remove the final `Sigmoid` from the model and keep `BCEWithLogitsLoss`; "
-                         "use `torch.sigmoid(logits)` only for reporting.", confidence=0.9, calls=len(calls))]
+    return [self.finding(msg, c.producer_site or c.site, "Remove the final `Sigmoid` from the model and keep "
+                         "`BCEWithLogitsLoss`; use `torch.sigmoid(logits)` only for reporting.", confidence=0.9,
+                         calls=len(calls), shows_at=c.site)]
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
@@ -131,17 +136,18 @@ def nll_without_log_softmax(self, trace: Trace):
     """
     calls = _training_calls(trace, ("nll_loss",))
     calls = [c for c in calls if c.producer != "log_softmax"]  # wrong-axis log_softmax: see LS005
-    if not _all(calls, lambda c: not c.pred_rows_logprob):
+    if not _all(calls, lambda c: not c.pred_rows_logprob, self.thresholds.MIN_CALLS):
         return []
     c = calls[0]
     kind = "probabilities" if all(x.pred_rows_prob for x in calls) else "raw scores (not log-probabilities)"
     msg = f"In all {len(calls)} sampled `nll_loss` calls the input rows are {kind}."
-    return [self.finding(msg, c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, or pass the logits "
-                         "to `cross_entropy` instead.", confidence=0.85, calls=len(calls), input_kind=kind)]
+    return [self.finding(msg, c.producer_site or c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, "
+                         "or pass the logits to `cross_entropy` instead.", confidence=0.85, calls=len(calls),
+                         input_kind=kind, shows_at=c.site)]
 
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
-      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax"),
+      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
       thresholds={"MIN_CALLS": MIN_CALLS})
 def softmax_wrong_dim(self, trace: Trace):
     """
@@ -149,7 +155,13 @@ def softmax_wrong_dim(self, trace: Trace):
         A classification loss (`cross_entropy`, `nll_loss`) fed by `softmax`/`log_softmax`
         whose output does not normalise over the class axis of the loss input: the softmax
         ran over the batch axis, or over the time axis of a sequence tagger (`dim=1` on a
-        `[B, T, C]` tensor).
+        `[B, T, C]` tensor). Also a softmax anywhere in the forward pass (an attention
+        block's scores, a classifier head) that normalises over the axis whose size is the
+        batch size of the training loss, while the tensor has another axis (the classes,
+        the keys) to normalise over. Deliberately not flagged: `[B, B]` similarity
+        matrices of contrastive losses (both axes are the batch), softmax over a pooled
+        set's instances (the loss has no per-sample rows), and `[B]`/`[B, 1]` scores
+        normalised over a list (listwise ranking).
 
     Why it stops learning:
         The "probabilities" sum to one across samples or time steps instead of across
@@ -166,20 +178,59 @@ def softmax_wrong_dim(self, trace: Trace):
     calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
              if c.producer in ("softmax", "log_softmax")]
     wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
-    if len(wrong) < MIN_CALLS or len(wrong) < len(calls):
-        return []
-    c = wrong[0]
-    dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
-    msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
-           f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled calls: "
-           f"it normalised another axis (batch or time).")
-    return [self.finding(msg, c.site, f"Normalise over the class axis, usually the last one: "
-                         f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
-                         dim=c.producer_dim, input_ndim=c.producer_ndim)]
+    if len(wrong) >= self.thresholds.MIN_CALLS and len(wrong) == len(calls):
+        c = wrong[0]
+        dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
+        msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
+               f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled "
+               f"calls: it normalised another axis (batch or time).")
+        return [self.finding(msg, c.producer_site or c.site, f"Normalise over the class axis, usually the last one: "
+                             f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
+                             dim=c.producer_dim, input_ndim=c.producer_ndim, shows_at=c.site)]
+    return _softmax_over_batch(self, trace)
+
+
+def batch_sizes(trace: Trace) -> dict[int, set[int]]:
+    """Per sampled tick, the batch sizes of the training losses: the leading size of predictions
+    that have one row per sample (a pooled set's single prediction has none to speak of)."""
+    sizes: dict[int, set[int]] = {}
+    for c in trace.losses:
+        if c.training and c.pred_shape and c.target_shape and c.pred_shape[0] == c.target_shape[0] >= 2:
+            sizes.setdefault(c.tick, set()).add(c.pred_shape[0])
+    return sizes
+
+
+def _softmax_over_batch(self, trace: Trace):
+    """A softmax that normalises over the axis whose size is the batch size, while the tensor has
+    another axis (classes, keys) that is the distribution and the losses keep one row per sample."""
+    batches = batch_sizes(trace)
+    by_site: dict[tuple, list] = {}
+    for r in trace.softmaxes:
+        n = r.shape[r.dim]
+        others = [d for i, d in enumerate(r.shape) if i != r.dim]
+        if n not in batches.get(r.tick, ()) or n in others or not any(d > 1 for d in others):
+            continue  # not the batch axis, ambiguous ([B, B] similarities), or nothing else to normalise
+        key = (r.site.file, r.site.line) if r.site else (None, None)
+        by_site.setdefault(key, []).append(r)
+    findings = []
+    for recs in by_site.values():
+        ticks = {r.tick for r in recs}
+        if len(ticks) < self.thresholds.MIN_CALLS:
+            continue
+        r = recs[0]
+        axes = ", ".join(f"{d}" for d in r.shape)
+        msg = (f"`{r.fn}` normalises dim={r.dim} of a [{axes}] tensor on {len(ticks)} sampled steps; that axis has "
+               f"the batch size ({r.shape[r.dim]}) of the loss computed on those steps. Each sample's weights are "
+               f"divided by the other samples' instead of summing to one over its own classes or keys.")
+        findings.append(self.finding(msg, r.site, f"Normalise over the distribution's own axis, usually the last "
+                                     f"one: `{r.fn}(scores, dim=-1)`.", confidence=0.85, dim=r.dim,
+                                     shape=tuple(r.shape), steps=len(ticks)))
+    return findings
 
 
 @rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
-      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets"),
+      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets",
+                                          "vanishing-gradients"),
       thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS})
 def output_range_mismatch(self, trace: Trace):
     """
@@ -202,6 +253,7 @@ def output_range_mismatch(self, trace: Trace):
         End a regression model with a plain Linear layer, or rescale the targets into the
         activation's range (e.g. `rating / 10` with a sigmoid).
     """
+    t = self.thresholds
     findings = []
     calls = [c for c in _training_calls(trace, REGRESSION_LOSSES) if c.producer in RANGES]
     by_producer: dict[str, list[LossCall]] = {}
@@ -210,15 +262,16 @@ def output_range_mismatch(self, trace: Trace):
     for producer, group in by_producer.items():
         field, reach = RANGES[producer]
         shares = [getattr(c, field) for c in group if getattr(c, field) is not None]
-        if len(shares) < MIN_CALLS or min(shares) < OUTSIDE_SHARE:
+        if len(shares) < t.MIN_CALLS or min(shares) < t.OUTSIDE_SHARE:
             continue
         c = group[0]
         share = sum(shares) / len(shares)
         msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
                f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
-               f"(threshold {OUTSIDE_SHARE:.0%}).")
-        findings.append(self.finding(msg, c.site, f"Remove the final `{producer}` so the last layer is linear, "
+               f"(threshold {t.OUTSIDE_SHARE:.0%}).")
+        findings.append(self.finding(msg, c.producer_site or c.site, f"Remove the final `{producer}` so the last "
+                                     "layer is linear, "
                                      "or rescale the targets into its range.", confidence=0.85,
                                      activation=producer, outside_share=share, target_min=c.target_min,
-                                     target_max=c.target_max))
+                                     target_max=c.target_max, shows_at=c.site))
     return findings

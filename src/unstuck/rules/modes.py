@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from unstuck.findings import Severity
-from unstuck.rules.base import needs_optimizer, rule
+from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, needs_optimizer, rule
 from unstuck.trace import Trace
 
 MIN_TICKS_SEEN = 2  # sampled steps showing the wrong mode
+MIN_EVALUATIONS = 2  # separate evaluations (at different training steps) in training mode
 
 
 @rule("MD001", "eval-mode-training", Severity.ERROR, "Training runs with dropout/batch-norm in eval mode",
@@ -43,25 +44,49 @@ def eval_mode_training(self, trace: Trace):
         if all(not m.training for m in mods) and any(m.params_trainable or "Dropout" in m.module_type for m in mods):
             bad.append(tick)
     # once the mode is wrong it tends to stay wrong: judge the latest sampled training steps
-    if len(bad) < MIN_TICKS_SEEN or max(ticks) not in bad:
+    if len(bad) < self.thresholds.MIN_TICKS_SEEN or max(ticks) not in bad:
         return []
     mods = ticks[bad[0]]
     names = sorted({f"{m.module} ({m.module_type})" for m in mods})
     site = next((s.site for s in trace.steps if s.tick == bad[0]), None)
+    switched = eval_call(trace, bad[0], {m.module_type for m in mods})
     msg = (f"On {len(bad)} of {len(ticks)} sampled training steps every dropout/batch-norm layer was in eval mode "
-           f"while the optimizer stepped: {', '.join(names[:4])}.")
-    return [self.finding(msg, site, "Call `model.train()` before the training loop (and after each validation "
-                         "pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:10]))]
+           f"while the optimizer stepped: {', '.join(names[:SHOWN_NAMES])}.")
+    return [self.finding(msg, switched or site, "Call `model.train()` before the training loop (and after each "
+                         "validation pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:KEPT_NAMES]),
+                         shows_at=site)]
+
+
+def eval_call(trace: Trace, tick: int, types: set[str]):
+    """The user's `eval()` / `train(False)` call that left modules of these types in eval mode
+    at `tick`: the latest one before it, unless a `train()` call came after it."""
+    last = None
+    for c in trace.mode_calls:
+        if c.tick > tick:
+            break
+        if types & set(c.sensitive_types):
+            last = None if c.training else c
+    return last.site if last else None
 
 
 @rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode",
-      thresholds={"MIN_TICKS_SEEN": 1})
+      thresholds={"MIN_EVALUATIONS": MIN_EVALUATIONS})
 def train_mode_evaluation(self, trace: Trace):
     """
     What it detects:
         Forward passes without gradients (`torch.no_grad()`/`inference_mode()`, i.e.
         validation, testing or prediction) while dropout or batch-norm layers are in
-        training mode.
+        training mode: a recurring evaluation (at two or more points of training, e.g. after
+        every epoch) or the final one after the last training step. A single diagnostic
+        forward before or between epochs (printing the untrained loss with the model in its
+        default train mode) misleads no one and stays silent.
+
+        Deliberately not flagged: no-gradient forwards whose input is attached to an autograd
+        graph. Those are part of a training step, not an evaluation: activation checkpointing
+        with `use_reentrant=True` runs its segment under no-grad and re-runs it with
+        gradients during backward, and any custom `autograd.Function` runs its forward with
+        gradients off. Forwards re-run by the autograd engine during backward are not
+        counted as model calls either.
 
     Why it stops learning:
         Validation numbers are wrong: dropout drops units at random, and batch-norm
@@ -80,16 +105,20 @@ def train_mode_evaluation(self, trace: Trace):
             ...
         model.train()
     """
-    bad = [m for m in trace.modes if not m.grad_enabled and m.training]
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})
+    trained = trace.step_calls or trace.backward_calls
+    final = trained and ticks[-1] >= trace.ticks  # after the last training step: the reported result
+    if len(ticks) < self.thresholds.MIN_EVALUATIONS and not final:
+        return []  # one diagnostic forward before or between epochs (an initial loss print) misleads no one
     names = sorted({f"{m.module} ({m.module_type})" for m in bad})
     site = bad[0].site
     has_bn = any("BatchNorm" in m.module_type for m in bad)
     msg = (f"{'Batch-norm' if has_bn else 'Dropout'} layers ran in training mode inside a no-gradient "
-           f"(evaluation) forward pass on {len(ticks)} sampled steps: {', '.join(names[:4])}."
+           f"(evaluation) forward pass on {len(ticks)} sampled steps: {', '.join(names[:SHOWN_NAMES])}."
            + (" Their running statistics are overwritten with evaluation data." if has_bn else ""))
     return [self.finding(msg, site, "Call `model.eval()` before evaluating and `model.train()` afterwards.",
                          severity=Severity.ERROR if has_bn else Severity.WARNING, confidence=0.8,
-                         steps=len(ticks), modules=tuple(names[:10]))]
+                         steps=len(ticks), modules=tuple(names[:KEPT_NAMES]))]

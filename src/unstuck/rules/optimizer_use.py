@@ -7,15 +7,16 @@ from unstuck.trace import Trace
 
 STALE_MIN_STEPS = 3  # sampled steps with accumulated gradients needed before reporting
 STALE_SHARE = 0.8  # share of checked steps whose gradients were accumulated across updates
-EMPTY_MIN_STEPS = 3
+EMPTY_MIN_STEPS = 3  # sampled steps on cleared gradients needed before reporting
+MIN_STEPS = 3  # training steps needed before judging how the optimizer is driven
 EMPTY_SHARE = 0.8  # share of steps that ran on cleared (None or zero) gradients
 MIN_BACKWARDS_NO_STEP = 3
 
 
 @rule("OP001", "missing-zero-grad", Severity.ERROR, "Gradients are never cleared between updates",
-      requires=(needs_backward, needs_steps(3)),
+      requires=(needs_backward, needs_steps("MIN_STEPS")),
       explains=("exploding-gradients", "lr-too-high", "loss-plateau", "nonfinite-values"),
-      thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE})
+      thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE, "MIN_STEPS": MIN_STEPS})
 def missing_zero_grad(self, trace: Trace):
     """
     What it detects:
@@ -43,20 +44,21 @@ def missing_zero_grad(self, trace: Trace):
         loss.backward()
         opt.step()
     """
+    t = self.thresholds
     findings = []
     checked = [s for s in trace.steps if s.stale is not None]
     stale = [s for s in checked if s.stale]
-    if len(stale) >= STALE_MIN_STEPS and len(stale) >= STALE_SHARE * len(checked):
+    if len(stale) >= t.STALE_MIN_STEPS and len(stale) >= t.STALE_SHARE * len(checked):
         share = len(stale) / len(checked)
         msg = (f"{len(stale)} of {len(checked)} sampled optimizer steps ({share:.0%}, threshold "
-               f"{STALE_SHARE:.0%}) used gradients that still held the gradient of the previous step: "
+               f"{t.STALE_SHARE:.0%}) used gradients that still held the gradient of the previous step: "
                f"nothing cleared .grad in between (zero_grad() was called {trace.zero_grad_calls} times).")
         findings.append(self.finding(msg, first_site(stale), "Call `optimizer.zero_grad()` once per update, "
                                      "before `loss.backward()`.", confidence=0.9,
                                      stale_steps=len(stale), checked_steps=len(checked),
                                      zero_grad_calls=trace.zero_grad_calls))
-    if (trace.manual_stale_updates >= STALE_MIN_STEPS
-            and trace.manual_stale_updates >= STALE_SHARE * trace.manual_checked_updates):
+    if (trace.manual_stale_updates >= t.STALE_MIN_STEPS
+            and trace.manual_stale_updates >= t.STALE_SHARE * trace.manual_checked_updates):
         site = first_site(trace.backwards)
         msg = (f"{trace.manual_stale_updates} of {trace.manual_checked_updates} sampled manual parameter updates "
                f"used a .grad that was never reset, so every backward() added onto the gradient already applied.")
@@ -68,9 +70,9 @@ def missing_zero_grad(self, trace: Trace):
 
 
 @rule("OP002", "zero-grad-misplaced", Severity.ERROR, "The optimizer steps on cleared gradients",
-      requires=(needs_backward, needs_steps(3)),
+      requires=(needs_backward, needs_steps("MIN_STEPS")),
       explains=("optimizer-step-missing", "prediction-collapse", "loss-plateau"),
-      thresholds={"EMPTY_MIN_STEPS": EMPTY_MIN_STEPS, "EMPTY_SHARE": EMPTY_SHARE})
+      thresholds={"EMPTY_MIN_STEPS": EMPTY_MIN_STEPS, "EMPTY_SHARE": EMPTY_SHARE, "MIN_STEPS": MIN_STEPS})
 def zero_grad_misplaced(self, trace: Trace):
     """
     What it detects:
@@ -78,6 +80,11 @@ def zero_grad_misplaced(self, trace: Trace):
         although `backward()` ran since the previous step and reached those parameters:
         the gradients were cleared between `backward()` and `step()`, or `step()` is called
         before `backward()`.
+
+        Deliberately not flagged: sparse gradients (`nn.Embedding(sparse=True)` with
+        `SparseAdam`), which hold only the rows looked up and are measured by those rows;
+        optimizers that compute their own gradients inside `step()` (L-BFGS closures), since
+        only backward passes outside `step()` count.
 
     Why it stops learning:
         Each step applies an empty gradient (or, with momentum, only stale momentum), so the
@@ -99,7 +106,8 @@ def zero_grad_misplaced(self, trace: Trace):
     candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0]
     empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems
              and (s.tick in reached_ticks or s.tick - 1 in reached_ticks)]
-    if len(empty) < EMPTY_MIN_STEPS or len(empty) < EMPTY_SHARE * len(candidates):
+    t = self.thresholds
+    if len(empty) < t.EMPTY_MIN_STEPS or len(empty) < t.EMPTY_SHARE * len(candidates):
         return []
     step = empty[0]
     events = [e for e in trace.events if e.tick in (step.tick - 1, step.tick) and not e.in_step]
@@ -113,7 +121,7 @@ def zero_grad_misplaced(self, trace: Trace):
     elif zero and zero.site:
         order = f" `zero_grad()` at line {zero.site.line} clears them between `backward()` and `step()`."
     msg = (f"{len(empty)} of {len(candidates)} sampled optimizer steps ({len(empty) / len(candidates):.0%}, "
-           f"threshold {EMPTY_SHARE:.0%}) found no gradient on any trainable parameter, although backward() "
+           f"threshold {t.EMPTY_SHARE:.0%}) found no gradient on any trainable parameter, although backward() "
            f"had run and reached them.{order}")
     return [self.finding(msg, step.site, "Order each iteration as `opt.zero_grad()`, `loss.backward()`, "
                          "`opt.step()`.", confidence=0.9, empty_steps=len(empty), checked_steps=len(candidates))]
@@ -139,7 +147,7 @@ def optimizer_step_missing(self, trace: Trace):
     Fix:
         Call `optimizer.step()` after `loss.backward()` in every iteration.
     """
-    if trace.backward_calls < MIN_BACKWARDS_NO_STEP or trace.step_calls or trace.manual_updates:
+    if trace.backward_calls < self.thresholds.MIN_BACKWARDS_NO_STEP or trace.step_calls or trace.manual_updates:
         return []
     if not any(b.reached_elems > 0 for b in trace.backwards):
         return []
@@ -180,6 +188,7 @@ def loss_graph_retained(self, trace: Trace):
         Keep Python numbers for logging: `losses.append(loss.item())`,
         `running_loss += loss.item()` (or `loss.detach()`).
     """
+    t = self.thresholds
     findings = []
     if trace.loss_accumulations:
         rec = trace.loss_accumulations[0]
@@ -187,9 +196,10 @@ def loss_graph_retained(self, trace: Trace):
                "every step's graph alive.")
         findings.append(self.finding(msg, rec.site, "Accumulate Python numbers: `running_loss += loss.item()`.",
                                      confidence=0.7, lines=len(trace.loss_accumulations)))
-    elif trace.retained_losses >= RETAINED_MIN and trace.retained_losses >= RETAINED_SHARE * trace.retained_checked:
+    elif (trace.retained_losses >= t.RETAINED_MIN
+          and trace.retained_losses >= t.RETAINED_SHARE * trace.retained_checked):
         msg = (f"{trace.retained_losses} of {trace.retained_checked} sampled loss tensors from earlier steps were "
-               f"still alive with their autograd graphs at the end (threshold {RETAINED_SHARE:.0%}): something "
+               f"still alive with their autograd graphs at the end (threshold {t.RETAINED_SHARE:.0%}): something "
                f"keeps them, e.g. a list used for logging.")
         findings.append(self.finding(msg, first_site(trace.backwards), "Store `loss.item()` (or `loss.detach()`) "
                                      "instead of the loss tensor.", confidence=0.7,

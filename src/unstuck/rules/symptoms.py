@@ -13,32 +13,36 @@ COLLAPSE_STD_RATIO = 0.1  # prediction spread / target spread below which predic
 ONE_CLASS_SHARE = 0.95  # classification: share of samples predicted as the same class
 MIXED_TARGETS = 0.8  # ... while the most frequent target class is at most this share
 PLATEAU_RATIO = 0.9  # late loss / constant-predictor loss above which the loss is at the constant level
+LATE_START_DIVISOR = 3  # the judged loss calls must come after the first 1/3 of the steps
+MIN_BASELINE_EXCESS = 1e-3  # a constant's loss must exceed the perfect one by this share of itself
 
 
-def _late_training_calls(trace: Trace):
+def _late_training_calls(trace: Trace, t):
     calls = [c for c in trace.losses if c.training]
     if not calls:
         return []
     first_site = (calls[0].site.file, calls[0].site.line) if calls[0].site else None
     same = [c for c in calls if ((c.site.file, c.site.line) if c.site else None) == first_site]
-    late_ticks = sorted({c.tick for c in same})[-LATE_SAMPLES:]
-    if not late_ticks or late_ticks[0] < trace.ticks / 3:
+    late_ticks = sorted({c.tick for c in same})[-t.LATE_SAMPLES:]
+    if not late_ticks or late_ticks[0] < trace.ticks / t.LATE_START_DIVISOR:
         return []
     return [c for c in same if c.tick in late_ticks]
 
 
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
-      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps(MIN_TICKS)),
+      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
       thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "ONE_CLASS_SHARE": ONE_CLASS_SHARE,
-                  "MIXED_TARGETS": MIXED_TARGETS, "MIN_TICKS": MIN_TICKS})
+                  "MIXED_TARGETS": MIXED_TARGETS, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
+                  "LATE_START_DIVISOR": LATE_START_DIVISOR})
 def prediction_collapse(self, trace: Trace):
     """
     What it detects:
-        Late in training, the predictions passed to a regression loss barely vary across the
-        batch compared with the targets (their standard deviation is below a tenth of the
-        targets'), or a classifier predicts the same class for at least 95% of a batch whose
-        most frequent class is at most 80%: the network answers (nearly) the same thing
-        whatever the input.
+        Late in training (the last {LATE_SAMPLES} sampled loss calls), the predictions passed
+        to a regression loss barely vary across the batch compared with the targets (their
+        standard deviation is below {COLLAPSE_STD_RATIO} times the targets'), or a classifier
+        predicts the same class for at least {ONE_CLASS_SHARE:.0%} of a batch whose most
+        frequent class is at most {MIXED_TARGETS:.0%}: the network answers (nearly) the same
+        thing whatever the input.
 
     Why it stops learning:
         It is the footprint of a bug more than a cause: a constant prediction (the label
@@ -52,16 +56,17 @@ def prediction_collapse(self, trace: Trace):
         Look at the cause ranked above it. Without one: check shapes in the loss, that the
         inputs reach the output, and that the model can overfit a handful of samples.
     """
-    calls = _late_training_calls(trace)
+    t = self.thresholds
+    calls = _late_training_calls(trace, t)
     classes = [c for c in calls if c.majority_fraction is not None and c.target_majority is not None]
     if len(classes) >= 2:
         share = statistics.median(c.majority_fraction for c in classes)
         target = statistics.median(c.target_majority for c in classes)
-        if share < ONE_CLASS_SHARE or target > MIXED_TARGETS:
+        if share < t.ONE_CLASS_SHARE or target > t.MIXED_TARGETS:
             return []
         c = classes[-1]
         msg = (f"At the end of training {share:.0%} of each batch is predicted as the same class (threshold "
-               f"{ONE_CLASS_SHARE:.0%}), although the most frequent class is only {target:.0%} of the targets.")
+               f"{t.ONE_CLASS_SHARE:.0%}), although the most frequent class is only {target:.0%} of the targets.")
         return [self.finding(msg, c.site, "Fix the cause ranked above; see `unstuck explain prediction-collapse`.",
                              confidence=0.4, one_class_share=share, target_majority=target)]
     late = [c for c in calls if c.pred_std is not None and c.target_std]
@@ -69,19 +74,20 @@ def prediction_collapse(self, trace: Trace):
         return []
     ratios = [c.pred_std / c.target_std for c in late]
     ratio = statistics.median(ratios)
-    if ratio >= COLLAPSE_STD_RATIO:
+    if ratio >= t.COLLAPSE_STD_RATIO:
         return []
     c = late[-1]
     msg = (f"At the end of training the predictions' spread is {ratio:.3f} times the targets' "
-           f"(std {c.pred_std:.3g} vs {c.target_std:.3g}; threshold {COLLAPSE_STD_RATIO}): the model predicts "
+           f"(std {c.pred_std:.3g} vs {c.target_std:.3g}; threshold {t.COLLAPSE_STD_RATIO}): the model predicts "
            f"nearly the same value, about {c.target_mean:.3g} (the label mean), for every input.")
     return [self.finding(msg, c.site, "Fix the cause ranked above; see `unstuck explain prediction-collapse`.",
                          confidence=0.4, std_ratio=ratio, prediction_std=c.pred_std, target_std=c.target_std)]
 
 
 @rule("SY002", "loss-plateau", Severity.WARNING, "The loss is stuck at the level of a constant prediction",
-      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps(MIN_TICKS)),
-      thresholds={"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_TICKS": MIN_TICKS})
+      kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
+      thresholds={"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
+                  "LATE_START_DIVISOR": LATE_START_DIVISOR, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS})
 def loss_plateau(self, trace: Trace):
     """
     What it detects:
@@ -102,17 +108,18 @@ def loss_plateau(self, trace: Trace):
         capacity or data problem by hand: train on 2-8 samples until the loss is near zero
         (a model that cannot is buggy), and compare with a linear model on the same data.
     """
-    late = [c for c in _late_training_calls(trace) if c.value is not None and c.baseline
-            and c.baseline - c.floor > 1e-3 * c.baseline]
+    t = self.thresholds
+    late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
+            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline]
     if len(late) < 2:
         return []
     # excess over a perfect prediction (zero, except for soft BCE targets), relative to a constant's
     ratio = statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late)
-    if ratio < PLATEAU_RATIO:
+    if ratio < t.PLATEAU_RATIO:
         return []
     c = late[-1]
     msg = (f"Late in training `{c.fn}` is {c.value:.4g}, {ratio:.2f} times the {c.baseline:.4g} a constant "
-           f"prediction would reach on the same batch (threshold {PLATEAU_RATIO}).")
+           f"prediction would reach on the same batch (threshold {t.PLATEAU_RATIO}).")
     return [self.finding(msg, c.site, "Fix the cause ranked above; without one, check that the model can overfit 2-8 "
                          "samples and compare with a linear model.",
                          confidence=0.3, loss=c.value, constant_baseline=c.baseline, ratio=ratio)]

@@ -165,9 +165,8 @@ class ModuleObserver:
             return
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
-        if self.first_layer_pending and _is_weight_layer(module):
-            self.first_layer_pending = False
-            s.guard("module", self._record_input, module, args, s.trace.layer_inputs)
+        if self.first_layer_pending:
+            s.guard("module", self._first_layer, module, args)
         if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
             self.graph_region = s.depth
 
@@ -200,6 +199,13 @@ class ModuleObserver:
         self.first_layer_pending = True
         if next(tensors(args), None) is not None:
             s.last_input = (weakref.ref(module), args)
+
+    def _first_layer(self, module, args) -> None:
+        """The input of the first weight layer of a root forward (read inside the guard, so
+        user modes do not see the parameter checks)."""
+        if _is_weight_layer(module):
+            self.first_layer_pending = False
+            self._record_input(module, args, self.s.trace.layer_inputs)
 
     def _register_root(self, module) -> None:
         s = self.s

@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from unstuck.findings import Finding, Kind, Report, Severity
+from unstuck.findings import Finding, Kind, Report, Severity, Status
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 
@@ -58,5 +58,9 @@ def render(report: Report, console: Console | None = None) -> None:
     else:
         errors = sum(f.severity is Severity.ERROR for f in shown)
         console.print(Text.assemble((f"{len(shown)} finding(s), {errors} error(s). ", "bold"), line))
+    not_run = [f"{r.code} {r.status.value} ({r.detail})" for r in report.rule_runs
+               if r.status in (Status.SKIPPED, Status.ERRORED)]
+    if not_run:
+        console.print(Text("Not judged: " + "; ".join(not_run) + ".", style="dim"))
     if s.get("stopped_at_max_steps"):
         console.print(Text(f"Training was stopped after --max-steps {report.steps_observed} steps.", style="dim"))

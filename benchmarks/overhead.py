@@ -8,7 +8,10 @@ with the plain block just before it, and the median of those ratios is reported,
 drift on a busy machine hits both sides alike. The target: a median step-time ratio of at
 most 1.05 at the default profile. The mean ratio includes the sampled steps.
 
-    python benchmarks/overhead.py [--profile default] [--steps 600] [--rounds 5] [--threads 1]
+    python benchmarks/overhead.py [--profile default] [--steps 600] [--rounds 5] [--threads 1] [--steplog]
+
+With `--steplog` the watched sessions also run the step log (`unstuck run`'s default: one row
+per step, losses read in batches), in memory.
 """
 from __future__ import annotations
 
@@ -52,8 +55,15 @@ def run_block(model, opt, x, y, steps: int) -> list[float]:
     return times
 
 
+STEPLOG = False  # --steplog: watch with the step log too
+
+
 def watched_block(model, opt, x, y, steps: int, sampling: Sampling) -> list[float]:
-    session = Session("benchmark", sampling=sampling)
+    observers = []
+    if STEPLOG:
+        from unstuck.logbook.steplog import StepLog
+        observers.append(StepLog())
+    session = Session("benchmark", sampling=sampling, observers=observers)
     session.start()
     try:
         return run_block(model, opt, x, y, steps)
@@ -87,12 +97,15 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (one: far less noise on small machines)")
+    ap.add_argument("--steplog", action="store_true", help="watch with the step log as well")
     args = ap.parse_args()
+    global STEPLOG
+    STEPLOG = args.steplog
     torch.set_num_threads(args.threads)
     for name, factory in (("mlp", mlp), ("cnn", cnn)):
         r = measure(factory, args.steps, PROFILES[args.profile], args.rounds)
         print(f"{name}: median step-time ratio {r['median']:.3f}, mean ratio {r['mean']:.3f}, always-on only "
-              f"{r['always_on']:.3f} (profile {args.profile}, {args.rounds} rounds x {args.steps} steps, "
+              f"{r['always_on']:.3f} (profile {args.profile}{', with step log' if STEPLOG else ''}, {args.rounds} rounds x {args.steps} steps, "
               f"plain step {r['step_ms']:.2f} ms)")
 
 

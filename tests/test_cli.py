@@ -141,3 +141,77 @@ def test_select_and_ignore_filter_findings(tmp_path):
     r = unstuck("run", "--ignore", "loss-broadcast", "--json", "r.json", script, cwd=tmp_path)
     causes = [f["cause"] for f in json.loads((tmp_path / "r.json").read_text())["findings"]]
     assert "loss-broadcast" not in causes and r.returncode == 0
+
+
+# ---------------------------------------------------------------- honest status, --fail-on, frictions
+def test_zero_steps_is_nothing_to_judge_and_fails_unless_never(tmp_path):
+    script = write(tmp_path, "import torch\nmodel = torch.nn.Linear(3, 1)\nprint('built')\n")
+    r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)
+    assert r.returncode == 3
+    assert "no optimizer step or backward pass was seen: nothing to judge" in " ".join(r.stderr.split()).lower()
+    assert "No problem found" not in r.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["steps_observed"] == 0
+    assert unstuck("run", "--fail-on", "never", script, cwd=tmp_path).returncode == 0
+
+
+def test_syntax_error_says_the_script_failed(tmp_path):
+    script = write(tmp_path, "import torch\nfor x in range(3)\n    print(x)\n")
+    r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)
+    assert r.returncode == 1
+    flat = " ".join(r.stderr.split())
+    assert "SyntaxError" in flat and "The script failed before training" in flat
+    assert "No problem found" not in flat
+    assert json.loads((tmp_path / "r.json").read_text())["script_error"].startswith("SyntaxError")
+
+
+def test_crash_after_training_says_how_many_steps_were_judged(tmp_path):
+    script = write(tmp_path, TRAIN + "1 / 0\n")
+    r = unstuck("run", script, cwd=tmp_path)
+    assert r.returncode == 1
+    flat = " ".join(r.stderr.split())
+    assert "The script failed after 20 training step(s): ZeroDivisionError" in flat
+    assert "No problem found in 20 training step(s)" in flat
+
+
+def test_options_after_the_script_went_to_the_script(tmp_path):
+    script = write(tmp_path, TRAIN.replace("int(sys.argv[1]) if len(sys.argv) > 1 else 20", "20"))
+    r = unstuck("run", script, "--json", "out.json", "--fail-on=warning", cwd=tmp_path)
+    flat = " ".join(r.stderr.split())
+    assert ("`--json`, `--fail-on` went to the script, not to unstuck: options of unstuck go before the script"
+            in flat), flat
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_fail_on_warning_counts_warnings(tmp_path):
+    script = write(tmp_path, TRAIN.replace("lr=0.1", "lr=1e-9"))
+    r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)
+    severities = {f["severity"] for f in json.loads((tmp_path / "r.json").read_text())["findings"]}
+    assert severities == {"warning"}, severities
+    assert r.returncode == 0
+    assert unstuck("run", "--fail-on", "warning", script, cwd=tmp_path).returncode == 1
+    broadcast = write(tmp_path, TRAIN.replace("model(X), y)", "model(X), y.squeeze(1))"), "b.py")
+    assert unstuck("run", "--fail-on", "never", broadcast, cwd=tmp_path).returncode == 0
+
+
+def test_help_has_the_exit_status_table(tmp_path):
+    r = unstuck("run", "--help", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "exit status:" in r.stdout and "--fail-on" in r.stdout
+    for code in ("0", "1", "2", "3"):
+        assert f"\n  {code} " in r.stdout
+
+
+def test_script_without_run_suggests_run(tmp_path):
+    script = write(tmp_path, TRAIN)
+    r = unstuck(script, "--lr", "1", cwd=tmp_path)
+    assert r.returncode == 2
+    assert f"did you mean `unstuck run {script} --lr 1`?" in r.stderr
+    assert "invalid choice" not in r.stderr
+
+
+def test_no_live_status_without_a_terminal(tmp_path):
+    script = write(tmp_path, TRAIN + "print('last line of the script')\n")
+    r = unstuck("run", script, cwd=tmp_path)
+    assert "\x1b[" not in r.stderr and "\x1b[" not in r.stdout
+    assert "watching" not in r.stderr
+    assert r.stdout.splitlines()[-1] == "last line of the script"

@@ -1,3 +1,11 @@
 """unstuck: tells a PyTorch user why their neural network is not learning."""
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Imported on first use, so `import unstuck` (and the CLI's start) stays free of torch.
+    if name == "Checkpointer":
+        from unstuck.logbook.checkpoints import Checkpointer
+        return Checkpointer
+    raise AttributeError(f"module 'unstuck' has no attribute {name!r}")

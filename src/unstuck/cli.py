@@ -1,4 +1,4 @@
-"""Command line: `unstuck run|demo|explain|rules`."""
+"""Command line: `unstuck run|demo|explain|rules|show|compare`."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,11 @@ import os
 import sys
 
 from unstuck import __version__
+
+
+def _exit_table() -> str:
+    from unstuck.findings import EXIT_STATUSES
+    return "exit status:\n" + "\n".join(f"  {code:<6} {meaning}" for code, meaning in EXIT_STATUSES)
 
 
 def _diagnosing_options(p: argparse.ArgumentParser) -> None:
@@ -18,6 +23,18 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["economy", "default", "full"], default="default",
                    help="how many training steps are watched in detail (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no terminal report (use with --json)")
+    p.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
+                   help="which findings make the exit status 1: errors (default), warnings and errors, or "
+                   "never (the status is then 0 unless the script itself fails)")
+    p.add_argument("--html", metavar="PATH", help="write the visual report (one self-contained HTML page) to PATH")
+    p.add_argument("--log-dir", metavar="DIR", default="unstuck-runs",
+                   help="keep the run in a new folder under DIR: step log, reports, checkpoints "
+                   "(default: %(default)s)")
+    p.add_argument("--no-log", action="store_true", help="keep no run folder")
+    p.add_argument("--checkpoint-every", type=int, metavar="N",
+                   help="save the watched model(s) and optimizer(s) every N optimizer steps into the run folder")
+    p.add_argument("--keep-checkpoints", type=int, metavar="K", default=3,
+                   help="keep the last K checkpoints, and the one with the lowest loss (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a training script under observation and diagnose it",
                          description="Run SCRIPT exactly as `python SCRIPT ARGS...` would, watch its training, "
                          "and report why it is (not) learning. Options go before SCRIPT; everything after "
-                         "SCRIPT is passed to it unchanged.")
+                         "SCRIPT is passed to it unchanged.", epilog=_exit_table(),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
     run.add_argument("script", help="the training script")
     run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
@@ -38,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("key", help="rule code (GF001), code prefix (GF) or cause slug (detached-graph)")
     sub.add_parser("rules", help="list every rule")
+    show = sub.add_parser("show", help="print the report of a past run",
+                          description="Print the terminal report of a past run from its folder (or of the "
+                          "latest run under a --log-dir folder).")
+    show.add_argument("run_dir", metavar="RUN_DIR")
+    compare = sub.add_parser("compare", help="two past runs side by side: findings and loss curves")
+    compare.add_argument("run_a", metavar="RUN_A")
+    compare.add_argument("run_b", metavar="RUN_B")
+    compare.add_argument("--html", metavar="PATH", help="also write the comparison as an HTML page")
     return parser
 
 
@@ -47,8 +73,45 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v for item in values for v in item.split(",") if v]
 
 
+def _did_you_mean(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """`unstuck train.py` -> "did you mean `unstuck run train.py`?" (a script given without a command)."""
+    commands = set(_subparsers(parser).choices)
+    for i, arg in enumerate(argv):
+        if arg.startswith("-"):
+            continue
+        if arg in commands or not (arg.endswith(".py") or os.path.isfile(arg)):
+            return None
+        rest = " ".join(argv[:i] + ["run"] + argv[i:])
+        return f"unstuck: error: {arg!r} is not a command; did you mean `unstuck {rest}`?"
+    return None
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _misplaced_options(parser: argparse.ArgumentParser, command: str, script: str,
+                       script_args: list[str]) -> list[str]:
+    """unstuck's own options that came after the script, so they went to the script."""
+    options = {opt for a in _subparsers(parser).choices[command]._actions for opt in a.option_strings
+               if opt.startswith("--") and opt != "--help"}
+    found = [arg.split("=", 1)[0] for arg in script_args if arg.split("=", 1)[0] in options]
+    found = list(dict.fromkeys(found))
+    if not found:
+        return []
+    names = ", ".join(f"`{o}`" for o in found)
+    return [f"{names} went to the script, not to unstuck: options of unstuck go before the script "
+            f"(`unstuck {command} {found[0]} ... {script}`)."]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    hint = _did_you_mean(parser, argv)
+    if hint:
+        parser.print_usage(sys.stderr)
+        print(hint, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="unstuck %(levelname)s %(name)s: %(message)s")
@@ -61,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_explain(args.key)
     if args.command == "rules":
         return cmd_rules()
+    if args.command == "show":
+        return cmd_show(args.run_dir)
+    if args.command == "compare":
+        return cmd_compare(args.run_a, args.run_b, args.html)
     parser.print_help()
     return 2
 
@@ -77,18 +144,96 @@ def cmd_run(args, parser) -> int:
     if args.max_steps is not None and args.max_steps < 1:
         print("unstuck: error: --max-steps must be at least 1", file=sys.stderr)
         return 2
-    from unstuck.api import diagnose_script
+    problem = _logbook_usage_error(args)
+    if problem:
+        print(f"unstuck: error: {problem}", file=sys.stderr)
+        return 2
+    from unstuck.api import observe_and_diagnose
     from unstuck.report import emit
-    report = diagnose_script(args.script, args.script_args, max_steps=args.max_steps, profile=args.profile,
-                             select=_split(args.select), ignore=_split(args.ignore))
+    observers = []
+    if not args.quiet:
+        from unstuck.report.live import LiveStatus
+        live = LiveStatus.for_terminal(sys.stderr, select=_split(args.select), ignore=_split(args.ignore))
+        observers = [live] if live else []
+    book = _logbook(args)
+    if book:
+        observers += book.observers()
+    report, trace = observe_and_diagnose(args.script, args.script_args, max_steps=args.max_steps,
+                                         profile=args.profile, select=_split(args.select),
+                                         ignore=_split(args.ignore), observers=observers)
+    report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
-    return report.exit_status()
+    _finish_logbook(book, report, trace, args)
+    return report.exit_status(args.fail_on)
+
+
+def _logbook_usage_error(args) -> str | None:
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        return "--checkpoint-every must be at least 1"
+    if args.keep_checkpoints < 1:
+        return "--keep-checkpoints must be at least 1"
+    if args.checkpoint_every and args.no_log:
+        return "--checkpoint-every needs a run folder: drop --no-log"
+    return None
+
+
+def _logbook(args):
+    """The run folder and step log of a diagnosing command (None with --no-log and no --html)."""
+    if args.no_log and not args.html:
+        return None
+    from unstuck.logbook import Logbook
+    if not args.no_log:
+        try:
+            return Logbook(args.script, args.log_dir, checkpoint_every=args.checkpoint_every,
+                           keep_checkpoints=args.keep_checkpoints)
+        except OSError as exc:  # e.g. a read-only folder: the diagnosis still runs
+            print(f"unstuck: no run folder ({exc}); use --log-dir DIR or --no-log", file=sys.stderr)
+    return Logbook(args.script) if args.html else None
+
+
+def _finish_logbook(book, report, trace, args) -> None:
+    if book is None:
+        return
+    try:
+        book.finish(report, trace, html_path=args.html)
+    except OSError as exc:
+        print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
+        return
+    if book.path and not args.quiet:
+        print(f"unstuck: run kept in {book.path}  (`unstuck show {book.path}`)", file=sys.stderr)
+
+
+def cmd_show(path: str) -> int:
+    from unstuck.logbook.rundir import NotARunDir, latest_run, load_run
+    from unstuck.report.runs import render_show
+    try:
+        render_show(load_run(latest_run(path)))
+    except NotARunDir as exc:
+        print(f"unstuck: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_compare(path_a: str, path_b: str, html: str | None) -> int:
+    from unstuck.logbook.rundir import NotARunDir, load_run
+    from unstuck.report.runs import render_compare
+    try:
+        a, b = load_run(path_a), load_run(path_b)
+    except NotARunDir as exc:
+        print(f"unstuck: error: {exc}", file=sys.stderr)
+        return 2
+    render_compare(a, b)
+    if html:
+        from unstuck.report.html import render_compare_html, write_html
+        write_html(html, render_compare_html(a.view(), b.view()))
+    return 0
 
 
 def cmd_explain(key: str) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from unstuck.report.explain import rule_markdown
     from unstuck.rules import lookup
     found = lookup(key)
     if not found:
@@ -96,25 +241,8 @@ def cmd_explain(key: str) -> int:
         return 2
     console = Console()
     for r in found:
-        text = [f"# {r.code} `{r.cause}` ({r.kind.value}, default severity {r.severity.value})", "", r.title, ""]
-        for heading, body in r.sections().items():
-            text += [f"## {heading}", ""]
-            if heading == "Example":
-                text += ["```python", _dedent(body), "```"]
-            elif heading == "Fix":  # mixes prose and code lines: keep its line breaks
-                text += ["  \n".join(_dedent(body).splitlines())]
-            else:
-                text += [_dedent(body)]
-            text.append("")
-        if r.thresholds:
-            text += ["## Thresholds", ""] + [f"- `{k}` = {v}" for k, v in r.thresholds.items()] + [""]
-        console.print(Markdown("\n".join(text)))
+        console.print(Markdown(rule_markdown(r)))
     return 0
-
-
-def _dedent(body: str) -> str:
-    import textwrap
-    return textwrap.dedent(body)
 
 
 def cmd_rules() -> int:

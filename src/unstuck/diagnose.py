@@ -1,17 +1,79 @@
-"""Run the rules over a Trace and rank what they found: root causes first, then causes
-that follow from another finding, then symptoms; each finding names what it explains."""
+"""Run the rules over a Trace and rank what they found.
+
+Findings are linked by cause: a finding whose cause another finding explains follows from
+it (`caused_by`) and is fixed by fixing that one. The order is root causes first, then
+the causes that follow from them, then symptoms."""
 from __future__ import annotations
 
 import dataclasses
 import logging
 import traceback
 
-from unstuck.findings import Finding, Kind, Report, RuleRun, Status
+from unstuck.findings import Finding, Kind, Report, RuleRun, Severity, Status
 from unstuck.rules import Rule, select
 from unstuck.rules.base import NotJudged
 from unstuck.trace import Trace
 
 log = logging.getLogger(__name__)
+
+# What a broken training run looks like from outside, whatever broke it.
+SYMPTOMS = ("loss-plateau", "prediction-collapse", "below-baseline", "cannot-overfit")
+# How a wrong gradient or a wrong scale shows up in the gradients and the numbers.
+GRADIENT_HEALTH = ("exploding-gradients", "vanishing-gradients", "dead-relu", "nonfinite-values")
+# A wrong gradient makes any learning rate look wrong: too high where it is inflated,
+# too low where it is deflated or never applied.
+LEARNING_RATE = ("lr-too-high", "lr-too-low")
+WRONG_GRADIENT = GRADIENT_HEALTH + LEARNING_RATE + SYMPTOMS
+NO_UPDATE = ("lr-too-low",) + SYMPTOMS  # parameters (nearly) do not move
+
+# Which findings can follow from which: cause -> the causes and symptoms it can produce
+# when it is present. Every rule's own `explains` is added to this (see `consequences`).
+# The relation must stay acyclic (a test checks it): along every chain the earlier cause
+# is the one to fix, code bugs before data scales, data before the learning rate, the
+# learning rate before gradient health, gradient health before symptoms.
+CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    # shapes and losses: a wrong loss gives wrong gradients
+    "loss-broadcast": WRONG_GRADIENT,
+    "double-softmax": ("vanishing-gradients", "dead-relu") + NO_UPDATE,
+    "double-sigmoid": ("vanishing-gradients", "dead-relu") + NO_UPDATE,
+    "nll-without-log-softmax": WRONG_GRADIENT,
+    "softmax-wrong-dim": ("nll-without-log-softmax", "double-softmax") + WRONG_GRADIENT,
+    "output-range-mismatch": ("unscaled-targets",) + WRONG_GRADIENT,
+    # gradient flow
+    "detached-graph": ("zero-grad-misplaced", "optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
+    "params-not-optimized": SYMPTOMS,
+    "frozen-params": ("vanishing-gradients",) + NO_UPDATE,
+    "symmetric-init": ("dead-relu", "vanishing-gradients", "input-ignored") + NO_UPDATE,
+    "zero-second-derivative": ("vanishing-gradients",) + NO_UPDATE,
+    "exploding-gradients": ("nonfinite-values", "dead-relu") + SYMPTOMS,
+    "dead-relu": ("vanishing-gradients", "input-ignored") + NO_UPDATE,
+    "vanishing-gradients": NO_UPDATE,
+    # optimizer use
+    "missing-zero-grad": WRONG_GRADIENT,
+    "zero-grad-misplaced": ("optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
+    "optimizer-step-missing": NO_UPDATE,
+    "lr-too-high": ("exploding-gradients", "nonfinite-values", "dead-relu") + SYMPTOMS,
+    "lr-too-low": SYMPTOMS,
+    "lr-schedule-collapse": NO_UPDATE,
+    # modes: batch-norm on running statistics leaves activations unnormalised
+    "eval-mode-training": WRONG_GRADIENT,
+    # data
+    "data-nonfinite": ("unscaled-inputs", "unscaled-targets") + WRONG_GRADIENT,
+    "unscaled-inputs": WRONG_GRADIENT,
+    "unscaled-targets": WRONG_GRADIENT,
+    "input-ignored": SYMPTOMS,
+    "label-misalignment": SYMPTOMS,
+    "not-learnable": SYMPTOMS,
+    "distributed-desync": SYMPTOMS,
+    # symptoms
+    "nonfinite-values": SYMPTOMS,
+    "prediction-collapse": ("loss-plateau", "below-baseline", "cannot-overfit"),
+}
+
+
+def consequences(cause: str, rule: Rule | None = None) -> frozenset[str]:
+    """Every cause or symptom that can follow from `cause` (reported by `rule`)."""
+    return (frozenset(CONSEQUENCES.get(cause, ())) | frozenset(rule.explains if rule else ())) - {cause}
 
 
 def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[RuleRun]]:
@@ -38,27 +100,72 @@ def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[Rule
 
 
 def rank(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Order findings and fill in `explains` with the other findings each one accounts for."""
-    present = {f.cause for f in findings}
+    """Link findings by cause and order them.
+
+    `explains` is what each finding accounts for among the others; `caused_by` the causes
+    of the findings a finding follows from (empty for a root cause). `info` findings are no
+    diagnosis, so they explain nothing."""
+    present = {f.cause for f in findings if f.severity is not Severity.INFO}
+    explains = {id(f): tuple(sorted(consequences(f.cause, rules.get(f.rule)) & present))
+                if f.severity is not Severity.INFO else () for f in findings}
     linked = []
     for f in findings:
-        r = rules.get(f.rule)
-        explains = tuple(c for c in (r.explains if r else ()) if c in present and c != f.cause)
-        linked.append(dataclasses.replace(f, explains=explains))
-    explained_by: dict[str, list[Finding]] = {}
-    for f in linked:
-        if f.kind is Kind.CAUSE:
-            for c in f.explains:
-                explained_by.setdefault(c, []).append(f)
-
-    def is_consequence(f: Finding) -> bool:
-        """Explained by another cause that f does not explain in turn."""
-        return any(g.cause not in f.explains for g in explained_by.get(f.cause, []) if g is not f)
+        by = tuple(dict.fromkeys(g.cause for g in findings
+                                 if g is not f and g.cause != f.cause and f.cause in explains[id(g)]))
+        linked.append(dataclasses.replace(f, explains=explains[id(f)], caused_by=by))
+    depth = _depths(linked)
 
     def key(f: Finding):
-        return (f.kind is Kind.SYMPTOM, is_consequence(f), f.severity.rank, -f.confidence, f.rule)
+        return (f.kind is Kind.SYMPTOM, depth[f.cause], f.severity.rank, -f.confidence, f.rule)
 
-    return sorted(linked, key=key)
+    ranked = sorted(linked, key=key)
+    return [dataclasses.replace(f, fix=_root_fix(f, ranked)) if f.caused_by else f for f in ranked]
+
+
+def _root_fix(f: Finding, ranked: list[Finding]) -> str:
+    """A consequence is fixed by fixing what it follows from: its own remedy (lower the
+    learning rate, clip the gradients) would treat the symptom and hide the bug."""
+    roots = roots_of(f, ranked)
+    if not roots:
+        return f.fix
+    names = " and ".join(f"`{r.cause}`" for r in roots)
+    return f"This follows from {names}: fix that first. " + " ".join(r.fix.strip() for r in roots)
+
+
+def _depths(findings: list[Finding]) -> dict[str, int]:
+    """The longest chain of `caused_by` above each cause (0 for a root cause)."""
+    by = {f.cause: set(f.caused_by) for f in findings}
+    depth: dict[str, int] = {}
+
+    def walk(cause: str, seen: frozenset[str]) -> int:
+        if cause not in depth:
+            parents = [c for c in by.get(cause, ()) if c not in seen]  # a cycle would be a table bug
+            depth[cause] = 1 + max((walk(c, seen | {cause}) for c in parents), default=-1)
+        return depth[cause]
+
+    for cause in by:
+        walk(cause, frozenset())
+    return depth
+
+
+def roots_of(finding: Finding, findings: list[Finding]) -> list[Finding]:
+    """The root causes (empty `caused_by`) that `finding` follows from, through any chain."""
+    by_cause = {}
+    for f in findings:
+        by_cause.setdefault(f.cause, f)
+    out: list[Finding] = []
+    todo, seen = list(finding.caused_by), set()
+    while todo:
+        cause = todo.pop(0)
+        f = by_cause.get(cause)
+        if f is None or cause in seen:
+            continue
+        seen.add(cause)
+        if f.caused_by:
+            todo.extend(f.caused_by)
+        elif f not in out:
+            out.append(f)
+    return sorted(out, key=findings.index)
 
 
 def diagnose(trace: Trace, command: str = "run", select_: list[str] | None = None,

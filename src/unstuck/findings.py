@@ -1,6 +1,7 @@
 """What rules report: findings with typed evidence, and each rule's run status."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
@@ -44,26 +45,40 @@ class Finding:
     explains: tuple[str, ...] = ()
     # Higher confidence ranks first among causes of the same severity.
     confidence: float = 0.5
+    # The causes of earlier findings this one follows from (filled in by diagnose.rank); a
+    # finding with a non-empty caused_by is a consequence, fixed by fixing its root cause.
+    caused_by: tuple[str, ...] = ()
+    # Where the mistake showed, when that is another line than `location` (where it is).
+    shows_at: Location | None = None
 
     @property
     def evidence_dict(self) -> dict[str, EvidenceValue]:
         return dict(self.evidence)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "cause": self.cause,
             "kind": self.kind.value,
             "severity": self.severity.value,
             "title": self.title,
-            "message": self.message,
+            "message": prose(self.message),
             "location": self.location.to_json() if self.location else None,
             "evidence": {k: _jsonable(v) for k, v in self.evidence},
-            "fix": self.fix,
-            "why": self.why,
+            "fix": textwrap.dedent(self.fix).strip(),
+            "why": prose(self.why),
             "explains": list(self.explains),
+            "caused_by": list(self.caused_by),
             "confidence": round(self.confidence, 3),
         }
+        if self.shows_at is not None and self.shows_at != self.location:
+            out["shows_at"] = self.shows_at.to_json()
+        return out
+
+
+def prose(text: str) -> str:
+    """A paragraph of prose on one line: docstring indentation and line breaks removed."""
+    return " ".join(text.split())
 
 
 def _jsonable(v: EvidenceValue) -> object:
@@ -124,12 +139,44 @@ class Report:
     summary: dict[str, object] = field(default_factory=dict)
     script_status: int | None = None
     script_error: str | None = None
+    # What the user should know about how the run was observed, e.g. unstuck's own options
+    # given after the script, so that they went to the script instead.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def diagnosis(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is not Severity.INFO]
 
-    def exit_status(self) -> int:
+    @property
+    def roots(self) -> list[Finding]:
+        """The diagnosis without the findings that follow from another one."""
+        return [f for f in self.diagnosis if not f.caused_by]
+
+    @property
+    def judged(self) -> bool:
+        """Whether anything was trained, so that there was something to judge."""
+        return self.steps_observed > 0 or bool(self.summary.get("backward_calls"))
+
+    def exit_status(self, fail_on: str = "error") -> int:
+        """The process exit status (see EXIT_STATUSES): the script's own failure first, then
+        findings at or above `fail_on` (error | warning | never), then an unjudged run."""
         if self.script_status:
             return self.script_status
-        return 1 if any(f.severity is Severity.ERROR for f in self.findings) else 0
+        if fail_on == "never":
+            return 0
+        counted = {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
+        if any(f.severity in counted for f in self.findings):
+            return 1
+        return 0 if self.judged else NOTHING_JUDGED
+
+
+NOTHING_JUDGED = 3
+# Documented in `unstuck run --help` and the README.
+EXIT_STATUSES = (
+    ("0", "finished, no finding at the --fail-on level (default: error)"),
+    ("1", "a finding at the --fail-on level (error, or warning with --fail-on warning)"),
+    ("2", "usage error (unknown option, no such script)"),
+    ("3", "nothing to judge: no optimizer step or backward pass was seen (not with --fail-on never)"),
+    ("other", "the script's own failure status: it raised (1), called sys.exit(n) (n) or was "
+              "interrupted (130); the report is still written"),
+)

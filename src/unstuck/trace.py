@@ -84,6 +84,7 @@ class StepRecord:
     param_norm: float | None = None  # norm of the optimizer's parameters before the step
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
+    layer_update_ratios: tuple[tuple[int, float], ...] = ()  # (param id, ||delta w|| / ||w||) of weight matrices
 
 
 @dataclass
@@ -130,6 +131,7 @@ class LossCall:
     target_share_negative: float | None = None
     target_share_outside_unit: float | None = None  # outside [0, 1]
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
+    producer_site: Location | None = None  # construction of the built-in module that produced the prediction
 
 
 @dataclass
@@ -172,6 +174,9 @@ class ModeRecord:
     grad_enabled: bool
     params_trainable: bool
     site: Location | None = None
+    # Ran without gradients inside a module call whose input is attached to an autograd graph:
+    # part of a differentiable op (reentrant checkpointing, a custom autograd Function's forward).
+    graph_input: bool = False
 
 
 @dataclass
@@ -197,6 +202,7 @@ class ActivationRecord:
     units: int
     batch: int = 0  # samples in the batch (the first axis)
     training: bool = True  # gradients were enabled (a training forward pass)
+    defined_at: Location | None = None  # construction of the activation module, when it is one
 
 
 @dataclass
@@ -217,6 +223,29 @@ class GradCallRecord:
     create_graph: bool
     relu_nodes: int
     smooth_nodes: int
+    # Every element of every returned gradient is exactly zero (None: not checked). With
+    # create_graph=True this is the derivative the loss goes on to train.
+    result_zero: bool | None = None
+
+
+@dataclass
+class ModeCall:
+    """`module.train(mode)` / `module.eval()` called by the user's code (always recorded)."""
+
+    tick: int
+    training: bool
+    site: Location | None
+    module_type: str
+    sensitive_types: tuple[str, ...]  # dropout / batch-norm module types it switched
+
+
+@dataclass
+class FreezeCall:
+    """`requires_grad_(False)` on a module or a parameter, called by the user's code."""
+
+    tick: int
+    site: Location | None
+    elems: int
 
 
 @dataclass
@@ -255,6 +284,8 @@ class Trace:
     input_dependence: float | None = None  # relative output change when the input changes
     input_dependence_site: Location | None = None
     stopped_at_max_steps: bool = False
+    mode_calls: list[ModeCall] = field(default_factory=list)
+    freeze_calls: list[FreezeCall] = field(default_factory=list)
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

@@ -49,6 +49,11 @@ def test_in004_ignores_evaluation_passes():
     assert not fires("IN004", tr)
 
 
-def test_in005_smooth_activation_silences():
-    assert fires("IN005", in005())
-    assert not fires("IN005", in005(smooth=1))
+def test_in005_zero_derivative_ticks_and_share():
+    th = t("IN005")
+    assert fires("IN005", in005(zero_ticks=th.ZERO_MIN_TICKS, ticks=th.ZERO_MIN_TICKS))
+    assert not fires("IN005", in005(zero_ticks=th.ZERO_MIN_TICKS - 1, ticks=th.ZERO_MIN_TICKS - 1))
+    n = 10
+    need = round(th.ZERO_SHARE * n)
+    assert fires("IN005", in005(zero_ticks=need, ticks=n))
+    assert not fires("IN005", in005(zero_ticks=need - 1, ticks=n))

@@ -247,10 +247,12 @@ def in004(dead: float = 1.0, units: int = 32, batch: int = 32, dead_steps: int =
     return tr
 
 
-def in005(smooth: int = 0) -> Trace:
+def in005(zero_ticks: int = 3, ticks: int = 3) -> Trace:
     tr = training_run()
-    tr.grad_calls.append(GradCallRecord(tick=0, site=Location("train.py", 20, "<module>", "ux = grad(u, x)"),
-                                        create_graph=True, relu_nodes=4, smooth_nodes=smooth))
+    site = Location("train.py", 20, "<module>", "uxx = torch.autograd.grad(ux.sum(), x, create_graph=True)[0]")
+    for tick in range(ticks):
+        tr.grad_calls.append(GradCallRecord(tick=tick, site=site, create_graph=True, relu_nodes=4, smooth_nodes=0,
+                                            result_zero=tick < zero_ticks))
     return tr
 
 

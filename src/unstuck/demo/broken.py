@@ -1,20 +1,21 @@
-# The classic story: a regression network that trains without any error or warning
-# worth noticing, yet only ever predicts the mean label.
+# The classic story: a regression network trains without any error or
+# warning worth noticing, yet only ever predicts the mean label.
 import torch
 
 torch.manual_seed(0)
-X = torch.randn(1024, 11)                                   # 11 features
-y = X @ torch.randn(11) + 0.5 * torch.sin(3 * X[:, 0])      # target: shape [N]
+X = torch.randn(1024, 11)                            # 11 features
+y = X @ torch.randn(11) + 0.5 * torch.sin(3 * X[:, 0])   # shape [N]
 
 model = torch.nn.Sequential(torch.nn.Linear(11, 64), torch.nn.ReLU(),
                             torch.nn.Linear(64, 64), torch.nn.ReLU(),
                             torch.nn.Linear(64, 1))
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 for epoch in range(300):
-    pred = model(X)                                         # shape [N, 1]
-    loss = torch.nn.functional.mse_loss(pred, y)            # [N, 1] vs [N] -> [N, N]
+    pred = model(X)                                  # shape [N, 1]
+    loss = torch.nn.functional.mse_loss(pred, y)     # [N, 1] vs [N]
     opt.zero_grad()
     loss.backward()
     opt.step()
     if epoch % 100 == 0 or epoch == 299:
-        print(f"epoch {epoch:3d}  loss {loss.item():.3f}  prediction std {pred.std().item():.3f}")
+        print(f"epoch {epoch:3d}  loss {loss.item():.3f}  "
+              f"prediction std {pred.std().item():.3f}")

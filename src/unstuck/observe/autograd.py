@@ -27,6 +27,12 @@ SMOOTH_NODES = frozenset({
 })
 
 
+def in_backward() -> bool:
+    """The autograd engine is running a backward pass on this thread: code called now comes
+    from inside it (a custom Function's backward, activation checkpointing's recomputation)."""
+    return torch._C._current_graph_task_id() != -1
+
+
 def _first_tensor(tensors):
     if isinstance(tensors, torch.Tensor):
         return tensors
@@ -79,6 +85,10 @@ class AutogradObserver:
 
         @functools.wraps(backward)
         def observed_backward(tensors, *args, **kwargs):
+            if in_backward():  # a Function's backward running its own (reentrant checkpoint): same pass
+                if s.sampling:
+                    s.guard("backward", self._note_reached, _roots(tensors))
+                return backward(tensors, *args, **kwargs)
             s.guard("backward", self._on_backward, tensors)
             result = backward(tensors, *args, **kwargs)
             s.guard("backward", self._after_backward)
@@ -107,9 +117,12 @@ class AutogradObserver:
 
         @functools.wraps(grad)
         def observed_grad(outputs, inputs, *args, **kwargs):
-            if s.sampling:
-                s.guard("autograd.grad", self._on_grad, outputs, kwargs.get("create_graph", False))
-            return grad(outputs, inputs, *args, **kwargs)
+            create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
+            record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if s.sampling else None
+            result = grad(outputs, inputs, *args, **kwargs)
+            if record is not None and create_graph:
+                s.guard("autograd.grad", self._after_grad, record, result)
+            return result
 
         self.patches.patch(torch.autograd, "grad", observed_grad)
 
@@ -132,15 +145,9 @@ class AutogradObserver:
         site = user_site()
         s.trace.events.append(Event("backward", s.tick, None, in_step, site))
         roots = _roots(tensors)
-        leaves, _ = walk_graph(roots)
-        reached = {id(t) for t in leaves}
-        for st in s.opts.values():
-            st.reached |= reached
+        leaves = self._note_reached(roots)
         optimized = s.optimized_ids()
         for t in leaves:
-            if isinstance(t, torch.nn.Parameter):
-                s.register_param(t, None)
-                s.trace.grad_reached[id(t)] = s.trace.grad_reached.get(id(t), 0) + 1
             if id(t) not in optimized and t.grad_fn is None and t is not (roots[0] if roots else None):
                 s.manual_leaves[id(t)] = weakref.ref(t)
                 s.register_param(t, None)
@@ -163,7 +170,20 @@ class AutogradObserver:
                     s.backwarded[id(loss)] = weakref.ref(loss)
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
-            reached_elems=s.trace.elems(reached), in_step=in_step))
+            reached_elems=s.trace.elems({id(t) for t in leaves}), in_step=in_step))
+
+    def _note_reached(self, roots: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The leaves a backward pass from `roots` reaches, recorded as reached; returned."""
+        s = self.s
+        leaves, _ = walk_graph(roots)
+        reached = {id(t) for t in leaves}
+        for st in s.opts.values():
+            st.reached |= reached
+        for t in leaves:
+            if isinstance(t, torch.nn.Parameter):
+                s.register_param(t, None)
+                s.trace.grad_reached[id(t)] = s.trace.grad_reached.get(id(t), 0) + 1
+        return leaves
 
     def _check_retained(self) -> None:
         """How many losses of earlier sampled steps (all but the last two) are still alive with
@@ -212,10 +232,20 @@ class AutogradObserver:
             if s.sampling:
                 s.trace.manual_checks.append(ManualUpdateRecord(s.tick, updated, stale))
 
-    def _on_grad(self, outputs, create_graph: bool) -> None:
+    def _on_grad(self, outputs, create_graph: bool) -> GradCallRecord:
         s = self.s
         _, names = walk_graph(_roots(outputs))
         relu = sum(n for k, n in names.items() if k in PIECEWISE_LINEAR_NODES)
         smooth = sum(n for k, n in names.items() if k in SMOOTH_NODES)
-        s.trace.grad_calls.append(GradCallRecord(tick=s.tick, site=user_site(), create_graph=bool(create_graph),
-                                                 relu_nodes=relu, smooth_nodes=smooth))
+        record = GradCallRecord(tick=s.tick, site=user_site(), create_graph=bool(create_graph),
+                                relu_nodes=relu, smooth_nodes=smooth)
+        s.trace.grad_calls.append(record)
+        return record
+
+    @staticmethod
+    def _after_grad(record: GradCallRecord, result) -> None:
+        """Whether the derivative just computed (with create_graph=True) is identically zero."""
+        grads = _roots(list(result.values()) if isinstance(result, dict) else result)
+        if not grads or any(torch._C._functorch.is_functorch_wrapped_tensor(g) for g in grads):
+            return  # nothing returned, or inside a torch.func transform where values are not concrete
+        record.result_zero = all(not bool(g.detach().any()) for g in grads)

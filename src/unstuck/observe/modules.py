@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
+from unstuck.observe.autograd import in_backward
 from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
 from unstuck.trace import InputRecord, ModeRecord
@@ -44,6 +45,11 @@ def _user_name(module) -> str | None:
                 if sub is module:
                     return f"{var}.{qualified}"
     return None
+
+
+def _attached(args) -> bool:
+    """A tensor argument belongs to a live autograd graph."""
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
 
 
 class EvalWatch:
@@ -91,11 +97,15 @@ class ModuleObserver:
         self.handles = []
         self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
+        # Depth of the module call that opened a no-grad forward on a graph-attached input (an
+        # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
+        self.graph_region = 0
 
     def install(self) -> None:
         if self.handles:
             return
         self.s.depth = 0
+        self.graph_region = 0
         self.handles = [register_module_forward_pre_hook(self._pre),
                         register_module_forward_hook(self._post, always_call=True)]
 
@@ -107,14 +117,21 @@ class ModuleObserver:
     def _pre(self, module, args):
         s = self.s
         s.depth += 1
-        if s.depth == 1 and not s.busy:
+        if s.busy:
+            return
+        if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
+        if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
+            self.graph_region = s.depth
 
     def _post(self, module, args, output):
         s = self.s
-        s.depth = max(0, s.depth - 1)
+        depth, s.depth = s.depth, max(0, s.depth - 1)
+        in_graph = bool(self.graph_region)
+        if self.graph_region >= depth:
+            self.graph_region = 0
         if not s.busy:
-            s.guard("module", self._on_module, module, torch.is_grad_enabled())
+            s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph)
 
     def _on_root(self, module, args) -> None:
         s = self.s
@@ -162,7 +179,7 @@ class ModuleObserver:
                 record.mean_abs_max = float(flat.mean(dim=1).abs().max())
         s.trace.inputs.append(record)
 
-    def _on_module(self, module, grad_enabled: bool) -> None:
+    def _on_module(self, module, grad_enabled: bool, in_graph: bool = False) -> None:
         s = self.s
         params = [p for p in module._parameters.values() if p is not None]
         if params:
@@ -187,4 +204,5 @@ class ModuleObserver:
             s.trace.modes.append(ModeRecord(
                 tick=s.tick, module=self.names.get(id(module), type(module).__name__),
                 module_type=type(module).__name__, training=module.training,
-                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site()))
+                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site(),
+                graph_input=in_graph and not grad_enabled))

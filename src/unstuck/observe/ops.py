@@ -300,7 +300,8 @@ class OpObserver:
             pred_finite=bool(torch.isfinite(pf).all()),
             target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
             pred_std=None, target_std=None, target_mean=None, target_min=None, target_max=None,
-            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled)
+            pred_min=None, pred_max=None, baseline=None, training=self.grad_enabled,
+            producer_site=self.s.sites.site_of(pred))
         n = p.shape[0] if p.dim() else 1
         if call.pred_finite and p.numel():
             call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
@@ -364,6 +365,7 @@ class OpObserver:
         name = ACTIVATIONS[func]
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
+        defined_at = self.s.sites.note_output(out)
         if name in RELU_LIKE and out.dim() >= 2 and out.shape[0] >= 1:
             flat = out.detach().reshape(out.shape[0], -1)
             if not bool(torch.isfinite(flat).all()):
@@ -373,7 +375,7 @@ class OpObserver:
             dead = 1.0 - float(active.float().mean())
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
                                                              dead_fraction=dead, units=units, batch=out.shape[0],
-                                                             training=self.grad_enabled))
+                                                             training=self.grad_enabled, defined_at=defined_at))
 
     def _producer(self, t) -> tuple[str, int | None, int] | None:
         entry = self.producers.get(id(t))

@@ -46,6 +46,15 @@ def _float(x) -> float | None:
         return None
 
 
+def _grad_norm(g: torch.Tensor) -> float:
+    """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
+    looked up, possibly repeated: coalesce sums the repeats."""
+    g = g.detach()
+    if g.is_sparse:
+        return float(torch.linalg.vector_norm(g.coalesce().values()))
+    return float(g.norm())
+
+
 def _record_symmetric(session, params) -> None:
     """Weight matrices whose rows (units), or whose columns (inputs), are all identical before
     the first update."""
@@ -167,7 +176,7 @@ class OptimizerObserver:
             if g is None:
                 no_grad += n
                 continue
-            gn = float(g.detach().norm()) if not g.is_sparse else 0.0
+            gn = _grad_norm(g)
             if gn == 0.0:
                 no_grad += n
             total_sq += gn * gn
@@ -210,8 +219,14 @@ class OptimizerObserver:
                 params = _params(opt)
                 trainable = [p for p in params if p.requires_grad]
                 if len(trainable) == len(st.before):
-                    d2 = sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(trainable, st.before))
-                    n2 = sum(float(b.pow(2).sum()) for b in st.before)
+                    d2 = n2 = 0.0
+                    layers = []
+                    for p, b in zip(trainable, st.before):
+                        d, n = float((p.detach() - b).pow(2).sum()), float(b.pow(2).sum())
+                        d2, n2 = d2 + d, n2 + n
+                        if p.dim() >= 2 and n > 0:
+                            layers.append((id(p), math.sqrt(d / n)))
+                    rec.layer_update_ratios = tuple(layers)
                     n2 += sum(float(p.detach().pow(2).sum()) for p in params if not p.requires_grad)
                     rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)

@@ -88,11 +88,14 @@ class Session:
         from unstuck.observe.modules import EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
+        from unstuck.observe.sites import SiteObserver
 
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.modules, self.ops]
-        for obs in self._observers[:3]:
+        self.sites = SiteObserver(self)
+        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
+                           self.modules, self.ops]
+        for obs in self._observers[:4]:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)

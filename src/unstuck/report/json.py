@@ -21,6 +21,10 @@ def to_dict(report: Report) -> dict[str, object]:
         "tool_errors": [e.to_json() for e in report.tool_errors],
         "script_status": report.script_status,
         "script_error": report.script_error,
+        # False when no optimizer step or backward pass was seen: an empty `findings` then
+        # means nothing was judged, not that nothing is wrong
+        "judged": report.judged,
+        "notes": list(report.notes),
     }
 
 

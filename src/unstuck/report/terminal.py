@@ -1,4 +1,9 @@
-"""The terminal report, rendered with rich."""
+"""The terminal report, rendered with rich.
+
+The headline says what was observed (the script failed, nothing was trained, or how many
+steps were judged). Each root cause gets a numbered box; the findings that follow from it
+are listed under it ("because of 1: ..."), never as boxes of their own: fixing the root
+cause fixes them."""
 from __future__ import annotations
 
 from rich.console import Console, Group
@@ -7,60 +12,113 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from unstuck.findings import Finding, Kind, Report, Severity, Status
+from unstuck.diagnose import roots_of
+from unstuck.findings import Finding, Kind, Location, Report, Severity, Status, prose
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 
 
+def _where(label: str, loc: Location) -> list:
+    parts: list = [Text(f"{label}{loc.file}:{loc.line} in {loc.function}", style="bold cyan")]
+    if loc.code:
+        parts.append(Padding(Syntax(loc.code, "python", theme="ansi_dark", background_color="default",
+                                    word_wrap=True), (0, 0, 0, 4)))
+    return parts
+
+
 def _finding(i: int, f: Finding) -> Panel:
-    parts = []
+    parts: list = []
     head = Text()
     head.append(f"{f.severity.value.upper()} ", style=STYLE[f.severity])
     head.append(f"{f.cause}", style="bold")
     head.append(f"  [{f.rule}]" + ("  symptom" if f.kind is Kind.SYMPTOM else ""), style="dim")
     parts.append(head)
     if f.location:
-        parts.append(Text(f"{f.location.file}:{f.location.line} in {f.location.function}", style="bold cyan"))
-        if f.location.code:
-            parts.append(Padding(Syntax(f.location.code, "python", theme="ansi_dark", background_color="default"),
-                                 (0, 0, 0, 4)))
-    parts.append(Text(f.message))
+        parts += _where("", f.location)
+    if f.shows_at and f.shows_at != f.location:
+        parts += _where("shows at ", f.shows_at)
+    parts.append(Text(prose(f.message)))
     if f.why:
-        parts.append(Text.assemble(("Why it stops learning: ", "bold"), " ".join(f.why.split())))
+        parts.append(Text.assemble(("Why it stops learning: ", "bold"), prose(f.why)))
     if f.fix:
-        parts.append(Text.assemble(("Fix: ", "bold green"), f.fix))
-    if f.explains:
-        parts.append(Text("Explains: " + ", ".join(f.explains), style="dim"))
+        parts.append(Text.assemble(("Fix: ", "bold green"), f.fix.strip()))
     return Panel(Group(*parts), title=f"{i}. {f.title}", title_align="left",
                  border_style=STYLE[f.severity].replace("bold ", ""))
+
+
+def _consequence(numbers: list[int], f: Finding) -> Padding:
+    line = Text()
+    line.append(f"because of {', '.join(map(str, numbers))}: ", style="bold")
+    line.append(f"{f.severity.value} ", style=STYLE[f.severity])
+    line.append(f.cause, style="bold")
+    line.append(f" [{f.rule}] ", style="dim")
+    line.append(prose(f.message))
+    if f.location:
+        line.append(f" ({f.location})", style="cyan")
+    return Padding(line, (0, 0, 0, 2))
+
+
+def headline(report: Report) -> str:
+    """What was observed, in one sentence: never a verdict without the number of steps judged."""
+    s = report.summary
+    n = report.steps_observed
+    if report.script_error:
+        if not report.judged:
+            return f"The script failed before training: {report.script_error}. Nothing to judge."
+        return f"The script failed after {n} training step(s): {report.script_error}. Judged the {n} step(s) seen."
+    if not report.judged:
+        return "No optimizer step or backward pass was seen: nothing to judge."
+    models = ", ".join(s.get("models", [])) or "none seen"
+    opts = ", ".join(s.get("optimizers", [])) or "none"
+    how = f"Stopped at --max-steps {n}" if s.get("stopped_at_max_steps") else "Finished"
+    return (f"{how}: {n} training step(s) judged ({s.get('backward_calls', 0)} backward passes; "
+            f"models: {models}; optimizers: {opts}).")
+
+
+def verdict(report: Report) -> str:
+    roots = report.roots
+    if not report.judged:
+        return "Nothing was judged."
+    if not report.diagnosis:
+        return f"No problem found in {report.steps_observed} training step(s)."
+    errors = sum(f.severity is Severity.ERROR for f in roots)
+    follow = len(report.diagnosis) - len(roots)
+    text = f"{len(roots)} root finding(s), {errors} error(s)"
+    if follow:
+        text += f"; {follow} more follow from them and go away with their fix"
+    return text + "."
 
 
 def render(report: Report, console: Console | None = None) -> None:
     console = console or Console(stderr=True, highlight=False)
     console.print()
     console.rule("[bold]unstuck[/bold] report")
+    for note in report.notes:
+        console.print(Text(note, style="bold yellow"))
+    console.print(Text(headline(report), style="bold"))
     shown = report.diagnosis
-    infos = [f for f in report.findings if f.severity is Severity.INFO]
-    for i, f in enumerate(shown, 1):
-        console.print(_finding(i, f))
-    for f in infos:
-        console.print(Text(f"info [{f.rule}] {f.cause}: {f.message}", style="cyan"))
+    roots = report.roots
+    number = {id(f): i for i, f in enumerate(roots, 1)}
+    under: dict[int, list[tuple[list[int], Finding]]] = {}
+    for f in shown:
+        if f.caused_by:
+            nums = [number[id(r)] for r in roots_of(f, shown) if id(r) in number] or [0]
+            under.setdefault(nums[0], []).append((nums, f))
+    for f in roots:
+        console.print(_finding(number[id(f)], f))
+        for nums, g in under.get(number[id(f)], []):
+            console.print(_consequence(nums, g))
+    for nums, g in under.get(0, []):  # unreachable while the explains relation is acyclic
+        console.print(_consequence(nums, g))
+    for f in report.findings:
+        if f.severity is Severity.INFO:
+            console.print(Text(f"info [{f.rule}] {f.cause}: {prose(f.message)}", style="cyan"))
     for e in report.tool_errors:
         console.print(Text(f"tool error in {e.where} (x{e.count}): {e.error} — the script was not affected.",
                            style="dim"))
-    s = report.summary
-    models = ", ".join(s.get("models", [])) or "none"
-    opts = ", ".join(s.get("optimizers", [])) or "none"
-    line = (f"{report.steps_observed} training steps observed ({s.get('backward_calls', 0)} backward passes); "
-            f"models: {models}; optimizers: {opts}.")
-    if not shown:
-        console.print(Text.assemble(("No problem found. ", "bold green"), line))
-    else:
-        errors = sum(f.severity is Severity.ERROR for f in shown)
-        console.print(Text.assemble((f"{len(shown)} finding(s), {errors} error(s). ", "bold"), line))
+    done = verdict(report)
+    console.print(Text(done, style="bold green" if report.judged and not shown else "bold"))
     not_run = [f"{r.code} {r.status.value} ({r.detail})" for r in report.rule_runs
                if r.status in (Status.SKIPPED, Status.ERRORED)]
     if not_run:
         console.print(Text("Not judged: " + "; ".join(not_run) + ".", style="dim"))
-    if s.get("stopped_at_max_steps"):
-        console.print(Text(f"Training was stopped after --max-steps {report.steps_observed} steps.", style="dim"))

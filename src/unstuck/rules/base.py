@@ -135,11 +135,13 @@ class Rule:
 
     def finding(self, message: str, location: Location | None, fix: str, *,
                 title: str | None = None, severity: Severity | None = None, confidence: float = 0.5,
-                **ev: EvidenceValue) -> Finding:
+                shows_at: Location | None = None, **ev: EvidenceValue) -> Finding:
+        """`location` is where the mistake is (the line to edit); `shows_at` where it showed,
+        kept only when that is another line."""
         return Finding(rule=self.code, cause=self.cause, kind=self.kind, severity=severity or self.severity,
                        title=title or self.title, message=message, location=location,
                        evidence=evidence(**ev), fix=fix, why=self.sections().get("Why it stops learning", ""),
-                       confidence=confidence)
+                       confidence=confidence, shows_at=shows_at if shows_at != location else None)
 
 
 REGISTRY: dict[str, Rule] = {}

@@ -101,9 +101,11 @@ def frozen_params(self, trace: Trace):
         msg = (f"{share:.1%} of the {last.elems:,} parameter elements given to {opt.cls} have requires_grad=False "
                f"(threshold {t.FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
                f"{last.elems - last.frozen_elems:,} elements can learn.")
-        findings.append(self.finding(msg, opt.site, "Fix the freezing condition so the layers meant to learn keep "
-                                     "`requires_grad=True`.", confidence=0.85, frozen_share=share,
-                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems))
+        frozen_at = next((c.site for c in trace.freeze_calls if c.site is not None), None)
+        findings.append(self.finding(msg, frozen_at or opt.site, "Fix the freezing condition so the layers meant "
+                                     "to learn keep `requires_grad=True`.", confidence=0.85, frozen_share=share,
+                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems,
+                                     shows_at=opt.site))
     return findings
 
 

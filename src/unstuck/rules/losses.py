@@ -83,9 +83,9 @@ def double_softmax(self, trace: Trace):
         made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
         msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
                f"(non-negative, summing to 1) instead of logits.{made} cross_entropy applies softmax again.")
-        return [self.finding(msg, c.site, "Return raw logits from the model (drop the final softmax); use "
+        return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
-                             producer=c.producer)]
+                             producer=c.producer, shows_at=c.site)]
     if _all(calls, lambda c: _logprob(c, t), t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
@@ -132,8 +132,9 @@ def double_sigmoid(self, trace: Trace):
     how = "come from `sigmoid`" if from_sigmoid else "all lie within [0, 1]"
     msg = (f"The inputs of `binary_cross_entropy_with_logits` {how} in {len(calls)} sampled calls: the loss "
            f"applies sigmoid a second time.")
-    return [self.finding(msg, c.site, "Remove the final `Sigmoid` from the model and keep `BCEWithLogitsLoss`; "
-                         "use `torch.sigmoid(logits)` only for reporting.", confidence=0.9, calls=len(calls))]
+    return [self.finding(msg, c.producer_site or c.site, "Remove the final `Sigmoid` from the model and keep "
+                         "`BCEWithLogitsLoss`; use `torch.sigmoid(logits)` only for reporting.", confidence=0.9,
+                         calls=len(calls), shows_at=c.site)]
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
@@ -166,8 +167,9 @@ def nll_without_log_softmax(self, trace: Trace):
     c = calls[0]
     kind = "probabilities" if all(_prob(x, t) for x in calls) else "raw scores (not log-probabilities)"
     msg = f"In all {len(calls)} sampled `nll_loss` calls the input rows are {kind}."
-    return [self.finding(msg, c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, or pass the logits "
-                         "to `cross_entropy` instead.", confidence=0.85, calls=len(calls), input_kind=kind)]
+    return [self.finding(msg, c.producer_site or c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, "
+                         "or pass the logits to `cross_entropy` instead.", confidence=0.85, calls=len(calls),
+                         input_kind=kind, shows_at=c.site)]
 
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
@@ -205,9 +207,9 @@ def softmax_wrong_dim(self, trace: Trace):
     msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
            f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled calls: "
            f"it normalised another axis (batch or time).")
-    return [self.finding(msg, c.site, f"Normalise over the class axis, usually the last one: "
+    return [self.finding(msg, c.producer_site or c.site, f"Normalise over the class axis, usually the last one: "
                          f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
-                         dim=c.producer_dim, input_ndim=c.producer_ndim)]
+                         dim=c.producer_dim, input_ndim=c.producer_ndim, shows_at=c.site)]
 
 
 @rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
@@ -250,8 +252,9 @@ def output_range_mismatch(self, trace: Trace):
         msg = (f"The predictions come from `{producer}`, which only produces {reach}, but {share:.0%} of the "
                f"targets (range {c.target_min:.3g} to {c.target_max:.3g}) lie outside it "
                f"(threshold {t.OUTSIDE_SHARE:.0%}).")
-        findings.append(self.finding(msg, c.site, f"Remove the final `{producer}` so the last layer is linear, "
+        findings.append(self.finding(msg, c.producer_site or c.site, f"Remove the final `{producer}` so the last "
+                                     "layer is linear, "
                                      "or rescale the targets into its range.", confidence=0.85,
                                      activation=producer, outside_share=share, target_min=c.target_min,
-                                     target_max=c.target_max))
+                                     target_max=c.target_max, shows_at=c.site))
     return findings

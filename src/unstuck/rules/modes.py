@@ -48,10 +48,24 @@ def eval_mode_training(self, trace: Trace):
     mods = ticks[bad[0]]
     names = sorted({f"{m.module} ({m.module_type})" for m in mods})
     site = next((s.site for s in trace.steps if s.tick == bad[0]), None)
+    switched = eval_call(trace, bad[0], {m.module_type for m in mods})
     msg = (f"On {len(bad)} of {len(ticks)} sampled training steps every dropout/batch-norm layer was in eval mode "
            f"while the optimizer stepped: {', '.join(names[:SHOWN_NAMES])}.")
-    return [self.finding(msg, site, "Call `model.train()` before the training loop (and after each validation "
-                         "pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:KEPT_NAMES]))]
+    return [self.finding(msg, switched or site, "Call `model.train()` before the training loop (and after each "
+                         "validation pass).", confidence=0.85, steps=len(bad), modules=tuple(names[:KEPT_NAMES]),
+                         shows_at=site)]
+
+
+def eval_call(trace: Trace, tick: int, types: set[str]):
+    """The user's `eval()` / `train(False)` call that left modules of these types in eval mode
+    at `tick`: the latest one before it, unless a `train()` call came after it."""
+    last = None
+    for c in trace.mode_calls:
+        if c.tick > tick:
+            break
+        if types & set(c.sensitive_types):
+            last = None if c.training else c
+    return last.site if last else None
 
 
 @rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode")
@@ -61,6 +75,13 @@ def train_mode_evaluation(self, trace: Trace):
         Forward passes without gradients (`torch.no_grad()`/`inference_mode()`, i.e.
         validation, testing or prediction) while dropout or batch-norm layers are in
         training mode.
+
+        Deliberately not flagged: no-gradient forwards whose input is attached to an autograd
+        graph. Those are part of a training step, not an evaluation: activation checkpointing
+        with `use_reentrant=True` runs its segment under no-grad and re-runs it with
+        gradients during backward, and any custom `autograd.Function` runs its forward with
+        gradients off. Forwards re-run by the autograd engine during backward are not
+        counted as model calls either.
 
     Why it stops learning:
         Validation numbers are wrong: dropout drops units at random, and batch-norm
@@ -79,7 +100,7 @@ def train_mode_evaluation(self, trace: Trace):
             ...
         model.train()
     """
-    bad = [m for m in trace.modes if not m.grad_enabled and m.training]
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})

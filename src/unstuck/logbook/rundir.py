@@ -1,0 +1,166 @@
+"""The run folder: what one `unstuck run` keeps.
+
+    unstuck-runs/train-20260129-014500/
+        steps.jsonl        one row per optimizer step (unstuck.logbook.steplog)
+        report.json        the machine report (spec/report.md)
+        report.txt         the terminal report, as text
+        report.html        the visual report (self-contained)
+        trace.json         the Trace's facts the charts draw (unstuck.logbook.tracedata)
+        checkpoints/       with --checkpoint-every N (unstuck.logbook.checkpoints)
+        tensorboard/       event files, when the `tensorboard` package is installed
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from unstuck.logbook.atomic import atomic_write_text
+from unstuck.logbook.checkpoints import RunCheckpoints
+from unstuck.logbook.steplog import StepLog, read_steplog
+from unstuck.logbook.tracedata import trace_data
+
+log = logging.getLogger(__name__)
+
+STEPS, REPORT_JSON, REPORT_TXT, REPORT_HTML, TRACE_JSON = (
+    "steps.jsonl", "report.json", "report.txt", "report.html", "trace.json")
+CHECKPOINTS, TENSORBOARD = "checkpoints", "tensorboard"
+
+
+def new_run_dir(log_dir: str, script: str, now: float | None = None) -> str:
+    """Create `<log_dir>/<script-stem>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`, ... when taken)."""
+    stem = os.path.splitext(os.path.basename(script))[0] or "run"
+    base = os.path.join(log_dir, f"{stem}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}")
+    _refuse_read_only(log_dir)
+    os.makedirs(log_dir, exist_ok=True)
+    path, n = base, 1
+    while True:
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            n += 1
+            path = f"{base}-{n}"
+
+
+def _refuse_read_only(log_dir: str) -> None:
+    """A folder whose mode has no write bit is read-only by intent (a shared corpus, say), even
+    for root, who could write there anyway: keep no run folder in it."""
+    folder = os.path.abspath(log_dir)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o222:
+        raise PermissionError(f"{folder} is read-only")
+
+
+class Logbook:
+    """Keeps one run: its step log (always, in memory; on disk with a run folder), its
+    checkpoints, and at the end its reports. `observers()` go to `observe_and_diagnose`."""
+
+    def __init__(self, script: str, log_dir: str | None = None, *, checkpoint_every: int | None = None,
+                 keep_checkpoints: int = 3) -> None:
+        self.script = script
+        self.path = new_run_dir(log_dir, script) if log_dir else None
+        self.steplog = StepLog(self._file(STEPS), tensorboard_dir=self._file(TENSORBOARD))
+        self.checkpoints = None
+        if checkpoint_every:
+            if self.path is None:
+                raise ValueError("checkpoints need a run folder (a log_dir)")
+            stem = os.path.splitext(os.path.basename(script))[0]
+            self.checkpoints = RunCheckpoints(self.steplog, self._file(CHECKPOINTS), stem, checkpoint_every,
+                                              keep_checkpoints)
+
+    def _file(self, name: str) -> str | None:
+        return os.path.join(self.path, name) if self.path else None
+
+    def observers(self) -> list:
+        return [self.steplog] + ([self.checkpoints] if self.checkpoints else [])
+
+    def finish(self, report, trace, html_path: str | None = None) -> None:
+        """Write the reports into the run folder, and the HTML page to `html_path` too."""
+        from unstuck.report.html import RunView, render_html, report_dict, write_html
+        from unstuck.report.json import write as write_json
+        data = trace_data(trace)
+        view = RunView(report=report_dict(report), rows=self.steplog.rows, trace=data,
+                       header=self.steplog.header(), run_dir=self.path, label=self.path or self.script,
+                       has_checkpoints=bool(self.checkpoints and self.checkpoints.checkpointer.entries))
+        page = render_html(view) if (self.path or html_path) else None
+        if html_path:
+            write_html(html_path, page)
+        if not self.path:
+            return
+        write_json(report, self._file(REPORT_JSON))
+        atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
+        atomic_write_text(self._file(REPORT_TXT), terminal_text(report))
+        write_html(self._file(REPORT_HTML), page)
+
+
+def terminal_text(report, width: int = 100) -> str:
+    from rich.console import Console
+
+    from unstuck.report.terminal import render
+    buf = io.StringIO()
+    render(report, Console(file=buf, width=width, color_system=None, highlight=False, force_terminal=False))
+    return buf.getvalue()
+
+
+@dataclass
+class Run:
+    """A past run, read back from its folder."""
+
+    path: str
+    report: dict
+    rows: list[dict]
+    header: dict
+    trace: dict | None
+    text: str | None
+    checkpoints: list[dict]
+
+    @property
+    def label(self) -> str:
+        return os.path.basename(os.path.normpath(self.path))
+
+    def view(self):
+        from unstuck.report.html import RunView
+        return RunView(report=self.report, rows=self.rows, trace=self.trace, header=self.header, run_dir=self.path,
+                       label=self.label, has_checkpoints=bool(self.checkpoints))
+
+
+class NotARunDir(Exception):
+    pass
+
+
+def latest_run(path: str) -> str:
+    """`path` itself when it is a run folder, else its newest run folder."""
+    if os.path.isfile(os.path.join(path, REPORT_JSON)) or not os.path.isdir(path):
+        return path
+    runs = [os.path.join(path, d) for d in os.listdir(path) if os.path.isfile(os.path.join(path, d, REPORT_JSON))]
+    return max(runs, key=os.path.getmtime) if runs else path
+
+
+def load_run(path: str) -> Run:
+    report_path = os.path.join(path, REPORT_JSON)
+    if not os.path.isfile(report_path):
+        raise NotARunDir(f"{path} is not an unstuck run folder (no {REPORT_JSON})")
+    with open(report_path) as f:
+        report = json.load(f)
+    header, rows = ({}, [])
+    if os.path.isfile(os.path.join(path, STEPS)):
+        header, rows = read_steplog(os.path.join(path, STEPS))
+    trace = None
+    if os.path.isfile(os.path.join(path, TRACE_JSON)):
+        with open(os.path.join(path, TRACE_JSON)) as f:
+            trace = json.load(f)
+    text = None
+    if os.path.isfile(os.path.join(path, REPORT_TXT)):
+        with open(os.path.join(path, REPORT_TXT)) as f:
+            text = f.read()
+    checkpoints = []
+    index = os.path.join(path, CHECKPOINTS, "checkpoints.json")
+    if os.path.isfile(index):
+        with open(index) as f:
+            checkpoints = json.load(f).get("checkpoints", [])
+    return Run(path=path, report=report, rows=rows, header=header, trace=trace, text=text, checkpoints=checkpoints)

@@ -1,0 +1,336 @@
+"""The step log: one row per optimizer step, kept in memory and appended to `steps.jsonl`.
+
+An extra observer (`install(session)` / `uninstall()`). Always on, and cheap: a step costs a
+reference to the latest loss tensor, an lr read per param group and a clock read. Loss
+tensors are detached and converted to numbers in batches (one `torch.stack(...).tolist()`
+every `flush_every` rows), never with an `.item()` per step, so a GPU run is not
+synchronised at every step.
+
+A row:
+
+    {"step": 120, "opt": 0, "time": 3.51, "loss": 0.693, "lr": [0.001], "epoch": 2}
+
+- `step`: optimizer steps taken so far, this one included (1-based; the Trace's tick + 1);
+- `opt`: which optimizer stepped (0, 1, ... in order of creation), with two or more;
+- `time`: seconds since observation started; `lr`: each param group's learning rate as this
+  step used it; `loss`: the loss last backpropagated before (or, for closures, during) the
+  step, `null` when it was not a single number;
+- `epoch`: 1-based, when the script iterates a `torch.utils.data.DataLoader` with gradients
+  enabled (the count of that loader's iterations); absent otherwise;
+- on steps the session watched in detail (`sampled`: true): `grad_norm` and `update_ratio`
+  over the optimizer's parameters, and `layers`: each weight matrix's gradient norm and
+  update-to-weight ratio (`||delta w|| / ||w||`).
+
+Bounded: at most `max_rows` rows are kept. When a run exceeds it, the older rows are thinned
+(every second one of the older half is dropped, repeatedly, so the oldest part of a long run
+is the sparsest while the latest steps keep full resolution). The file's first line is a
+header object (no `step` key) that says so and how far the thinning reached.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+import weakref
+
+import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+from unstuck.logbook.atomic import atomic_write_text
+from unstuck.observe.patching import Patches
+
+log = logging.getLogger(__name__)
+
+STEPLOG_FORMAT = 1
+# Rows kept in memory and in the file; older ones are thinned beyond it (about 10 MB of JSON).
+MAX_ROWS = 20_000
+# Loss tensors converted to numbers (and rows written) in batches of this many steps.
+FLUSH_EVERY = 256
+
+
+class StepLog:
+    """Records one row per optimizer step; writes them to `path` (JSON lines) when given."""
+
+    def __init__(self, path: str | None = None, *, max_rows: int = MAX_ROWS, flush_every: int = FLUSH_EVERY,
+                 tensorboard_dir: str | None = None) -> None:
+        if max_rows < 8:
+            raise ValueError("max_rows must be at least 8")
+        self.path = path
+        self.max_rows = max_rows
+        self.flush_every = max(1, flush_every)
+        self.tensorboard_dir = tensorboard_dir
+        self.rows: list[dict] = []  # converted rows (bounded by max_rows)
+        self.pending: list[tuple] = []  # (tick, opt, time, lrs, loss tensor | None, epoch, StepRecord | None)
+        self.thinned_before: int | None = None  # rows with a smaller step have been thinned
+        self.thinnings = 0
+        self.on_step = []  # callbacks(steplog) after each step's row: e.g. the checkpointer
+        self.last_step = 0  # `step` of the latest row
+        self._session = None
+        self._patches = Patches()
+        self._handles: list = []
+        self._loss = None  # the latest tensor given to backward()
+        self._step = None  # (tick, opt, time, lrs) between the pre and post hooks
+        self._t0 = 0.0
+        self._opt_keys: dict[int, tuple[weakref.ref, int]] = {}
+        self._loaders: dict[int, int] = {}  # id(DataLoader) -> times iterated with grad enabled
+        self._epoch: int | None = None
+        self._written = 0  # rows of self.rows already in the file
+        self._tb = None
+
+    # ------------------------------------------------------------------ observer contract
+    def install(self, session) -> None:
+        self._session = session
+        self._t0 = time.perf_counter()
+        if self.path:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            atomic_write_text(self.path, json.dumps(self.header()) + "\n")
+        self._open_tensorboard()
+        self._handles = [register_optimizer_step_pre_hook(self._pre),
+                         register_optimizer_step_post_hook(self._post)]
+        backward = torch.autograd.backward
+        steplog = self
+
+        def backward_for_steplog(tensors, *args, **kwargs):
+            steplog._loss = tensors  # a reference only: detached and read at the step
+            return backward(tensors, *args, **kwargs)
+
+        backward_for_steplog.__wrapped__ = backward
+        backward_for_steplog.__doc__ = backward.__doc__
+        self._patches.patch(torch.autograd, "backward", backward_for_steplog)
+        from torch.utils.data import DataLoader
+        loader_iter = DataLoader.__iter__
+
+        def iter_for_steplog(loader):
+            if torch.is_grad_enabled():  # a training pass, not a no_grad evaluation
+                n = self._loaders.get(id(loader), 0) + 1
+                self._loaders[id(loader)] = n
+                self._epoch = n
+            return loader_iter(loader)
+
+        self._patches.patch(DataLoader, "__iter__", iter_for_steplog)
+
+    def uninstall(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self._patches.restore()
+        if self._step is not None:  # the last step's post hook did not run (--max-steps)
+            self._finish_step(None)
+        self._loss = None
+        self.flush()
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+    # ------------------------------------------------------------------ hooks
+    def _pre(self, opt, args, kwargs) -> None:
+        s = self._session
+        s.guard("step log", self._on_pre, opt)
+
+    def _post(self, opt, args, kwargs) -> None:
+        self._session.guard("step log", self._finish_step, opt)
+
+    def _on_pre(self, opt) -> None:
+        if self._step is not None:
+            self._finish_step(None)
+        self._step = (self._session.tick, self._opt_key(opt), time.perf_counter() - self._t0,
+                      [g.get("lr") for g in opt.param_groups], opt)
+
+    def _opt_key(self, opt) -> int:
+        known = self._opt_keys.get(id(opt))
+        if known is not None and known[0]() is opt:
+            return known[1]
+        key = len(self._opt_keys)
+        self._opt_keys[id(opt)] = (weakref.ref(opt), key)
+        return key
+
+    def optimizers(self) -> list:
+        """The optimizers seen stepping, still alive, in order of their first step."""
+        found = [(key, ref()) for ref, key in self._opt_keys.values()]
+        return [opt for key, opt in sorted(found, key=lambda kv: kv[0]) if opt is not None]
+
+    def _finish_step(self, opt) -> None:
+        step, self._step = self._step, None
+        if step is None:
+            return
+        tick, key, t, lrs, opt = step
+        loss = self._loss
+        self._loss = None  # do not keep the user's graph alive
+        if isinstance(loss, (list, tuple)):
+            loss = loss[0] if len(loss) == 1 else None
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+            loss = loss.detach()
+        else:
+            loss = None
+        steps = self._session.trace.steps
+        record = steps[-1] if steps and steps[-1].tick == tick else None
+        self.pending.append((tick, key, t, lrs, loss, self._epoch, record))
+        self.last_step = tick + 1
+        for callback in self.on_step:
+            callback(self)
+        if len(self.pending) >= self.flush_every:
+            self.flush()
+
+    # ------------------------------------------------------------------ rows
+    def flush(self) -> None:
+        """Convert pending rows to numbers (one batched read of the losses), append them to
+        the file, thin the log when it is over `max_rows`."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        losses = _to_floats([p[4] for p in pending])
+        trace = self._session.trace if self._session is not None else None
+        new = []
+        for (tick, key, t, lrs, _, epoch, record), loss in zip(pending, losses):
+            row = {"step": tick + 1}
+            if len(self._opt_keys) > 1 or key:
+                row["opt"] = key
+            row["time"] = round(t, 4)
+            row["loss"] = loss
+            row["lr"] = [_num(lr) for lr in lrs]
+            if epoch is not None:
+                row["epoch"] = epoch
+            if record is not None and trace is not None:
+                row.update(_sampled_fields(record, trace))
+            new.append(row)
+        self.rows.extend(new)
+        self._write_tensorboard(new)
+        if len(self.rows) > self.max_rows:
+            self._thin()
+            self._rewrite()
+        else:
+            self._append(new)
+
+    def _thin(self) -> None:
+        while len(self.rows) > self.max_rows:
+            half = len(self.rows) // 2
+            older, newer = self.rows[:half], self.rows[half:]
+            self.rows = older[::2] + newer
+            self.thinned_before = newer[0]["step"]
+            self.thinnings += 1
+
+    def header(self) -> dict:
+        header = {"unstuck_steplog": STEPLOG_FORMAT, "max_rows": self.max_rows,
+                  "note": "one row per optimizer step; rows with `layers` are the steps watched in detail"}
+        if self.thinned_before is not None:
+            header["downsampled"] = True
+            header["note"] += (f"; the log was over {self.max_rows} rows, so rows before step "
+                               f"{self.thinned_before} were thinned {self.thinnings} time(s), the oldest most: "
+                               "every second row of the older half dropped each time")
+            header["thinned_before_step"] = self.thinned_before
+        return header
+
+    def _append(self, rows: list[dict]) -> None:
+        if not self.path:
+            return
+        with open(self.path, "a") as f:
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+        self._written = len(self.rows)
+
+    def _rewrite(self) -> None:
+        if not self.path:
+            return
+        lines = [json.dumps(self.header())] + [json.dumps(r) for r in self.rows]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        self._written = len(self.rows)
+
+    def recent_loss(self, n: int) -> float | None:
+        """Mean of the last `n` finite losses (flushes first)."""
+        self.flush()
+        values = [r["loss"] for r in self.rows[-n:] if r.get("loss") is not None and math.isfinite(r["loss"])]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def epoch(self) -> int | None:
+        return self._epoch
+
+    # ------------------------------------------------------------------ tensorboard
+    def _open_tensorboard(self) -> None:
+        if not self.tensorboard_dir:
+            return
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # the optional `tensorboard` package is not installed
+            log.debug("tensorboard is not installed: no event files")
+            return
+        self._tb = SummaryWriter(log_dir=self.tensorboard_dir)
+
+    def _write_tensorboard(self, rows: list[dict]) -> None:
+        if self._tb is None:
+            return
+        for row in rows:
+            step = row["step"]
+            suffix = f"/opt{row['opt']}" if "opt" in row else ""
+            if row.get("loss") is not None:
+                self._tb.add_scalar("loss" + suffix, row["loss"], step)
+            for i, lr in enumerate(row["lr"]):
+                if lr is not None:
+                    self._tb.add_scalar(f"lr{suffix}/group{i}", lr, step)
+            for name, layer in row.get("layers", {}).items():
+                for what, value in layer.items():
+                    if value is not None:
+                        self._tb.add_scalar(f"{what}/{name}", value, step)
+        self._tb.flush()
+
+
+def _num(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _to_floats(tensors: list) -> list[float | None]:
+    """Detached scalar tensors to numbers with as few device reads as possible."""
+    out: list[float | None] = [None] * len(tensors)
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tensors):
+        if t is not None:
+            groups.setdefault((t.device, t.dtype), []).append(i)
+    for idx in groups.values():
+        try:
+            values = torch.stack([tensors[i].reshape(()) for i in idx]).double().tolist()
+        except RuntimeError:
+            values = [float(tensors[i]) for i in idx]
+        for i, v in zip(idx, values):
+            out[i] = v if math.isfinite(v) else None
+    return out
+
+
+def _sampled_fields(record, trace) -> dict:
+    layers: dict[str, dict[str, float]] = {}
+    for pid, norm in record.layer_grad_norms:
+        layers.setdefault(trace.param_name(pid), {})["grad_norm"] = _round(norm)
+    for pid, ratio in getattr(record, "layer_update_ratios", ()):
+        layers.setdefault(trace.param_name(pid), {})["update_ratio"] = _round(ratio)
+    fields = {"sampled": True, "grad_norm": _round(record.grad_norm), "update_ratio": _round(record.update_ratio)}
+    if layers:
+        fields["layers"] = layers
+    return fields
+
+
+def _round(x) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return float(f"{x:.6g}")
+
+
+def read_steplog(path: str) -> tuple[dict, list[dict]]:
+    """The header and the rows of a `steps.jsonl` file."""
+    header: dict = {}
+    rows: list[dict] = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            obj = json.loads(line)
+            if "step" in obj:
+                rows.append(obj)
+            elif not rows:
+                header = obj
+    return header, rows

@@ -1,0 +1,182 @@
+"""The visual report: one self-contained HTML page (inline CSS and SVG charts, no JavaScript,
+no network), built with Jinja2 templates that escape every value by default.
+
+It reads the JSON form of a Report (`report_dict`), the run folder's trace data
+(`unstuck.logbook.tracedata`) and the step log's rows; it draws what they hold and judges
+nothing. A Content-Security-Policy forbids scripts and remote loads, so even a value that
+slipped past escaping could not run or call out.
+"""
+from __future__ import annotations
+
+import linecache
+import math
+import os
+from dataclasses import dataclass, field
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from unstuck.report import plots
+
+_env: Environment | None = None
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(loader=PackageLoader("unstuck.report", "templates"),
+                           autoescape=select_autoescape(default=True, default_for_string=True),
+                           trim_blocks=True, lstrip_blocks=True)
+        _env.filters["num"] = _fmt_num
+    return _env
+
+
+def _fmt_num(v, digits: int = 4) -> str:
+    if isinstance(v, bool) or v is None:
+        return "–" if v is None else str(v)
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def report_dict(report) -> dict:
+    """The JSON form of a Report, with each finding's source line and the checkup (when the
+    Report has one) added for the page."""
+    from unstuck.report.json import to_dict
+    data = to_dict(report)
+    for f, obj in zip(data["findings"], report.findings):
+        if f.get("location") and obj.location is not None and obj.location.code:
+            f["location"]["code"] = obj.location.code
+    if "checkup" not in data:
+        data["checkup"] = getattr(report, "checkup", None)
+    return data
+
+
+def _source_line(loc: dict | None) -> str:
+    if not loc:
+        return ""
+    if loc.get("code"):
+        return loc["code"]
+    path, line = loc.get("file"), loc.get("line")
+    if path and isinstance(line, int) and os.path.isfile(path):
+        return linecache.getline(path, line).strip()
+    return ""
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: str
+    caption: str = ""
+
+    @property
+    def markup(self) -> Markup:
+        # matplotlib's SVG writer escapes every text it draws (labels, layer names).
+        return Markup(self.svg)
+
+
+@dataclass
+class RunView:
+    """What one page (or one column of a comparison) shows of a run."""
+
+    report: dict
+    rows: list[dict] = field(default_factory=list)
+    trace: dict | None = None
+    header: dict | None = None
+    run_dir: str | None = None
+    label: str = ""
+    has_checkpoints: bool = False
+
+
+def _charts(run: RunView) -> list[Chart]:
+    t = run.trace or {}
+    layers = [layer["name"] for layer in t.get("layers", [])]
+    candidates = [
+        Chart("Loss", plots.loss_chart(run.rows, t.get("losses")),
+              "Training loss at every step; dashed: the loss of the best constant prediction on the same batch, "
+              "the level of a network that ignores its input."),
+        Chart("Gradient flow", plots.per_layer_chart(layers, t.get("grad_norms", []), title="Gradient norm per layer",
+                                                     ylabel="gradient norm"),
+              "Gradient norm of each weight matrix, input side first, at the first and the last watched step."),
+        Chart("Update size", plots.per_layer_chart(layers, t.get("update_ratios", []),
+                                                   title="Update / weight per layer", ylabel="||Δw|| / ||w||"),
+              "How far one optimizer step moved each weight matrix, relative to its size."),
+        Chart("Activation health", plots.activation_chart(t.get("activations", [])),
+              "Share of each activation's units that were zero (ReLU) or saturated (tanh, sigmoid) for every "
+              "sample of the batch."),
+        Chart("Learning rate", plots.lr_chart(run.rows), "Each parameter group's learning rate as each step used it."),
+    ]
+    return [c for c in candidates if c.svg]
+
+
+def _checkup_charts(checkup: dict) -> list[Chart]:
+    candidates = [
+        Chart("Overfit ladder", plots.overfit_chart(checkup.get("overfit") or []) or "",
+              "A network that can learn drives the loss on one or two samples close to zero."),
+        Chart("Baselines", plots.baselines_chart(checkup.get("baselines") or [], checkup.get("network")) or ""),
+        Chart("Learning-rate range", plots.lr_range_chart(checkup.get("lr_range") or {}) or ""),
+        Chart("Optimizers", plots.optimizers_chart(checkup.get("optimizers") or []) or ""),
+    ]
+    return [c for c in candidates if c.svg]
+
+
+def _headline(report: dict) -> tuple[str, str]:
+    """(css class, text) restating what the report holds."""
+    shown = [f for f in report.get("findings", []) if f.get("severity") != "info"]
+    steps = report.get("steps_observed", 0)
+    if shown:
+        top = shown[0]
+        return top.get("severity", "warning"), f"{top.get('title', '')}"
+    if report.get("script_error"):
+        return "error", f"The script failed: {report['script_error']}"
+    if not steps:
+        return "warning", "No training step was observed: nothing to judge."
+    return "ok", f"No problem found in {steps} observed training step(s)."
+
+
+def _finding_views(report: dict) -> tuple[list[dict], list[dict]]:
+    shown, infos = [], []
+    for f in report.get("findings", []):
+        view = dict(f)
+        view["code"] = _source_line(f.get("location"))
+        view["shows_at_code"] = _source_line(f.get("shows_at"))
+        (infos if f.get("severity") == "info" else shown).append(view)
+    return shown, infos
+
+
+def _run_context(run: RunView) -> dict:
+    report = run.report
+    shown, infos = _finding_views(report)
+    css, headline = _headline(report)
+    losses = [r["loss"] for r in run.rows if isinstance(r.get("loss"), (int, float)) and math.isfinite(r["loss"])]
+    checkup = report.get("checkup") or None
+    return {
+        "run": run, "report": report, "findings": shown, "infos": infos, "headline": headline,
+        "headline_class": css, "summary": report.get("summary") or {}, "charts": _charts(run),
+        "checkup": checkup, "checkup_charts": _checkup_charts(checkup) if checkup else [],
+        "rules_not_run": [r for r in report.get("rules", []) if r.get("status") in ("skipped", "errored")],
+        "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
+        "loss_min": min(losses) if losses else None, "rows": len(run.rows),
+        "downsampled": bool((run.header or {}).get("downsampled")),
+    }
+
+
+def render_html(run: RunView) -> str:
+    """The page of one run."""
+    ctx = _run_context(run)
+    return environment().get_template("report.html.j2").render(ctx=ctx, **ctx)
+
+
+def render_compare_html(a: RunView, b: RunView) -> str:
+    """Two runs side by side: findings, summaries, and their losses on one chart."""
+    chart = plots.compare_loss_chart([(a.label or "A", a.rows), (b.label or "B", b.rows)])
+    return environment().get_template("compare.html.j2").render(
+        runs=[_run_context(a), _run_context(b)],
+        chart=Chart("Loss", chart, "Both runs' training loss over the optimizer steps.") if chart else None)
+
+
+def write_html(path: str, text: str) -> None:
+    from unstuck.logbook.atomic import atomic_write_text
+    atomic_write_text(path, text)

@@ -1,0 +1,85 @@
+"""Terminal views of past runs (`unstuck show`, `unstuck compare`), read from run folders."""
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 40
+
+
+def _losses(rows: list[dict]) -> list[float]:
+    return [r["loss"] for r in rows if isinstance(r.get("loss"), (int, float)) and math.isfinite(r["loss"])]
+
+
+def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:
+    """The values as one line of block characters, each the mean of its share of the values."""
+    if not values:
+        return ""
+    n = min(width, len(values))
+    buckets = [values[i * len(values) // n:(i + 1) * len(values) // n] for i in range(n)]
+    means = [sum(b) / len(b) for b in buckets if b]
+    lo, hi = min(means), max(means)
+    if hi - lo <= 0:
+        return SPARKS[0] * len(means)
+    return "".join(SPARKS[min(len(SPARKS) - 1, int((m - lo) / (hi - lo) * len(SPARKS)))] for m in means)
+
+
+def _loss_line(rows: list[dict]) -> str:
+    losses = _losses(rows)
+    if not losses:
+        return "no loss logged"
+    return f"first {losses[0]:.4g}, last {losses[-1]:.4g}, lowest {min(losses):.4g} ({len(losses)} steps logged)"
+
+
+def render_show(run, console: Console | None = None) -> None:
+    """A past run: its terminal report as printed then, and what its folder keeps."""
+    console = console or Console(highlight=False)
+    if run.text:
+        console.out(run.text, end="", highlight=False)
+    console.print(Text(f"Run folder {run.path}", style="bold"), soft_wrap=True)
+    console.print(f"  loss: {_loss_line(run.rows)}")
+    losses = _losses(run.rows)
+    if losses:
+        console.print(f"  {sparkline(losses)}")
+    if run.header.get("downsampled"):
+        console.print(Text(f"  the step log was thinned before step {run.header.get('thinned_before_step')}",
+                           style="dim"))
+    for c in run.checkpoints:
+        console.print(f"  checkpoint {c['file']}", soft_wrap=True)
+
+
+def _findings_text(report: dict) -> Text:
+    shown = [f for f in report.get("findings", []) if f.get("severity") != "info"]
+    if not shown:
+        steps = report.get("steps_observed", 0)
+        return Text(f"no finding ({steps} steps observed)", style="green")
+    text = Text()
+    for i, f in enumerate(shown, 1):
+        style = "red" if f.get("severity") == "error" else "yellow"
+        loc = f.get("location") or {}
+        where = f" {loc.get('file', '').rsplit('/', 1)[-1]}:{loc.get('line')}" if loc else ""
+        text.append(f"{i}. {f.get('cause')}", style=style)
+        text.append(f"{where}\n", style="dim")
+    text.rstrip()
+    return text
+
+
+def render_compare(a, b, console: Console | None = None) -> None:
+    """Two runs side by side: status, loss curves (as sparklines) and findings."""
+    console = console or Console(highlight=False)
+    table = Table(title="unstuck: two runs compared", show_lines=True)
+    table.add_column("")
+    table.add_column(f"A: {a.label}", overflow="fold")
+    table.add_column(f"B: {b.label}", overflow="fold")
+    table.add_row("script", a.report.get("script", ""), b.report.get("script", ""))
+    table.add_row("steps", str(a.report.get("steps_observed", 0)), str(b.report.get("steps_observed", 0)))
+    table.add_row("script status", a.report.get("script_error") or "finished",
+                  b.report.get("script_error") or "finished")
+    table.add_row("loss", _loss_line(a.rows), _loss_line(b.rows))
+    table.add_row("loss curve", sparkline(_losses(a.rows), 30), sparkline(_losses(b.rows), 30))
+    table.add_row("findings", _findings_text(a.report), _findings_text(b.report))
+    console.print(table)

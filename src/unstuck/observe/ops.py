@@ -227,7 +227,8 @@ class OpObserver:
     def _broadcast(self, op: str, a, b, out_shape: Shape, site, in_loss_fn: bool, a_explicit: bool,
                    b_explicit: bool) -> BroadcastRecord:
         """The record of this broadcast, one per line and step (later calls on the line reuse it)."""
-        key = (self.s.tick, site, op, tuple(a.shape), tuple(b.shape))
+        key = (self.s.tick, site, op, tuple(a.shape), tuple(b.shape), a.requires_grad, b.requires_grad, a_explicit,
+               b_explicit)
         rec = self.broadcast_seen.get(key)
         if rec is None:
             rec = BroadcastRecord(tick=self.s.tick, op=op, a_shape=tuple(a.shape), b_shape=tuple(b.shape),

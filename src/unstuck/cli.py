@@ -1,4 +1,4 @@
-"""Command line: `unstuck run|demo|explain|rules|show|compare`."""
+"""Command line: `unstuck run|checkup|demo|explain|rules|show|compare`."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +37,13 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
                    help="keep the last K checkpoints, and the one with the lowest loss (default: %(default)s)")
 
 
+def _checkup_options(p: argparse.ArgumentParser) -> None:
+    _diagnosing_options(p)
+    p.add_argument("--target", metavar="COLUMN", help="tables: the column to predict")
+    p.add_argument("--budget", type=float, metavar="SECONDS", default=None,
+                   help="time for all experiments together (default: 60)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unstuck", description="Tells you why your PyTorch network is not "
                                      "learning, and how to fix it.")
@@ -51,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     _diagnosing_options(run)
     run.add_argument("script", help="the training script")
     run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
+    checkup = sub.add_parser(
+        "checkup", help="run, then sanity experiments on copies of the model and data, and a verdict",
+        description="Watch SCRIPT like `run` (its training stops after --max-steps, default 200), then re-train "
+        "copies of the captured model on the captured samples: overfit a few samples, simple baselines, an "
+        "input-independent baseline, a learning-rate range test and an optimizer comparison; conclude bug, data, "
+        "capacity, optimisation or healthy. Or check a table: `unstuck checkup DATA.csv --target COLUMN`.")
+    _checkup_options(checkup)
+    checkup.add_argument("script", help="the training script, or a .csv/.parquet table")
+    checkup.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
     demo = sub.add_parser("demo", help="the bundled example: a broadcasting bug, diagnosed, then fixed")
     demo.add_argument("--json", metavar="PATH", help="write the buggy run's JSON report to PATH")
     explain = sub.add_parser("explain", help="print a rule's documentation")
@@ -117,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="unstuck %(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         return cmd_run(args, parser)
+    if args.command == "checkup":
+        return cmd_checkup(args, parser)
     if args.command == "demo":
         from unstuck.demo import run_demo
         return run_demo(json_path=args.json)
@@ -196,7 +214,8 @@ def _finish_logbook(book, report, trace, args) -> None:
         return
     try:
         book.finish(report, trace, html_path=args.html)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the diagnosis is out: never crash after it
+        logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
     if book.path and not args.quiet:
@@ -227,6 +246,63 @@ def cmd_compare(path_a: str, path_b: str, html: str | None) -> int:
         from unstuck.report.html import render_compare_html, write_html
         write_html(html, render_compare_html(a.view(), b.view()))
     return 0
+
+
+def _usage_error(message: str) -> int:
+    print(f"unstuck: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_checkup(args, parser) -> int:
+    from unstuck.checkup import DEFAULT_BUDGET, DEFAULT_MAX_STEPS, checkup_script, checkup_table
+    from unstuck.checkup.tabular import TableError, is_table
+    from unstuck.report import emit
+    from unstuck.rules import lookup
+    table = is_table(args.script)
+    if table:  # a table takes no arguments: its options may follow the file
+        p = argparse.ArgumentParser(prog="unstuck checkup DATA", add_help=False, exit_on_error=False)
+        _checkup_options(p)
+        try:
+            more = p.parse_args(args.script_args)
+        except (argparse.ArgumentError, SystemExit) as exc:
+            return _usage_error(f"checkup {args.script}: {exc}")
+        defaults = vars(p.parse_args([]))
+        for key, value in vars(more).items():
+            if value != defaults[key]:
+                setattr(args, key, value)
+    for key in (_split(args.select) or []) + (_split(args.ignore) or []):
+        if not lookup(key):
+            return _usage_error(f"no rule matches {key!r} (see `unstuck rules`)")
+    if args.max_steps is not None and args.max_steps < 1:
+        return _usage_error("--max-steps must be at least 1")
+    if args.budget is not None and args.budget <= 0:
+        return _usage_error("--budget must be positive")
+    problem = _logbook_usage_error(args)
+    if problem:
+        return _usage_error(problem)
+    budget = args.budget or DEFAULT_BUDGET
+    options = dict(budget=budget, select=_split(args.select), ignore=_split(args.ignore), progress=not args.quiet)
+    if table:
+        if not args.target:
+            return _usage_error(f"checkup {args.script}: --target COLUMN is required for a table")
+        try:
+            report = checkup_table(args.script, args.target, **options)
+        except TableError as exc:
+            return _usage_error(str(exc))
+        emit(report, json_path=args.json, quiet=args.quiet)
+        # No training was watched: the run folder holds the reports (and the page its checkup).
+        _finish_logbook(_logbook(args), report, None, args)
+        return report.exit_status(args.fail_on)
+    if not os.path.isfile(args.script):
+        return _usage_error(f"no such script: {args.script}")
+    book = _logbook(args)
+    report, trace = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
+                                   profile=args.profile, observers=book.observers() if book else (),
+                                   with_trace=True, **options)
+    report.notes += _misplaced_options(parser, "checkup", args.script, args.script_args)
+    emit(report, json_path=args.json, quiet=args.quiet)
+    _finish_logbook(book, report, trace, args)
+    return report.exit_status(args.fail_on)
 
 
 def cmd_explain(key: str) -> int:

@@ -85,6 +85,11 @@ class StepRecord:
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
     layer_update_ratios: tuple[tuple[int, float], ...] = ()  # (param id, ||delta w|| / ||w||) of weight matrices
+    # Over every parameter of the models seen (not only this optimizer's): elements, frozen
+    # elements, and weight tensors (2+ dimensions) that can still learn
+    model_elems: int = 0
+    model_frozen_elems: int = 0
+    model_trainable_matrices: int = 0
 
 
 @dataclass
@@ -106,6 +111,7 @@ class LossCall:
     fn: str
     site: Location | None
     pred_shape: Shape
+    target_shape: Shape
     value: float | None
     pred_finite: bool
     target_finite: bool
@@ -132,6 +138,7 @@ class LossCall:
     target_share_outside_unit: float | None = None  # outside [0, 1]
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
     producer_site: Location | None = None  # construction of the built-in module that produced the prediction
+    pred_mean: float | None = None
 
 
 @dataclass
@@ -162,6 +169,17 @@ class CutRecord:
 
     tick: int
     op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
+    site: Location | None
+
+
+@dataclass
+class SoftmaxRecord:
+    """A softmax/log_softmax computed with gradients on (sampled ticks): which axis it normalised."""
+
+    tick: int
+    fn: str  # softmax | log_softmax
+    dim: int  # the normalised axis, non-negative
+    shape: Shape  # shape of its input
     site: Location | None
 
 
@@ -268,6 +286,11 @@ class Trace:
     cuts: list[CutRecord] = field(default_factory=list)
     modes: list[ModeRecord] = field(default_factory=list)
     inputs: list[InputRecord] = field(default_factory=list)
+    # The input of the first weight layer (Linear, Conv, RNN, Embedding ...) of each sampled root
+    # forward: what the network's weights actually see, after any normalisation inside forward
+    # (stats are None when that input is not floating point)
+    layer_inputs: list[InputRecord] = field(default_factory=list)
+    softmaxes: list[SoftmaxRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)
     # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.
@@ -286,6 +309,8 @@ class Trace:
     stopped_at_max_steps: bool = False
     mode_calls: list[ModeCall] = field(default_factory=list)
     freeze_calls: list[FreezeCall] = field(default_factory=list)
+    # `unstuck checkup` only: the experiments' measured results (unstuck.checkup.results.CheckupResults).
+    checkup: object | None = None
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

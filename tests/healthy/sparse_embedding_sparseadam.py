@@ -29,7 +29,7 @@ sparse_opt = torch.optim.SparseAdam(list(model.user.parameters()) + list(model.i
 dense_opt = torch.optim.Adam([model.offset], lr=0.03)
 
 losses = []
-for epoch in range(6):
+for epoch in range(4):
     perm = torch.randperm(len(users))
     for k in range(0, len(perm), 256):
         idx = perm[k:k + 256]

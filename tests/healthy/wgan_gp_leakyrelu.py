@@ -33,7 +33,7 @@ def mean_gap():
 
 
 first = mean_gap()
-for it in range(120):
+for it in range(150):
     for _ in range(N_CRITIC):
         real = real_batch(64)
         fake = G(torch.randn(64, 4)).detach()

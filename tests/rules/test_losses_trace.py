@@ -47,7 +47,7 @@ def test_ls004_log_probability_tolerance():
 def test_ls005_min_calls():
     need = t("LS005").MIN_CALLS
     assert fires("LS005", ls005(n=need))
-    assert skipped("LS005", ls005(n=need - 1))
+    assert not fires("LS005", ls005(n=need - 1))
 
 
 def test_ls006_outside_share():

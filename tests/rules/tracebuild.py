@@ -88,7 +88,7 @@ def backward(tr: Trace, tick: int, value: float | None = 1.0, **kw) -> BackwardR
 
 
 def loss(tr: Trace, tick: int, fn: str = "mse_loss", **kw) -> LossCall:
-    fields = dict(tick=tick, fn=fn, site=LOSS_SITE, pred_shape=(32, 1), value=1.0,
+    fields = dict(tick=tick, fn=fn, site=LOSS_SITE, pred_shape=(32, 1), target_shape=(32, 1), value=1.0,
                   pred_finite=True, target_finite=True, pred_std=1.0, target_std=1.0, target_mean=0.0,
                   target_min=-2.0, target_max=2.0, pred_min=-2.0, pred_max=2.0, baseline=1.0)
     fields.update(kw)
@@ -294,9 +294,10 @@ def md001(bad_ticks: int = 3, ticks: int = 3) -> Trace:
     return tr
 
 
-def md002(module_type: str = "BatchNorm1d") -> Trace:
+def md002(module_type: str = "BatchNorm1d", evaluations: int = 3) -> Trace:
     tr = training_run()
-    modes(tr, 5, training=True, grad=False, module_type=module_type)
+    for tick in range(evaluations):
+        modes(tr, 5 + 10 * tick, training=True, grad=False, module_type=module_type)
     return tr
 
 
@@ -371,7 +372,42 @@ def sy002(value: float = 1.0, baseline: float = 1.0) -> Trace:
     return late_run(value=value, baseline=baseline)
 
 
+def checkup(**kw) -> Trace:
+    from unstuck.checkup.results import CheckupResults
+    tr = training_run()
+    tr.checkup = CheckupResults(source="script", task="regression", samples=64, **kw)
+    return tr
+
+
+def ck001(fit: float = 0.2, samples: int = 4) -> Trace:
+    from unstuck.checkup.results import OverfitRung
+    return checkup(overfit=[OverfitRung(samples=samples, steps=200, loss_start=1.0, loss_end=0.9, fit=fit)])
+
+
+def ck_scores(best: float, network: float, constant: float = 0.0, **kw) -> Trace:
+    from unstuck.checkup.results import BaselineScore, NetworkScore
+    baselines = [BaselineScore("constant", constant, "r2"), BaselineScore("linear", best, "r2"),
+                 BaselineScore("trees", min(best, constant), "r2")]
+    return checkup(baselines=baselines, constant_score=constant,
+                   network=NetworkScore(score=network, metric="r2", optimizer="SGD", best_score=network, steps=300),
+                   **kw)
+
+
+def ck002(best: float = 0.01) -> Trace:
+    return ck_scores(best, network=0.0)
+
+
+def ck003(gap: float = 0.4, best: float = 0.9) -> Trace:
+    return ck_scores(best, network=best - gap)
+
+
+def ck004() -> Trace:
+    from unstuck.checkup.results import Integrity
+    return checkup(integrity=Integrity(rows=100, columns=4, nonfinite={"price": 3}))
+
+
 FIRING = {
+    "CK001": ck001, "CK002": ck002, "CK003": ck003, "CK004": ck004,
     "LS001": ls001, "LS002": ls002, "LS003": ls003, "LS004": ls004, "LS005": ls005, "LS006": ls006,
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,
     "IN001": in001, "IN002": in002, "IN003": in003, "IN004": in004, "IN005": in005,

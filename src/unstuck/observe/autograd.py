@@ -118,7 +118,9 @@ class AutogradObserver:
         @functools.wraps(grad)
         def observed_grad(outputs, inputs, *args, **kwargs):
             create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
-            record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if s.sampling else None
+            # Through the op tracer, autograd.grad re-enters itself (dispatch_depth > 0): seen once.
+            watch = s.sampling and not s.ops.dispatch_depth
+            record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if watch else None
             result = grad(outputs, inputs, *args, **kwargs)
             if record is not None and create_graph:
                 s.guard("autograd.grad", self._after_grad, record, result)

@@ -6,6 +6,7 @@ installed for sampled windows only and removed in between.
 """
 from __future__ import annotations
 
+import os
 import sys
 import weakref
 
@@ -16,6 +17,7 @@ from torch.nn.modules.module import register_module_forward_hook, register_modul
 from unstuck.observe.autograd import in_backward
 from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.probes import tensors
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -26,6 +28,11 @@ def _first_float_tensor(args):
         if isinstance(a, torch.Tensor) and a.is_floating_point():
             return a
     return None
+
+
+def _is_weight_layer(module) -> bool:
+    """A module holding a weight tensor of 2+ dimensions (Linear, Conv, RNN, Embedding ...)."""
+    return any(p is not None and p.dim() >= 2 for p in module._parameters.values())
 
 
 def _user_name(module) -> str | None:
@@ -52,6 +59,17 @@ def _attached(args) -> bool:
     return any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
 
 
+_DECORATOR = os.path.join("torch", "utils", "_contextlib.py")
+
+
+def _from_user(frame) -> bool:
+    """The block was entered by the user's code: a `with` statement, or a function the user
+    decorated with `@torch.no_grad()` (entered from torch's decorator on the user's behalf)."""
+    if frame is not None and frame.f_code.co_filename.endswith(_DECORATOR):
+        frame = frame.f_back
+    return frame is not None and not is_library(frame.f_code.co_filename)
+
+
 class EvalWatch:
     """Evaluation code (a user's `with torch.no_grad():` block) usually runs between epochs, on
     ticks that sampling skips. Watch every such block: module hooks are installed on entry and
@@ -75,13 +93,13 @@ class EvalWatch:
 
         def __enter__(ctx):
             result = enter(ctx)
-            if not watch.s.sampling and not is_library(sys._getframe(1).f_code.co_filename):
+            if not watch.s.sampling and _from_user(sys._getframe(1)):
                 watch.active += 1
                 watch.s.guard("eval watch", watch.s.modules.install)
             return result
 
         def __exit__(ctx, *exc):
-            if watch.active and not is_library(sys._getframe(1).f_code.co_filename):
+            if watch.active and _from_user(sys._getframe(1)):
                 watch.active -= 1
                 if not watch.active and not watch.s.sampling:
                     watch.s.guard("eval watch", watch.s.modules.uninstall)
@@ -97,6 +115,7 @@ class ModuleObserver:
         self.handles = []
         self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
+        self.first_layer_pending = False  # a root forward started and its first weight layer has not run yet
         # Depth of the module call that opened a no-grad forward on a graph-attached input (an
         # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
         self.graph_region = 0
@@ -121,12 +140,17 @@ class ModuleObserver:
             return
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
+        if self.first_layer_pending and _is_weight_layer(module):
+            self.first_layer_pending = False
+            s.guard("module", self._record_input, module, args, s.trace.layer_inputs)
         if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
             self.graph_region = s.depth
 
     def _post(self, module, args, output):
         s = self.s
         depth, s.depth = s.depth, max(0, s.depth - 1)
+        if depth <= 1:
+            self.first_layer_pending = False  # the root forward ended without a weight layer
         in_graph = bool(self.graph_region)
         if self.graph_region >= depth:
             self.graph_region = 0
@@ -146,8 +170,9 @@ class ModuleObserver:
         if not self.roots[id(module)][1]:
             return
         self._record_input(module, args)
-        if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
-            s.last_input = (weakref.ref(module), args[0])
+        self.first_layer_pending = True
+        if next(tensors(args), None) is not None:
+            s.last_input = (weakref.ref(module), args)
 
     def _register_root(self, module) -> None:
         s = self.s
@@ -159,10 +184,14 @@ class ModuleObserver:
         for name, p in module.named_parameters():
             s.register_param(p, f"{prefix}.{name}", "")
 
-    def _record_input(self, module, args) -> None:
+    def _record_input(self, module, args, into=None) -> None:
         s = self.s
+        into = s.trace.inputs if into is None else into
         x = _first_float_tensor(args)
         if x is None:
+            if into is not s.trace.inputs:  # a weight layer fed integers (an embedding): no scale to judge
+                into.append(InputRecord(tick=s.tick, shape=(), finite=True, abs_max=None, feature_std_max=None,
+                                        feature_std_min=None, mean_abs_max=None, site=None))
             return
         record = InputRecord(tick=s.tick, shape=tuple(x.shape), finite=True, abs_max=None,
                              feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=user_site())
@@ -177,7 +206,7 @@ class ModuleObserver:
                 record.feature_std_max = float(std.max())
                 record.feature_std_min = float(std.min())
                 record.mean_abs_max = float(flat.mean(dim=1).abs().max())
-        s.trace.inputs.append(record)
+        into.append(record)
 
     def _on_module(self, module, grad_enabled: bool, in_graph: bool = False) -> None:
         s = self.s

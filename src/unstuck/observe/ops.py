@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from unstuck.observe.callsite import user_site
-from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, Shape
+from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, Shape, SoftmaxRecord
 
 T = torch.Tensor
 
@@ -44,6 +44,7 @@ ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softm
                torch.relu: "relu", T.relu: "relu", F.relu: "relu", F.relu6: "relu6",
                F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
 RELU_LIKE = frozenset({"relu", "relu6"})
+NORMALISERS = frozenset({"softmax", "log_softmax"})
 LOGS = {torch.log: "log", T.log: "log"}
 ZEROING = {T.zero_, T.fill_, torch._foreach_zero_}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
@@ -54,6 +55,9 @@ CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.nump
         T.tolist: ".tolist()"}
 REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
+
+MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
+
 
 WARNING_SOURCES = frozenset(ELEMENTWISE_LOSSES) | frozenset(CLASS_LOSSES)
 
@@ -138,6 +142,7 @@ class OpObserver:
         self.broadcast_seen: dict[tuple, BroadcastRecord] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
         self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
+        self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
             self.handlers[f] = self._loss
@@ -288,6 +293,8 @@ class OpObserver:
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
+        for listener in self.s.loss_listeners:
+            listener(func, args, kwargs, out)
         name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
         site = user_site()
         p = pred.detach()
@@ -296,7 +303,7 @@ class OpObserver:
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         call = LossCall(
-            tick=self.s.tick, fn=name, site=site, pred_shape=tuple(p.shape),
+            tick=self.s.tick, fn=name, site=site, pred_shape=tuple(p.shape), target_shape=tuple(y.shape),
             value=value,
             pred_finite=bool(torch.isfinite(pf).all()),
             target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
@@ -307,6 +314,7 @@ class OpObserver:
         if call.pred_finite and p.numel():
             call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
             call.pred_in_unit = call.pred_min >= 0.0 and call.pred_max <= 1.0
+            call.pred_mean = float(pf.mean())
         if elementwise and call.target_finite and y.numel():
             yf = y.float()
             call.target_mean = float(yf.mean())
@@ -367,6 +375,8 @@ class OpObserver:
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
         defined_at = self.s.sites.note_output(out)
+        if name in NORMALISERS and self.grad_enabled:
+            self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and out.dim() >= 2 and out.shape[0] >= 1:
             flat = out.detach().reshape(out.shape[0], -1)
             if not bool(torch.isfinite(flat).all()):
@@ -377,6 +387,20 @@ class OpObserver:
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
                                                              dead_fraction=dead, units=units, batch=out.shape[0],
                                                              training=self.grad_enabled, defined_at=defined_at))
+
+    def _record_softmax(self, name: str, dim, shape) -> None:
+        ndim = len(shape)
+        if dim is None:  # torch's implicit choice (F._get_softmax_dim)
+            dim = 0 if ndim in (0, 1, 3) else 1
+        if not isinstance(dim, int) or ndim == 0:
+            return
+        dim = dim % ndim
+        site = user_site()
+        key = (name, dim, shape, site.file if site else None, site.line if site else None, self.s.tick)
+        if key in self.seen_softmaxes or len(self.seen_softmaxes) >= MAX_SOFTMAX_RECORDS:
+            return
+        self.seen_softmaxes.add(key)
+        self.s.trace.softmaxes.append(SoftmaxRecord(tick=self.s.tick, fn=name, dim=dim, shape=shape, site=site))
 
     def _producer(self, t) -> tuple[str, int | None, int] | None:
         entry = self.producers.get(id(t))

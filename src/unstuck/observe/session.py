@@ -77,6 +77,9 @@ class Session:
         # Extra observers (step log, checkup capture, ...): objects with install(session) and
         # uninstall(); installed after the built-in ones, removed before them.
         self.extra_observers = list(observers)
+        # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
+        # (sampled steps only); the checkup's capture uses it.
+        self.loss_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False

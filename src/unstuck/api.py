@@ -41,13 +41,17 @@ def _report(result, *, command: str, select, ignore) -> Report:
     report.script_status = result.status
     report.script_error = result.error
     report.tool_errors = result.tool_errors
-    t = result.trace
-    report.summary = {
+    report.summary = summarize(result.trace)
+    return report
+
+
+def summarize(t: Trace) -> dict[str, object]:
+    """The report's summary of what was observed."""
+    return {
         "steps": t.ticks, "backward_calls": t.backward_calls, "optimizer_steps": t.step_calls,
         "models": sorted(set(t.models)), "optimizers": [o.cls for o in t.optimizers.values()],
         "sampled_steps": len(t.sampled_ticks), "stopped_at_max_steps": t.stopped_at_max_steps,
     }
-    return report
 
 
 def diagnose_script(script: str, script_args: Sequence[str] = (), **options) -> Report:

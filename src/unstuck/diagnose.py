@@ -11,6 +11,7 @@ import traceback
 
 from unstuck.findings import Finding, Kind, Report, RuleRun, Severity, Status
 from unstuck.rules import Rule, select
+from unstuck.rules.base import NotJudged
 from unstuck.trace import Trace
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,9 @@ def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[Rule
             continue
         try:
             found = r.detect(r, trace)
+        except NotJudged as skip:
+            runs.append(RuleRun(r.code, Status.SKIPPED, str(skip)))
+            continue
         except Exception as exc:  # noqa: BLE001 - a broken rule is reported, not fatal
             log.debug("rule %s failed", r.code, exc_info=True)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

@@ -44,8 +44,6 @@ class OptimizerRecord:
     cls: str
     site: Location | None
     param_ids: tuple[int, ...]
-    # requires_grad of each parameter when the optimizer was built
-    frozen_at_creation: tuple[int, ...] = ()
     steps: int = 0
     lrs: list[float] = field(default_factory=list)  # first group's lr at every step
     initial_lr: float | None = None
@@ -74,7 +72,10 @@ class StepRecord:
     trainable_matrices: int  # parameters with 2+ dimensions and requires_grad=True
     no_grad_elems: int  # trainable but .grad is None or all zero
     backwards_since_step: int  # backward() calls outside step() since this optimizer's last step
-    stale: bool | None  # gradients accumulated on top of ones already used by an earlier step
+    # gradient elements compared with the gradients the previous step used (0: not checked), and of
+    # those, the elements whose gradient tensor is that same tensor, added to and never cleared
+    checked_elems: int
+    stale_elems: int
     unreached_elems: int | None  # trainable, ran in forward, but no backward reached them
     used_elems: int | None
     unreached_params: tuple[int, ...] = ()
@@ -100,7 +101,6 @@ class BackwardRecord:
     loss_is_leaf: bool  # requires grad but has no grad_fn: the graph was cut and papered over
     reached_elems: int
     in_step: bool
-    create_graph: bool = False
 
 
 @dataclass
@@ -112,7 +112,6 @@ class LossCall:
     site: Location | None
     pred_shape: Shape
     target_shape: Shape
-    result_shape: Shape  # broadcast shape of prediction and target (elementwise losses)
     value: float | None
     pred_finite: bool
     target_finite: bool
@@ -125,11 +124,11 @@ class LossCall:
     pred_max: float | None
     baseline: float | None  # the loss of the best constant prediction on this batch
     floor: float = 0.0  # the loss of a perfect prediction (non-zero for soft BCE targets)
-    pred_rows_prob: bool = False  # every row is a probability vector (>=0, sums to 1)
-    pred_rows_logprob: bool = False  # every row exponentiates to a probability vector
+    # classification: largest |row sum - 1| and |sum of exp(row) - 1| over the rows (class axis 1)
+    row_sum_error: float | None = None
+    row_exp_sum_error: float | None = None
     pred_in_unit: bool = False  # every value in [0, 1]
     majority_fraction: float | None = None  # classification: share of the most predicted class
-    n_target_classes: int | None = None
     target_majority: float | None = None  # classification: share of the most frequent target class
     producer: str | None = None  # activation that produced the prediction, e.g. "softmax(dim=1)"
     producer_dim: int | None = None
@@ -144,16 +143,24 @@ class LossCall:
 
 @dataclass
 class BroadcastRecord:
-    """An elementwise op whose operands broadcast against each other into a bigger array,
-    followed by a full reduction to the scalar that is then minimised."""
+    """An elementwise op (or elementwise loss function) whose operands are both stretched by
+    broadcasting into a bigger array; one record per source line and sampled step. `a` is the
+    left operand (the prediction for a loss function)."""
 
     tick: int
-    op: str
+    op: str  # "-", "+", "*", "/" or the loss function's name
     a_shape: Shape
     b_shape: Shape
     out_shape: Shape
     site: Location | None
-    reduced_site: Location | None
+    in_loss_fn: bool = False  # a built-in loss function, not an operator
+    a_requires_grad: bool = False
+    b_requires_grad: bool = False
+    # every axis along which the operand is stretched was inserted by the user (x[:, None],
+    # unsqueeze, view): a deliberate pairwise table
+    a_explicit: bool = False
+    b_explicit: bool = False
+    fully_reduced: bool = False  # the result (or what it became) was reduced to a scalar
 
 
 @dataclass
@@ -211,7 +218,18 @@ class ActivationRecord:
     site: Location | None
     dead_fraction: float  # units zero (or saturated) for every sample of the batch
     units: int
+    batch: int = 0  # samples in the batch (the first axis)
+    training: bool = True  # gradients were enabled (a training forward pass)
     defined_at: Location | None = None  # construction of the activation module, when it is one
+
+
+@dataclass
+class ManualUpdateRecord:
+    """A manual parameter update (no optimizer) on a sampled tick."""
+
+    tick: int
+    params_updated: int  # parameters changed in place since the last backward()
+    params_stale: int  # of those, parameters whose .grad is last backward's tensor, never cleared
 
 
 @dataclass
@@ -256,8 +274,7 @@ class Trace:
     step_calls: int = 0
     zero_grad_calls: int = 0
     manual_updates: int = 0  # backward passes after which parameters changed without an optimizer
-    manual_checked_updates: int = 0  # manual updates on sampled ticks, where staleness is judged
-    manual_stale_updates: int = 0
+    manual_checks: list[ManualUpdateRecord] = field(default_factory=list)  # sampled manual updates
     sampled_ticks: list[int] = field(default_factory=list)
     params: dict[int, ParamInfo] = field(default_factory=dict)
     optimizers: dict[int, OptimizerRecord] = field(default_factory=dict)

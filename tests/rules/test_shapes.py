@@ -20,6 +20,7 @@ for step in range(60):
     "loss = (yb.squeeze(-1) - pred).abs().sum() / len(idx)",          # target first, L1, summed
     "loss = torch.mean(torch.ones(32) * (pred - yb[:, 0]).pow(2))",   # weighted
     "loss = (pred - yb.view(-1)).pow(2).mean(dim=0).sum()",            # partial reduction first
+    "loss = ((pred.squeeze(-1)[None, :] - yb) ** 2).mean()",          # one new axis, the other natural
 ])
 def test_broadcast_in_loss_is_an_error(tmp_path, loss):
     report = diagnose_code(tmp_path, REGRESSION + LOOP.format(loss=loss))
@@ -38,6 +39,10 @@ def test_broadcast_in_loss_is_an_error(tmp_path, loss):
     "loss = ((pred - yb) ** 2 * (torch.arange(32) % 2 == 0).float().unsqueeze(1)).mean()",
     # pairwise distances between two different sets
     "loss = F.mse_loss(pred, yb) + 1e-3 * ((xb[:, None, :] - model[0].weight[None, :5, :]) ** 2).mean()",
+    # an RBF-kernel MMD term: a deliberate table of all pairs, both axes inserted explicitly
+    "z = torch.randn(32, 1); loss = F.mse_loss(pred, yb) + "
+    "0.1 * torch.exp(-((pred[:, None, :] - z[None, :, :]) ** 2).sum(-1)).mean()",
+    "z = torch.randn(32); loss = F.mse_loss(pred, yb) + 0.1 * (pred.squeeze(-1).unsqueeze(1) * z.unsqueeze(0)).mean()",
 ])
 def test_intended_broadcasting_is_silent(tmp_path, loss):
     report = diagnose_code(tmp_path, REGRESSION + LOOP.format(loss=loss))

@@ -6,6 +6,7 @@ learn which parameters it reaches, and the loss value is read.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 
 import torch
@@ -13,7 +14,7 @@ import torch
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
-from unstuck.trace import BackwardRecord, Event, GradCallRecord
+from unstuck.trace import BackwardRecord, Event, GradCallRecord, ManualUpdateRecord
 
 # Backward nodes whose second derivative is zero almost everywhere.
 PIECEWISE_LINEAR_NODES = frozenset({
@@ -91,8 +92,7 @@ class AutogradObserver:
                 if s.sampling:
                     s.guard("backward", self._note_reached, _roots(tensors))
                 return backward(tensors, *args, **kwargs)
-            create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
-            s.guard("backward", self._on_backward, tensors, bool(create_graph))
+            s.guard("backward", self._on_backward, tensors)
             result = backward(tensors, *args, **kwargs)
             s.guard("backward", self._after_backward)
             if not s.opts and not s.in_step:  # no optimizer: a backward pass is a training step
@@ -137,7 +137,7 @@ class AutogradObserver:
         self.func.uninstall()
         self.patches.restore()
 
-    def _on_backward(self, tensors, create_graph: bool) -> None:
+    def _on_backward(self, tensors) -> None:
         s = self.s
         s.trace.backward_calls += 1
         in_step = s.in_step > 0
@@ -165,7 +165,7 @@ class AutogradObserver:
             is_leaf = loss.grad_fn is None and loss.requires_grad
             if loss.numel() == 1:
                 value = float(loss.detach())
-                finite = value == value and abs(value) != float("inf")
+                finite = math.isfinite(value)
             else:
                 finite = bool(torch.isfinite(loss.detach()).all())
             if loss.grad_fn is not None and not in_step:
@@ -178,7 +178,7 @@ class AutogradObserver:
                     s.backwarded[id(loss)] = weakref.ref(loss)
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
-            reached_elems=s.trace.elems({id(t) for t in leaves}), in_step=in_step, create_graph=create_graph))
+            reached_elems=s.trace.elems({id(t) for t in leaves}), in_step=in_step))
 
     def _note_reached(self, roots: list[torch.Tensor]) -> list[torch.Tensor]:
         """The leaves a backward pass from `roots` reaches, recorded as reached; returned."""
@@ -238,9 +238,7 @@ class AutogradObserver:
         if updated:
             s.trace.manual_updates += 1
             if s.sampling:
-                s.trace.manual_checked_updates += 1
-                if stale * 2 > updated:
-                    s.trace.manual_stale_updates += 1
+                s.trace.manual_checks.append(ManualUpdateRecord(s.tick, updated, stale))
 
     def _on_grad(self, outputs, create_graph: bool) -> GradCallRecord:
         s = self.s

@@ -5,6 +5,10 @@ expensive instrument, so it is pushed for sampled windows and popped in between,
 and its per-call work is one dict lookup unless the op is one we study:
 losses, softmax-like activations, graph cuts, and elementwise ops whose operands
 broadcast into a bigger array.
+
+It records facts (shapes, sites, statistics, which axes the user inserted); whether
+they are a bug is for the rules to judge. The one pre-filter on broadcasts (both
+operands are stretched) is implied by every verdict that reads them.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from torch.overrides import TorchFunctionMode
 from unstuck.observe.callsite import call_as, caller_of, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.tracing import tracing
-from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, SoftmaxRecord
+from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, Shape, SoftmaxRecord
 
 T = torch.Tensor
 
@@ -46,12 +50,13 @@ LOGS = {torch.log: "log", T.log: "log"}
 ZEROING = {T.zero_, T.fill_, torch._foreach_zero_}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
          T.flatten, torch.flatten, T.contiguous, T.float, T.double, T.to}
+UNSQUEEZES = frozenset({T.unsqueeze, torch.unsqueeze})
+RESHAPES = frozenset({T.view, T.reshape, torch.reshape})
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
         T.tolist: ".tolist()"}
 REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
-MIN_BATCH_FOR_STATS = 8
 MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
 
 
@@ -95,6 +100,10 @@ class OpObserver:
         self.dispatch_depth = 0
         self.grad_enabled = True  # grad mode of the call being studied (handlers run under no_grad)
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
+        # tensors with size-1 axes the user inserted (x[:, None], unsqueeze, view): axes counted from the right
+        self.inserted: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
+        # this window's broadcast records by (tick, site, op, shapes): one record per line and step
+        self.broadcast_seen: dict[tuple, BroadcastRecord] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
         self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
         self.seen_softmaxes: set[tuple] = set()
@@ -111,6 +120,7 @@ class OpObserver:
             self.handlers[f] = self._activation
         for f in VIEWS:
             self.handlers[f] = self._view
+        self.handlers[T.__getitem__] = self._index
         for f in LOGS:
             self.handlers[f] = self._log
         for f in ZEROING:
@@ -137,6 +147,8 @@ class OpObserver:
         self.pushed = False
         self.marks.clear()
         self.producers.clear()
+        self.inserted.clear()
+        self.broadcast_seen.clear()
         self._pop()
 
     def suspend(self) -> None:
@@ -192,16 +204,38 @@ class OpObserver:
             self._check_accumulation(a, b)
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and isinstance(out, torch.Tensor)):
             return
-        if a.shape == b.shape or a.requires_grad == b.requires_grad:
+        if a.shape == b.shape:
             return
-        if not cross_broadcast(tuple(a.shape), tuple(b.shape)):
+        out_shape = tuple(out.shape)
+        a_axes, b_axes = stretched_axes(tuple(a.shape), out_shape), stretched_axes(tuple(b.shape), out_shape)
+        if not a_axes or not b_axes:  # pre-filter: a mismatch stretches both operands
             return
-        op = BINARY_OPS[func]
         if func in (T.__rsub__, T.__rtruediv__):
-            a, b = b, a
-        rec = BroadcastRecord(tick=self.s.tick, op=op, a_shape=tuple(a.shape), b_shape=tuple(b.shape),
-                              out_shape=tuple(out.shape), site=user_site(), reduced_site=None)
+            a, b, a_axes, b_axes = b, a, b_axes, a_axes
+        rec = self._broadcast(BINARY_OPS[func], a, b, out_shape, user_site(), False,
+                              a_axes <= self._inserted(a), b_axes <= self._inserted(b))
         self.marks[id(out)] = (weakref.ref(out), rec)
+
+    def _broadcast(self, op: str, a, b, out_shape: Shape, site, in_loss_fn: bool, a_explicit: bool,
+                   b_explicit: bool) -> BroadcastRecord:
+        """The record of this broadcast, one per line and step (later calls on the line reuse it)."""
+        key = (self.s.tick, site, op, tuple(a.shape), tuple(b.shape), a.requires_grad, b.requires_grad, a_explicit,
+               b_explicit)
+        rec = self.broadcast_seen.get(key)
+        if rec is None:
+            rec = BroadcastRecord(tick=self.s.tick, op=op, a_shape=tuple(a.shape), b_shape=tuple(b.shape),
+                                  out_shape=out_shape, site=site, in_loss_fn=in_loss_fn,
+                                  a_requires_grad=a.requires_grad, b_requires_grad=b.requires_grad,
+                                  a_explicit=a_explicit, b_explicit=b_explicit)
+            self.broadcast_seen[key] = rec
+            self.s.trace.broadcasts.append(rec)
+        return rec
+
+    def _inserted(self, t) -> frozenset[int]:
+        entry = self.inserted.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return frozenset()
+        return entry[1]
 
     def _check_accumulation(self, a, b) -> None:
         for t in (a, b):
@@ -236,15 +270,9 @@ class OpObserver:
         if rec is None:
             return
         if out.dim() == 0:
-            self._confirm(rec)
+            rec.fully_reduced = True
         else:  # a partial reduction (`.mean(0)`, `.sum(1)`) still carries the broadcast into the loss
             self.marks[id(out)] = (weakref.ref(out), rec)
-
-    def _confirm(self, rec: BroadcastRecord) -> None:
-        trace = self.s.trace
-        if not any(r is rec for r in trace.broadcasts):
-            rec.reduced_site = user_site()
-            trace.broadcasts.append(rec)
 
     # ------------------------------------------------------------ losses
     def _loss(self, func, args, kwargs, out) -> None:
@@ -259,12 +287,11 @@ class OpObserver:
         p = pred.detach()
         y = target.detach()
         elementwise = func in ELEMENTWISE_LOSSES
-        result_shape = (broadcast_shape(tuple(p.shape), tuple(y.shape)) if elementwise else None) or tuple(p.shape)
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         call = LossCall(
             tick=self.s.tick, fn=name, site=site, pred_shape=tuple(p.shape), target_shape=tuple(y.shape),
-            result_shape=result_shape, value=value,
+            value=value,
             pred_finite=bool(torch.isfinite(pf).all()),
             target_finite=bool(torch.isfinite(y).all()) if y.is_floating_point() else True,
             pred_std=None, target_std=None, target_mean=None, target_min=None, target_max=None,
@@ -290,14 +317,14 @@ class OpObserver:
         if not elementwise and call.pred_finite and p.dim() >= 2 and n >= 1:
             rows = pf.movedim(1, -1)
             sums = rows.sum(-1)
-            call.pred_rows_prob = bool(call.pred_min >= -1e-6) and bool(((sums - 1).abs() < 1e-3).all())
-            call.pred_rows_logprob = (call.pred_max <= 1e-5) and bool(((rows.exp().sum(-1) - 1).abs() < 1e-3).all())
+            if sums.numel():
+                call.row_sum_error = float((sums - 1).abs().max())
+                call.row_exp_sum_error = float((rows.exp().sum(-1) - 1).abs().max())
             if not y.is_floating_point():
                 classes = pf.argmax(1).flatten()
                 counts = torch.bincount(classes)
                 call.majority_fraction = float(counts.max()) / max(1, classes.numel())
                 labels = y[y >= 0].flatten()
-                call.n_target_classes = int(torch.unique(labels).numel())
                 if labels.numel():
                     call.target_majority = float(torch.bincount(labels).max()) / labels.numel()
                 call.baseline = constant_baseline(name, y)
@@ -316,10 +343,15 @@ class OpObserver:
         if prod is not None:
             call.producer, call.producer_dim, call.producer_ndim = prod
         self.s.trace.losses.append(call)
-        if elementwise and result_shape != tuple(p.shape) and math.prod(result_shape) > max(p.numel(), y.numel()):
-            rec = BroadcastRecord(tick=self.s.tick, op=name, a_shape=tuple(p.shape), b_shape=tuple(y.shape),
-                                  out_shape=result_shape, site=site, reduced_site=site)
-            self.s.trace.broadcasts.append(rec)
+        if elementwise and p.shape != y.shape:
+            result_shape = broadcast_shape(tuple(p.shape), tuple(y.shape))
+            if result_shape is None:
+                return
+            rec = self._broadcast(name, pred, target, result_shape, site, True, False, False)
+            if isinstance(out, torch.Tensor) and out.dim() == 0:
+                rec.fully_reduced = True
+            elif isinstance(out, torch.Tensor):  # reduction="none": reduced later, or not at all
+                self.marks[id(out)] = (weakref.ref(out), rec)
 
     # ------------------------------------------------------------ activations
     def _activation(self, func, args, kwargs, out) -> None:
@@ -331,7 +363,7 @@ class OpObserver:
         defined_at = self.s.sites.note_output(out)
         if name in NORMALISERS and self.grad_enabled:
             self._record_softmax(name, dim, tuple(args[0].shape))
-        if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
+        if name in RELU_LIKE and out.dim() >= 2 and out.shape[0] >= 1:
             flat = out.detach().reshape(out.shape[0], -1)
             if not bool(torch.isfinite(flat).all()):
                 return
@@ -339,8 +371,8 @@ class OpObserver:
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
-                                                             dead_fraction=dead, units=units,
-                                                             defined_at=defined_at))
+                                                             dead_fraction=dead, units=units, batch=out.shape[0],
+                                                             training=self.grad_enabled, defined_at=defined_at))
 
     def _record_softmax(self, name: str, dim, shape) -> None:
         ndim = len(shape)
@@ -363,10 +395,23 @@ class OpObserver:
         return entry[1], entry[2], entry[3]
 
     def _view(self, func, args, kwargs, out) -> None:
-        if args and isinstance(out, torch.Tensor):
-            prod = self._producer(args[0])
-            if prod is not None:
-                self.producers[id(out)] = (weakref.ref(out), *prod)
+        if not args or not isinstance(out, torch.Tensor) or not isinstance(args[0], torch.Tensor):
+            return
+        prod = self._producer(args[0])
+        if prod is not None:
+            self.producers[id(out)] = (weakref.ref(out), *prod)
+        axes = inserted_axes(func, args, kwargs, tuple(out.shape))
+        if axes:
+            self.inserted[id(out)] = (weakref.ref(out), axes)
+
+    def _index(self, func, args, kwargs, out) -> None:
+        """`x[:, None]`: remember the axes the user inserted (other indexing is left alone)."""
+        if len(args) > 1 and isinstance(out, torch.Tensor) and isinstance(args[0], torch.Tensor):
+            index = args[1]
+            if index is None or (isinstance(index, tuple) and any(i is None for i in index)):
+                axes = inserted_axes(func, args, kwargs, tuple(out.shape))
+                if axes:
+                    self.inserted[id(out)] = (weakref.ref(out), axes)
 
     def _zeroing(self, func, args, kwargs, out) -> None:
         """`p.grad.zero_()`, `p.grad.data.zero_()`, `fill_(0)`, `torch._foreach_zero_(grads)`."""
@@ -408,16 +453,46 @@ class OpObserver:
         self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site))
 
 
-def cross_broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    """True when each operand is stretched along an axis where the other has the same size:
-    [N] against [N, 1] gives [N, N]. Intended broadcasting (masks, keepdim statistics,
-    scalars, pairwise tables of two different sets) does not have this signature."""
-    n = max(len(a), len(b))
-    a = (1,) * (n - len(a)) + a
-    b = (1,) * (n - len(b)) + b
-    a_stretched = {sb for sa, sb in zip(a, b) if sa == 1 and sb > 1}
-    b_stretched = {sa for sa, sb in zip(a, b) if sb == 1 and sa > 1}
-    return bool(a_stretched & b_stretched)
+def stretched_axes(shape: Shape, out: Shape) -> frozenset[int]:
+    """Axes of `out` (counted from the right, -1 last) along which an operand of `shape` is
+    stretched: it has size 1 there, or lacks the axis, and `out` is longer."""
+    n = len(out)
+    padded = (1,) * (n - len(shape)) + shape
+    return frozenset(i - n for i, (s, o) in enumerate(zip(padded, out)) if s == 1 and o > 1)
+
+
+def inserted_axes(func, args, kwargs, out: Shape) -> frozenset[int]:
+    """Size-1 axes of `out` (counted from the right) that the call inserted: `x[:, None]`,
+    `x.unsqueeze(1)`, `x.view(-1, 1)` on a vector. Empty when it inserted none."""
+    src = args[0]
+    n = len(out)
+    if func is T.__getitem__:
+        index = args[1] if len(args) > 1 else None
+        index = index if isinstance(index, tuple) else (index,)
+        if not any(i is None for i in index):
+            return frozenset()
+        if not all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index):
+            return frozenset()  # advanced indexing moves axes: positions unknown
+        consumed = sum(1 for i in index if i is not None and i is not Ellipsis)
+        axes, pos = set(), 0
+        for i in index:
+            if i is None:
+                axes.add(pos)
+                pos += 1
+            elif i is Ellipsis:
+                pos += src.dim() - consumed
+            elif isinstance(i, slice):
+                pos += 1
+        return frozenset(a - n for a in axes)
+    if func in UNSQUEEZES:
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+        if not isinstance(dim, int):
+            return frozenset()
+        return frozenset({(dim if dim >= 0 else dim + n) - n})
+    if func in RESHAPES and n > src.dim():
+        if [d for d in out if d != 1] == [d for d in src.shape if d != 1]:
+            return frozenset(i - n for i, d in enumerate(out) if d == 1)
+    return frozenset()
 
 
 def constant_baseline(loss: str, y: torch.Tensor) -> float | None:

@@ -37,7 +37,6 @@ def register_optimizer(session, opt, site) -> None:
     lr = opt.param_groups[0].get("lr") if opt.param_groups else None
     session.trace.optimizers[st_key] = OptimizerRecord(
         key=st_key, cls=type(opt).__name__, site=site, param_ids=tuple(id(p) for p in params),
-        frozen_at_creation=tuple(id(p) for p in params if not p.requires_grad),
         initial_lr=_float(lr))
 
 
@@ -224,16 +223,14 @@ class OptimizerObserver:
             unreached_ids = tuple(pid for pid in trainable_used if pid not in st.reached)
             used = s.trace.elems(trainable_used)
             unreached = s.trace.elems(unreached_ids)
-        stale = None
-        if checked_elems:
-            stale = stale_elems >= 0.5 * checked_elems
         st.before = None
         if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
             st.before = [p.detach().clone() for p in params if p.requires_grad]
         model_elems, model_frozen, model_matrices = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
-            no_grad_elems=no_grad, backwards_since_step=st.backwards, stale=stale,
+            no_grad_elems=no_grad, backwards_since_step=st.backwards, checked_elems=checked_elems,
+            stale_elems=stale_elems,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
             grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
             model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices)

@@ -13,7 +13,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from unstuck.diagnose import roots_of
-from unstuck.findings import Finding, Kind, Location, Report, Severity, prose
+from unstuck.findings import Finding, Kind, Location, Report, Severity, Status, prose
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 
@@ -128,3 +128,7 @@ def render(report: Report, console: Console | None = None) -> None:
         render_checkup(checkup, console, "experiments")
     done = verdict(report)
     console.print(Text(done, style="bold green" if report.judged and not shown else "bold"))
+    not_run = [f"{r.code} {r.status.value} ({r.detail})" for r in report.rule_runs
+               if r.status in (Status.SKIPPED, Status.ERRORED)]
+    if not_run:
+        console.print(Text("Not judged: " + "; ".join(not_run) + ".", style="dim"))

@@ -53,6 +53,10 @@ class Thresholds(Mapping):
         return f"Thresholds({dict(self._values)!r})"
 
 
+class NotJudged(Exception):
+    """Raised by a rule that lacks the data to judge; the message says what it saw and needs."""
+
+
 # A requirement returns None when the trace has what the rule needs, else why not.
 Requirement = Callable[[Trace], "str | None"]
 
@@ -122,6 +126,12 @@ class Rule:
             if reason:
                 return reason
         return None
+
+    def require(self, have: int, need: float, what: str) -> None:
+        """Stop here, skipped rather than passed, when the trace holds fewer than `need` of
+        `what` (`saw 2 judged steps, needs 3`)."""
+        if have < need:
+            raise NotJudged(f"saw {have} {what}, needs {need:g}")
 
     def finding(self, message: str, location: Location | None, fix: str, *,
                 title: str | None = None, severity: Severity | None = None, confidence: float = 0.5,

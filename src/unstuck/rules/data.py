@@ -5,6 +5,7 @@ import statistics
 
 from unstuck.findings import Severity
 from unstuck.rules.base import rule
+from unstuck.rules.measures import REGRESSION_LOSSES, is_nan
 from unstuck.trace import Trace
 
 INPUT_SCALE = 20.0  # a feature's std or |mean| above this is unscaled
@@ -15,7 +16,6 @@ TARGET_OFFSET_RATIO = 5.0  # ... and above this many stds: a large offset
 PRED_SPREAD_SHARE = 0.01  # predictions spread less than this share of the targets': not at their scale
 EARLY_CALLS = 3  # the first sampled training loss calls: the untrained network
 INPUT_DEPENDENCE = 1e-9  # relative output change below which the output ignores the input
-REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
@@ -164,7 +164,7 @@ def input_ignored(self, trace: Trace):
         input; `model(x1)` and `model(x2)` should differ for different inputs.
     """
     dep = trace.input_dependence
-    if dep is None or not dep == dep or dep >= self.thresholds.INPUT_DEPENDENCE:  # NaN: the model is already broken
+    if dep is None or is_nan(dep) or dep >= self.thresholds.INPUT_DEPENDENCE:  # NaN: the model is already broken
         return []
     msg = (f"Giving each sample another sample's input changed the model's outputs by {dep:.2g} relative to "
            f"their size (threshold {self.thresholds.INPUT_DEPENDENCE:g}): the output does not depend on the input.")

@@ -6,6 +6,7 @@ import statistics
 
 from unstuck.findings import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_optimizer, rule
+from unstuck.rules.measures import finite, layer_ratios, line_key, stepping_optimizer
 from unstuck.trace import Trace
 
 VANISHING_RATIO = 1e-3  # first weight layer's gradient norm / last layer's below this
@@ -16,6 +17,7 @@ EXPLODING_AT_INIT = 1e3  # gradient norm / parameter norm at the very first step
 DEAD_FRACTION = 0.9  # share of a ReLU layer's units that are zero for every sample
 DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that dead
 MIN_UNITS = 8  # ReLU outputs with fewer units are not judged
+MIN_BATCH = 8  # ... nor batches of fewer samples (a unit is easily zero for all of a few samples)
 MAX_DEAD_LAYERS = 3  # dead-relu reports at most this many layers
 START_STEPS = 3  # exploding gradients: the first sampled steps whose median is the starting norm
 
@@ -66,7 +68,7 @@ def symmetric_init(self, trace: Trace):
     if not hidden:
         return []
     names = ", ".join(f"`{trace.param_name(p)}` {list(trace.params[p].shape)}" for p in hidden[:SHOWN_NAMES])
-    opt = next(iter(trace.optimizers.values()))
+    opt = stepping_optimizer(trace)
     msg = (f"{len(hidden)} hidden weight matrices had all rows identical at the first step: {names}. Every unit "
            f"in these layers computes the same thing and gets the same update.")
     return [self.finding(msg, opt.site, "Initialise weights randomly (PyTorch's default, or "
@@ -80,27 +82,9 @@ def init_gradient_ratio(trace: Trace) -> float | None:
     first = next((s for s in trace.steps if s.tick == 0 and s.grad_norm is not None and s.param_norm), None)
     if first is None:
         return None
-    if first.grad_norm != first.grad_norm or first.grad_norm == float("inf"):
+    if not finite(first.grad_norm):
         return None  # non-finite from the start: the data or the loss, not the gradient scale
     return first.grad_norm / first.param_norm
-
-
-NOT_DEPTH = ("Embedding", "EmbeddingBag")  # lookup tables get sparse gradients: not a depth signal
-
-
-def _layer_ratios(trace: Trace, min_layers: float) -> list[float]:
-    ratios = []
-    for s in trace.steps:
-        norms = [(trace.params[p].layer_order, n) for p, n in s.layer_grad_norms
-                 if p in trace.params and trace.params[p].layer_order >= 0
-                 and trace.params[p].module_type not in NOT_DEPTH]
-        if len(norms) < min_layers:
-            continue
-        norms.sort()
-        first, last = norms[0][1], norms[-1][1]
-        if last > 0:
-            ratios.append(first / last)
-    return ratios
 
 
 @rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
@@ -129,7 +113,7 @@ def vanishing_gradients(self, trace: Trace):
         (`LayerNorm`/`BatchNorm`) or residual connections.
     """
     t = self.thresholds
-    ratios = _layer_ratios(trace, t.MIN_LAYERS)
+    ratios = layer_ratios(trace, t.MIN_LAYERS)
     if len(ratios) < 2:
         return []
     ratio = statistics.median(ratios)
@@ -178,7 +162,7 @@ def exploding_gradients(self, trace: Trace):
     if len(norms) >= t.START_STEPS + 1:
         start = statistics.median(norms[:t.START_STEPS])
         peak = max(norms[t.START_STEPS:])
-        nonfinite = peak != peak or peak == float("inf")
+        nonfinite = not finite(peak)
         if nonfinite or peak / start > t.EXPLODING_GROWTH:
             growth = float("inf") if nonfinite else peak / start
             msg = (f"The gradient norm grew from {start:.3g} to {peak:.3g} ({growth:.3g}-fold; threshold "
@@ -186,7 +170,7 @@ def exploding_gradients(self, trace: Trace):
             return [self.finding(msg, first_site(trace.steps), "Lower the learning rate and clip gradients with "
                                  "`torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)`.", confidence=0.6,
                                  start_norm=start, peak_norm=peak)]
-    ratios = _layer_ratios(trace, t.MIN_LAYERS)
+    ratios = layer_ratios(trace, t.MIN_LAYERS)
     if len(ratios) >= 2 and statistics.median(ratios) > t.EXPLODING_LAYER_RATIO:
         ratio = statistics.median(ratios)
         msg = (f"The first weight layer's gradient is {ratio:.3g} times the last one's (threshold "
@@ -199,12 +183,12 @@ def exploding_gradients(self, trace: Trace):
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
       explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau", "lr-too-low"),
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
-                  "MIN_UNITS": MIN_UNITS, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS})
+                  "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS})
 def dead_relu(self, trace: Trace):
     """
     What it detects:
-        A ReLU (of at least {MIN_UNITS} units) whose output is zero for every sample of the
-        batch in at least {DEAD_FRACTION:.0%} of its units, on at least {DEAD_SHARE_OF_STEPS:.0%}
+        A ReLU (of at least {MIN_UNITS} units, in training batches of at least {MIN_BATCH}
+        samples) whose output is zero for every sample of the batch in at least {DEAD_FRACTION:.0%} of its units, on at least {DEAD_SHARE_OF_STEPS:.0%}
         of the sampled training steps (at most {MAX_DEAD_LAYERS} layers are reported).
 
     Why it stops learning:
@@ -224,9 +208,8 @@ def dead_relu(self, trace: Trace):
     t = self.thresholds
     by_site: dict[tuple, list] = {}
     for a in trace.activations:
-        if a.units >= t.MIN_UNITS:
-            key = ((a.site.file, a.site.line, a.units) if a.site else (None, None, a.units)) + (a.defined_at,)
-            by_site.setdefault(key, []).append(a)
+        if a.units >= t.MIN_UNITS and a.batch >= t.MIN_BATCH and a.training:
+            by_site.setdefault((line_key(a.site), a.units, a.defined_at), []).append(a)
     findings = []
     for recs in by_site.values():
         dead = [a for a in recs if a.dead_fraction >= t.DEAD_FRACTION]
@@ -255,7 +238,8 @@ def zero_second_derivative(self, trace: Trace):
         `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, u_xx terms)
         through piecewise-linear activations (ReLU, LeakyReLU, Hardtanh ...) whose result,
         the derivative that the loss goes on to train, is exactly zero everywhere, on at
-        least half of the sampled steps that take such derivatives.
+        least {ZERO_SHARE:.0%} of the sampled steps that take such derivatives (and at least
+        {ZERO_MIN_TICKS} of them).
 
         Deliberately not flagged: create_graph derivatives through ReLU-like networks that
         are not zero, such as a WGAN-GP gradient penalty (the first derivative of a
@@ -283,12 +267,13 @@ def zero_second_derivative(self, trace: Trace):
     zero = [g for g in second_order if g.result_zero and g.relu_nodes]
     ticks = {g.tick for g in second_order}
     zero_ticks = {g.tick for g in zero}
-    if len(zero_ticks) < ZERO_MIN_TICKS or len(zero_ticks) < ZERO_SHARE * len(ticks):
+    t = self.thresholds
+    if len(zero_ticks) < t.ZERO_MIN_TICKS or len(zero_ticks) < t.ZERO_SHARE * len(ticks):
         return []
     g = zero[0]
     msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and "
            f"returned a derivative that is exactly zero everywhere, on {len(zero_ticks)} of {len(ticks)} sampled "
-           f"steps (threshold {ZERO_SHARE:.0%}): the network's higher derivatives vanish, so the term built on "
+           f"steps (threshold {t.ZERO_SHARE:.0%}): the network's higher derivatives vanish, so the term built on "
            f"them cannot be trained.")
     return [self.finding(msg, g.site, "Replace ReLU by a smooth activation such as `nn.Tanh()` or `nn.SiLU()`.",
                          confidence=0.9, relu_nodes=g.relu_nodes, zero_steps=len(zero_ticks), steps=len(ticks))]

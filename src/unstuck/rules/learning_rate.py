@@ -6,6 +6,7 @@ import statistics
 from unstuck.findings import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
+from unstuck.rules.measures import finite, stepping_optimizer
 from unstuck.trace import Trace
 
 HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
@@ -31,7 +32,7 @@ def _diverged(losses: list[float], t) -> bool:
     """The late loss is no better than the untrained network's first loss (or is not finite)."""
     if len(losses) < t.MIN_LOSSES:
         return False
-    if any(v != v or abs(v) == float("inf") for v in losses):
+    if not all(finite(v) for v in losses):
         return True
     return statistics.median(losses[-t.LATE_LOSSES:]) >= t.DIVERGED * losses[0]
 
@@ -83,17 +84,17 @@ def lr_too_high(self, trace: Trace):
         add warm-up and gradient clipping for large models.
     """
     t = self.thresholds
-    ratios = [s.update_ratio for s in _judged_steps(trace, t)]
+    steps = _judged_steps(trace, t)
+    ratios = [s.update_ratio for s in steps]
     losses = _losses(trace)
-    if len(ratios) < t.MIN_JUDGED_STEPS:
-        return []
+    self.require(len(ratios), t.MIN_JUDGED_STEPS, "judged steps")
     ratio = statistics.median(ratios)
     if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
         return []
     init = init_gradient_ratio(trace)
     if init is not None and init > t.EXPLODING_AT_INIT:
         return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
-    opt = next(iter(trace.optimizers.values()))
+    opt = stepping_optimizer(trace, steps)
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
            f"{len(ratios)} early sampled steps; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the "
@@ -134,8 +135,7 @@ def lr_too_low(self, trace: Trace):
     t = self.thresholds
     steps = _judged_steps(trace, t)
     ratios = [s.update_ratio for s in steps]
-    if len(ratios) < t.MIN_JUDGED_STEPS:
-        return []
+    self.require(len(ratios), t.MIN_JUDGED_STEPS, "judged steps")
     ratio = statistics.median(ratios)
     # The fastest-moving weight tensor (linear, convolutional or recurrent) of each step: biases
     # and norm scales move relatively more and can hide weights that barely move.
@@ -145,7 +145,7 @@ def lr_too_low(self, trace: Trace):
         ratio = statistics.median(layer)
     if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(trace, steps, t) or _progressing(_losses(trace), t):
         return []
-    opt = next(iter(trace.optimizers.values()))
+    opt = stepping_optimizer(trace, steps)
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
     what = "its fastest-moving weight tensor" if weights else "the parameters"
     msg = (f"Each {opt.cls} step{lr} changes {what} by only {ratio:.2g} of its norm (median over "

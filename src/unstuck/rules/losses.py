@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from unstuck.findings import Severity
 from unstuck.rules.base import needs_losses, rule
+from unstuck.rules.measures import REGRESSION_LOSSES, line_key, rows_are_log_probabilities, rows_are_probabilities
 from unstuck.trace import LossCall, Trace
 
 MIN_CALLS = 2  # sampled training loss calls needed before judging a loss's input
 OUTSIDE_SHARE = 0.05  # share of targets an activation cannot reach before its range is a mismatch
 MIN_BATCH_IN_UNIT = 8  # values in [0, 1] say "sigmoid output" only for batches of at least this size
-REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
+# A row of the loss input is a probability vector when no value is below -PROB_NEGATIVE_TOL and its
+# sum is within ROW_SUM_TOL of 1; log-probabilities when no value is above LOGPROB_POSITIVE_TOL and
+# the sum of their exponentials is within ROW_SUM_TOL of 1 (float32 rounding, not a judgement).
+PROB_NEGATIVE_TOL = 1e-6
+LOGPROB_POSITIVE_TOL = 1e-5
+ROW_SUM_TOL = 1e-3
+ROWS = {"PROB_NEGATIVE_TOL": PROB_NEGATIVE_TOL, "LOGPROB_POSITIVE_TOL": LOGPROB_POSITIVE_TOL,
+        "ROW_SUM_TOL": ROW_SUM_TOL}
 RANGES = {  # activation -> (share of targets it cannot produce, the range it can)
     "tanh": ("target_share_outside_pm1", "[-1, 1]"),
     "sigmoid": ("target_share_outside_unit", "[0, 1]"),
@@ -22,13 +30,27 @@ def _training_calls(trace: Trace, fns) -> list[LossCall]:
     return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
 
 
+def _enough(rule, calls: list[LossCall], what: str) -> None:
+    """Skip (not pass) when the loss ran, but on fewer sampled training steps than MIN_CALLS."""
+    if calls:
+        rule.require(len(calls), rule.thresholds.MIN_CALLS, f"sampled training calls of {what}")
+
+
 def _all(calls, predicate, min_calls: float) -> bool:
     return len(calls) >= min_calls and all(predicate(c) for c in calls)
 
 
+def _prob(c: LossCall, t) -> bool:
+    return rows_are_probabilities(c, t.PROB_NEGATIVE_TOL, t.ROW_SUM_TOL)
+
+
+def _logprob(c: LossCall, t) -> bool:
+    return rows_are_log_probabilities(c, t.LOGPROB_POSITIVE_TOL, t.ROW_SUM_TOL)
+
+
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
       requires=(needs_losses,), explains=("loss-plateau", "vanishing-gradients"),
-      thresholds={"MIN_CALLS": MIN_CALLS})
+      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def double_softmax(self, trace: Trace):
     """
     What it detects:
@@ -55,7 +77,8 @@ def double_softmax(self, trace: Trace):
     """
     t = self.thresholds
     calls = _training_calls(trace, ("cross_entropy",))
-    if _all(calls, lambda c: c.pred_rows_prob, t.MIN_CALLS):
+    _enough(self, calls, "`cross_entropy`")
+    if _all(calls, lambda c: _prob(c, t), t.MIN_CALLS):
         c = calls[0]
         made = f" They come from `{c.producer}`." if c.producer == "softmax" else ""
         msg = (f"In all {len(calls)} sampled `cross_entropy` calls the input rows are probabilities "
@@ -63,7 +86,7 @@ def double_softmax(self, trace: Trace):
         return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
                              producer=c.producer, shows_at=c.site)]
-    if _all(calls, lambda c: c.pred_rows_logprob, t.MIN_CALLS):
+    if _all(calls, lambda c: _logprob(c, t), t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "
                "cross_entropy applies log_softmax itself.")
@@ -98,6 +121,7 @@ def double_sigmoid(self, trace: Trace):
     """
     t = self.thresholds
     calls = _training_calls(trace, ("binary_cross_entropy_with_logits",))
+    _enough(self, calls, "`binary_cross_entropy_with_logits`")
     if len(calls) < t.MIN_CALLS:
         return []
     from_sigmoid = [c for c in calls if c.producer == "sigmoid"]
@@ -114,7 +138,7 @@ def double_sigmoid(self, trace: Trace):
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
-      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS})
+      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def nll_without_log_softmax(self, trace: Trace):
     """
     What it detects:
@@ -134,12 +158,14 @@ def nll_without_log_softmax(self, trace: Trace):
         End the model with `nn.LogSoftmax(dim=1)` for NLLLoss, or return logits and use
         `nn.CrossEntropyLoss`.
     """
+    t = self.thresholds
     calls = _training_calls(trace, ("nll_loss",))
     calls = [c for c in calls if c.producer != "log_softmax"]  # wrong-axis log_softmax: see LS005
-    if not _all(calls, lambda c: not c.pred_rows_logprob, self.thresholds.MIN_CALLS):
+    _enough(self, calls, "`nll_loss`")
+    if not _all(calls, lambda c: not _logprob(c, t), t.MIN_CALLS):
         return []
     c = calls[0]
-    kind = "probabilities" if all(x.pred_rows_prob for x in calls) else "raw scores (not log-probabilities)"
+    kind = "probabilities" if all(_prob(x, t) for x in calls) else "raw scores (not log-probabilities)"
     msg = f"In all {len(calls)} sampled `nll_loss` calls the input rows are {kind}."
     return [self.finding(msg, c.producer_site or c.site, "Use `log_softmax(logits, dim=1)` before `nll_loss`, "
                          "or pass the logits to `cross_entropy` instead.", confidence=0.85, calls=len(calls),
@@ -148,7 +174,7 @@ def nll_without_log_softmax(self, trace: Trace):
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
       requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
-      thresholds={"MIN_CALLS": MIN_CALLS})
+      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def softmax_wrong_dim(self, trace: Trace):
     """
     What it detects:
@@ -177,8 +203,9 @@ def softmax_wrong_dim(self, trace: Trace):
     """
     calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
              if c.producer in ("softmax", "log_softmax")]
-    wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
-    if len(wrong) >= self.thresholds.MIN_CALLS and len(wrong) == len(calls):
+    t = self.thresholds
+    wrong = [c for c in calls if not (_logprob(c, t) if c.producer == "log_softmax" else _prob(c, t))]
+    if len(wrong) >= t.MIN_CALLS and len(wrong) == len(calls):
         c = wrong[0]
         dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
         msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
@@ -210,8 +237,7 @@ def _softmax_over_batch(self, trace: Trace):
         others = [d for i, d in enumerate(r.shape) if i != r.dim]
         if n not in batches.get(r.tick, ()) or n in others or not any(d > 1 for d in others):
             continue  # not the batch axis, ambiguous ([B, B] similarities), or nothing else to normalise
-        key = (r.site.file, r.site.line) if r.site else (None, None)
-        by_site.setdefault(key, []).append(r)
+        by_site.setdefault(line_key(r.site), []).append(r)
     findings = []
     for recs in by_site.values():
         ticks = {r.tick for r in recs}

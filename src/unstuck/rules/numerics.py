@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from unstuck.findings import Kind, Severity
 from unstuck.rules.base import rule
+from unstuck.rules.measures import is_nan
 from unstuck.trace import Trace
 
 
@@ -64,7 +65,7 @@ def nonfinite_values(self, trace: Trace):
         findings ranked above. Guard with `torch.isfinite(loss)` checks and gradient clipping.
     """
     bad_back = [b for b in trace.backwards if not b.loss_finite]
-    bad_pred = [c for c in trace.losses if not c.pred_finite or (c.value is not None and c.value != c.value)]
+    bad_pred = [c for c in trace.losses if not c.pred_finite or is_nan(c.value)]
     if not bad_back and not bad_pred:
         return []
     first = min([b.tick for b in bad_back] + [c.tick for c in bad_pred])

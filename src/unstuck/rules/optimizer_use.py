@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from unstuck.findings import Severity
 from unstuck.rules.base import first_site, needs_backward, needs_steps, rule
+from unstuck.rules.measures import stepping_optimizer
 from unstuck.trace import Trace
 
 STALE_MIN_STEPS = 3  # sampled steps with accumulated gradients needed before reporting
 STALE_SHARE = 0.8  # share of checked steps whose gradients were accumulated across updates
+STALE_ELEM_SHARE = 0.5  # a step is stale when at least this share of its checked gradient elements is
+MANUAL_STALE_PARAM_SHARE = 0.5  # a manual update is stale when more than this share of its parameters is
 EMPTY_MIN_STEPS = 3  # sampled steps on cleared gradients needed before reporting
 MIN_STEPS = 3  # training steps needed before judging how the optimizer is driven
 EMPTY_SHARE = 0.8  # share of steps that ran on cleared (None or zero) gradients
@@ -16,7 +19,8 @@ MIN_BACKWARDS_NO_STEP = 3
 @rule("OP001", "missing-zero-grad", Severity.ERROR, "Gradients are never cleared between updates",
       requires=(needs_backward, needs_steps("MIN_STEPS")),
       explains=("exploding-gradients", "lr-too-high", "loss-plateau", "nonfinite-values"),
-      thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE, "MIN_STEPS": MIN_STEPS})
+      thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE, "MIN_STEPS": MIN_STEPS,
+                  "STALE_ELEM_SHARE": STALE_ELEM_SHARE, "MANUAL_STALE_PARAM_SHARE": MANUAL_STALE_PARAM_SHARE})
 def missing_zero_grad(self, trace: Trace):
     """
     What it detects:
@@ -46,8 +50,8 @@ def missing_zero_grad(self, trace: Trace):
     """
     t = self.thresholds
     findings = []
-    checked = [s for s in trace.steps if s.stale is not None]
-    stale = [s for s in checked if s.stale]
+    checked = [s for s in trace.steps if s.checked_elems]
+    stale = [s for s in checked if s.stale_elems >= t.STALE_ELEM_SHARE * s.checked_elems]
     if len(stale) >= t.STALE_MIN_STEPS and len(stale) >= t.STALE_SHARE * len(checked):
         share = len(stale) / len(checked)
         msg = (f"{len(stale)} of {len(checked)} sampled optimizer steps ({share:.0%}, threshold "
@@ -57,15 +61,16 @@ def missing_zero_grad(self, trace: Trace):
                                      "before `loss.backward()`.", confidence=0.9,
                                      stale_steps=len(stale), checked_steps=len(checked),
                                      zero_grad_calls=trace.zero_grad_calls))
-    if (trace.manual_stale_updates >= t.STALE_MIN_STEPS
-            and trace.manual_stale_updates >= t.STALE_SHARE * trace.manual_checked_updates):
+    manual = trace.manual_checks
+    manual_stale = [m for m in manual if m.params_stale > t.MANUAL_STALE_PARAM_SHARE * m.params_updated]
+    if len(manual_stale) >= t.STALE_MIN_STEPS and len(manual_stale) >= t.STALE_SHARE * len(manual):
         site = first_site(trace.backwards)
-        msg = (f"{trace.manual_stale_updates} of {trace.manual_checked_updates} sampled manual parameter updates "
+        msg = (f"{len(manual_stale)} of {len(manual)} sampled manual parameter updates "
                f"used a .grad that was never reset, so every backward() added onto the gradient already applied.")
         findings.append(self.finding(msg, site, "After each manual update, reset the gradients: "
                                      "`w.grad = None` (or `w.grad.zero_()`) for every parameter.",
-                                     confidence=0.85, stale_updates=trace.manual_stale_updates,
-                                     manual_updates=trace.manual_checked_updates))
+                                     confidence=0.85, stale_updates=len(manual_stale),
+                                     manual_updates=len(manual)))
     return findings
 
 
@@ -151,7 +156,7 @@ def optimizer_step_missing(self, trace: Trace):
         return []
     if not any(b.reached_elems > 0 for b in trace.backwards):
         return []
-    opt = next(iter(trace.optimizers.values()), None)
+    opt = stepping_optimizer(trace)
     if opt is not None:
         msg = (f"backward() ran {trace.backward_calls} times but the {opt.cls} optimizer never stepped: "
                f"the parameters keep their initial values.")

@@ -5,6 +5,7 @@ import statistics
 
 from unstuck.findings import Kind, Severity
 from unstuck.rules.base import needs_losses, needs_steps, rule
+from unstuck.rules.measures import line_key
 from unstuck.trace import Trace
 
 MIN_TICKS = 30  # training steps needed before judging where training ended up
@@ -21,8 +22,7 @@ def _late_training_calls(trace: Trace, t):
     calls = [c for c in trace.losses if c.training]
     if not calls:
         return []
-    first_site = (calls[0].site.file, calls[0].site.line) if calls[0].site else None
-    same = [c for c in calls if ((c.site.file, c.site.line) if c.site else None) == first_site]
+    same = [c for c in calls if line_key(c.site) == line_key(calls[0].site)]
     late_ticks = sorted({c.tick for c in same})[-t.LATE_SAMPLES:]
     if not late_ticks or late_ticks[0] < trace.ticks / t.LATE_START_DIVISOR:
         return []

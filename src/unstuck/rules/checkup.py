@@ -27,6 +27,7 @@ LEARNABLE_SE = 3.0  # ... or this many standard errors of that share, whichever 
 BELOW_GAP_R2 = 0.1  # regression: the best baseline's R^2 exceeds the network's by more than this
 BELOW_GAP_ACCURACY = 0.05  # classification: accuracy gap
 BELOW_ERROR_RATIO = 1.5  # ... and the network's error (1 - score) is at least this many times the baseline's
+ERROR_FLOOR = 1e-9  # a baseline's error counts as at least this (a perfect baseline)
 
 
 def needs_checkup(trace: Trace) -> str | None:
@@ -50,12 +51,13 @@ def _fmt(x) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
-def _margin(ck) -> float:
+def _margin(t, ck) -> float:
+    """How far above the constant a score must be to count as learning something."""
     if ck.task == "classification":
-        p = ck.constant_score or 0.5
+        p = ck.constant_score
         n = max(1, ck.samples)
-        return max(LEARNABLE_ACCURACY, LEARNABLE_SE * math.sqrt(max(p * (1 - p), 1e-12) / n))
-    return LEARNABLE_R2
+        return max(t.LEARNABLE_ACCURACY, t.LEARNABLE_SE * math.sqrt(p * (1 - p) / n))
+    return t.LEARNABLE_R2
 
 
 @rule("CK001", "cannot-overfit", Severity.ERROR, "The model cannot fit even a handful of samples",
@@ -65,10 +67,10 @@ def cannot_overfit(self, trace: Trace):
     """
     What it detects:
         The checkup's overfit ladder trains the model from its initial weights on its first 1,
-        2, 4, 8, ... samples, with your optimizer and with Adam. On a
-        rung of at most 8 samples, none of them fits the samples: for classification more
-        than 1% of the predictions stay wrong (one sample of 8), for regression the
-        predictions explain less than 90% of the targets' spread.
+        2, 4, ... samples, with your optimizer and with Adam. On a rung of at most
+        {FEW_SAMPLES} samples, none of them fits the samples: for classification fewer than
+        {FIT_ACCURACY:.0%} of the predictions are right, for regression the predictions
+        explain less than {FIT_R2:.0%} of the targets' spread.
 
     Why it stops learning:
         Any network with a few hidden units memorises a handful of samples in a few hundred
@@ -85,10 +87,11 @@ def cannot_overfit(self, trace: Trace):
         Fix the cause ranked above it. Without one, train on 2 samples yourself and check,
         step by step, the shapes and values reaching the loss.
     """
+    t = self.thresholds
     ck = trace.checkup
-    judged = [r for r in ck.overfit if r.samples <= FEW_SAMPLES and r.best_fit is not None]
-    need = FIT_ACCURACY if ck.task == "classification" else FIT_R2
-    failed = [r for r in judged if r.best_fit < need - 1e-9]
+    judged = [r for r in ck.overfit if r.samples <= t.FEW_SAMPLES and r.best_fit is not None]
+    need = t.FIT_ACCURACY if ck.task == "classification" else t.FIT_R2
+    failed = [r for r in judged if r.best_fit < need]
     if not failed:
         return []
     r = failed[0]
@@ -114,9 +117,9 @@ def not_learnable(self, trace: Trace):
         The checkup fits simple models to the samples the network saw (a linear model,
         boosted trees, k nearest neighbours), cross-validated, and trains the network on the
         same folds. None of them beats predicting a constant (the mean, or the most frequent
-        class) on held-out samples by more than a small margin: R^2 0.05 above the
-        constant's for regression; for classification 3 percentage points above the majority
-        share, or three standard errors of it when the sample is small.
+        class) on held-out samples by more than a small margin: R^2 {LEARNABLE_R2} above the
+        constant's for regression; for classification an accuracy {LEARNABLE_ACCURACY} above
+        the majority share, or {LEARNABLE_SE} standard errors of it when the sample is small.
 
     Why it stops learning:
         There is nothing to learn: the targets carry no signal the inputs can explain. Either
@@ -132,11 +135,12 @@ def not_learnable(self, trace: Trace):
         Check that each input is paired with its own label: index inputs and labels with the
         same permutation, keep them in one Dataset, and look at a few (input, label) pairs.
     """
+    t = self.thresholds
     ck = trace.checkup
     others = [b for b in ck.baselines if b.name != "constant"]
     if ck.constant_score is None or len(others) < 2:
         return []
-    margin = _margin(ck)
+    margin = _margin(t, ck)
     best = max(others, key=lambda b: b.score)
     bar = ck.constant_score + margin
     if best.score > bar:
@@ -159,18 +163,20 @@ def not_learnable(self, trace: Trace):
 @rule("CK003", "below-baseline", Severity.WARNING, "Simple models beat the network on its own data",
       kind=Kind.SYMPTOM, requires=(needs_checkup,),
       thresholds={"BELOW_GAP_R2": BELOW_GAP_R2, "BELOW_GAP_ACCURACY": BELOW_GAP_ACCURACY,
-                  "BELOW_ERROR_RATIO": BELOW_ERROR_RATIO})
+                  "BELOW_ERROR_RATIO": BELOW_ERROR_RATIO, "ERROR_FLOOR": ERROR_FLOOR, "FEW_SAMPLES": FEW_SAMPLES,
+                  "FIT_ACCURACY": FIT_ACCURACY, "FIT_R2": FIT_R2, "LEARNABLE_R2": LEARNABLE_R2,
+                  "LEARNABLE_ACCURACY": LEARNABLE_ACCURACY, "LEARNABLE_SE": LEARNABLE_SE})
 def below_baseline(self, trace: Trace):
     """
     What it detects:
         On the same cross-validation folds, the best simple model (linear, boosted trees,
         k nearest neighbours) beats the network, trained for a short budget with your
-        optimizer and with the best optimizer of the checkup's comparison, by more than 0.1
-        of R^2 (regression) or 5 accuracy points (classification), with an error at least 1.5
-        times smaller. When your optimizer falls short but another setting closes the gap,
+        optimizer and with the best optimizer of the checkup's comparison, by more than
+        {BELOW_GAP_R2} of R^2 (regression) or {BELOW_GAP_ACCURACY} of accuracy
+        (classification), with an error at least {BELOW_ERROR_RATIO} times smaller. When your optimizer falls short but another setting closes the gap,
         the finding is `info`: the optimisation, not the model, is what to change. When the
-        model memorises a handful of samples (the overfit ladder) and no setting closes the
-        gap, it is reported as a cause: the model is too simple for the data (capacity).
+        model memorises up to {FEW_SAMPLES} samples (the overfit ladder) and no setting
+        closes the gap, it is reported as a cause: the model is too simple for the data (capacity).
 
     Why it stops learning:
         A network should match a linear model or trees on the data it trains on. Falling
@@ -185,22 +191,24 @@ def below_baseline(self, trace: Trace):
         Fix a cause ranked above first. Otherwise add capacity (hidden layers with a
         non-linearity) or use the learning rate and optimizer the checkup found better.
     """
+    t = self.thresholds
     ck = trace.checkup
     others = [b for b in ck.baselines if b.name != "constant"]
     net = ck.network
     if not others or net is None or net.score is None:
         return []
     best = max(others, key=lambda b: b.score)
-    gap_needed = BELOW_GAP_ACCURACY if ck.task == "classification" else BELOW_GAP_R2
+    gap_needed = t.BELOW_GAP_ACCURACY if ck.task == "classification" else t.BELOW_GAP_R2
 
     def below(score) -> bool:
         if score is None:
             return True
-        return best.score - score > gap_needed and (1 - score) >= BELOW_ERROR_RATIO * max(1 - best.score, 1e-9)
+        return best.score - score > gap_needed and (1 - score) >= t.BELOW_ERROR_RATIO * max(1 - best.score,
+                                                                                          t.ERROR_FLOOR)
 
     if not below(net.score):
         return []
-    if ck.constant_score is not None and best.score <= ck.constant_score + _margin(ck):
+    if ck.constant_score is not None and best.score <= ck.constant_score + _margin(t, ck):
         return []  # nothing beats the constant: not-learnable, not this
     best_net = net.best_score if net.best_score is not None else net.score
     if not below(best_net):
@@ -211,12 +219,12 @@ def below_baseline(self, trace: Trace):
                              severity=Severity.INFO, confidence=0.3, network_score=net.score,
                              best_network_score=best_net, baseline=best.name, baseline_score=best.score)]
     tried = f" (best setting tried: {net.best_optimizer}, {best_net:.3f})" if net.best_optimizer else ""
-    need = FIT_ACCURACY if ck.task == "classification" else FIT_R2
-    judged = [r for r in ck.overfit if r.samples <= FEW_SAMPLES and r.best_fit is not None]
-    capacity = bool(judged) and all(r.best_fit >= need - 1e-9 for r in judged)
+    need = t.FIT_ACCURACY if ck.task == "classification" else t.FIT_R2
+    judged = [r for r in ck.overfit if r.samples <= t.FEW_SAMPLES and r.best_fit is not None]
+    capacity = bool(judged) and all(r.best_fit >= need for r in judged)
     msg = (f"On held-out samples {best.name} scores {best.metric} {best.score:.3f}, the network only "
            f"{net.score:.3f} after {net.steps} steps with your optimizer{tried}; the gap exceeds {gap_needed} "
-           f"and the network's error is {(1 - best_net) / max(1 - best.score, 1e-9):.1f}x the baseline's.")
+           f"and the network's error is {(1 - best_net) / max(1 - best.score, t.ERROR_FLOOR):.1f}x the baseline's.")
     if capacity:  # it memorises a few samples, no optimizer closes the gap: the model itself is the cause
         msg += (" The model fits a handful of samples, so nothing is broken: it is too small or too simple "
                 "for this data.")

@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "SCRIPT is passed to it unchanged.", epilog=_exit_table(),
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
-    run.add_argument("script", help="the training script")
+    run.add_argument("-m", dest="module", metavar="MODULE", default=None,
+                     help="run a module as `python -m MODULE ARGS...` would (instead of SCRIPT)")
+    run.add_argument("script", help="the training script (a file, or a folder or zip file with __main__.py)")
     run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
     checkup = sub.add_parser(
         "checkup", help="run, then sanity experiments on copies of the model and data, and a verdict",
@@ -87,6 +89,24 @@ def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [v for item in values for v in item.split(",") if v]
+
+
+def _split_module(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`run [OPTIONS] -m MODULE ARGS...`: everything after MODULE belongs to the module, as
+    with `python -m`. Returns the argv for the parser (MODULE in the script's place) and the
+    module's arguments (None without -m)."""
+    if "run" not in argv:
+        return argv, None
+    run = _subparsers(parser).choices["run"]
+    takes_value = {o for a in run._actions if a.nargs != 0 for o in a.option_strings}
+    i = argv.index("run") + 1
+    while i < len(argv):
+        if argv[i] == "-m" and i + 1 < len(argv):
+            return argv[:i] + ["-m", argv[i + 1], argv[i + 1]], argv[i + 2:]
+        if not argv[i].startswith("-"):
+            break  # the script: what follows is its own
+        i += 2 if argv[i] in takes_value else 1
+    return argv, None
 
 
 def _did_you_mean(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
@@ -128,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(hint, file=sys.stderr)
         return 2
+    argv, module_args = _split_module(parser, argv)
     args = parser.parse_args(argv)
+    if module_args is not None:
+        args.script_args = module_args
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="unstuck %(levelname)s %(name)s: %(message)s")
     if args.command == "run":
@@ -156,7 +179,7 @@ def cmd_run(args, parser) -> int:
         if not lookup(key):
             print(f"unstuck: error: no rule matches {key!r} (see `unstuck rules`)", file=sys.stderr)
             return 2
-    if not os.path.isfile(args.script):
+    if not args.module and not os.path.exists(args.script):
         print(f"unstuck: error: no such script: {args.script}", file=sys.stderr)
         return 2
     if args.max_steps is not None and args.max_steps < 1:
@@ -176,9 +199,11 @@ def cmd_run(args, parser) -> int:
     book = _logbook(args)
     if book:
         observers += book.observers()
-    report, trace = observe_and_diagnose(args.script, args.script_args, max_steps=args.max_steps,
-                                         profile=args.profile, select=_split(args.select),
-                                         ignore=_split(args.ignore), observers=observers)
+    report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
+                                         max_steps=args.max_steps, profile=args.profile,
+                                         select=_split(args.select), ignore=_split(args.ignore),
+                                         observers=observers,
+                                         on_terminate=lambda r: emit(r, json_path=args.json, quiet=args.quiet))
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
@@ -214,7 +239,8 @@ def _finish_logbook(book, report, trace, args) -> None:
         return
     try:
         book.finish(report, trace, html_path=args.html)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the diagnosis is out: never crash after it
+        logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
     if book.path and not args.quiet:
@@ -289,8 +315,8 @@ def cmd_checkup(args, parser) -> int:
         except TableError as exc:
             return _usage_error(str(exc))
         emit(report, json_path=args.json, quiet=args.quiet)
-        if args.html:
-            _table_html(report, args.html)
+        # No training was watched: the run folder holds the reports (and the page its checkup).
+        _finish_logbook(_logbook(args), report, None, args)
         return report.exit_status(args.fail_on)
     if not os.path.isfile(args.script):
         return _usage_error(f"no such script: {args.script}")
@@ -302,14 +328,6 @@ def cmd_checkup(args, parser) -> int:
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
-
-
-def _table_html(report, path: str) -> None:
-    from unstuck.report.html import RunView, render_html, report_dict, write_html
-    try:
-        write_html(path, render_html(RunView(report=report_dict(report), label=report.script)))
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        print(f"unstuck: could not write {path}: {exc}", file=sys.stderr)
 
 
 def cmd_explain(key: str) -> int:

@@ -1,6 +1,10 @@
+import pytest
 from helpers_checkup import classification_problem, regression_problem
 
 from unstuck.checkup import baselines as bl
+
+# The broadcast programs replay the seed's bug: torch warns about it on every call.
+pytestmark = pytest.mark.filterwarnings("ignore:Using a target size")
 
 
 def _run(p, steps=150):
@@ -34,3 +38,13 @@ def test_regression_scores_are_r2():
 def test_a_broadcast_loss_leaves_the_network_below_the_baselines():
     scores, net = _run(regression_problem(n=120, broadcast=True))
     assert scores["linear"] > 0.9 and net.score < 0.2
+
+
+def test_no_baselines_for_a_reconstruction_or_dense_targets():
+    import dataclasses
+    import torch
+    p = regression_problem(n=60)
+    auto = dataclasses.replace(p, target=p.inputs[0].clone(), pred_tail=(3,))
+    assert "reconstruction" in bl.baseline_data(auto)
+    dense = dataclasses.replace(p, target=torch.randn(60, 32), pred_tail=(32,))
+    assert "more than 16" in bl.baseline_data(dense)

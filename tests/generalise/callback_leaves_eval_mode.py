@@ -16,18 +16,21 @@ class Validate:
 
 
 torch.manual_seed(14)
-X = torch.randn(1200, 40)
-y = (X[:, :3].sum(1) > 0).long()
-flip = torch.rand(1200) < 0.2
-y[flip] = 1 - y[flip]  # noisy labels: a wide network memorises them without dropout
-model = nn.Sequential(nn.Linear(40, 192), nn.ReLU(), nn.Dropout(0.7), nn.Linear(192, 192), nn.ReLU(),
-                      nn.Dropout(0.7), nn.Linear(192, 2))
+X = torch.randn(1200, 16)
+y = (X[:, :4] @ torch.randn(4, 3)).argmax(1)
+layers, width = [], 16
+for _ in range(4):
+    lin = nn.Linear(width, 128)
+    nn.init.normal_(lin.weight, std=1.0)  # "batch norm takes care of the scale"
+    layers += [lin, nn.BatchNorm1d(128), nn.ReLU()]
+    width = 128
+model = nn.Sequential(*layers, nn.Linear(128, 3))
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-validate = Validate(X[200:600], y[200:600])
+validate = Validate(X[1000:], y[1000:])
 model.train()
 validate(model, -1)  # sanity check before training
-for epoch in range(25):
-    for i in range(0, 200, 50):
+for epoch in range(5):
+    for i in range(0, 1000, 50):
         opt.zero_grad()
         loss = F.cross_entropy(model(X[i:i + 50]), y[i:i + 50])
         loss.backward()

@@ -7,14 +7,14 @@ from split_model_net import ConvNet
 torch.manual_seed(8)
 n = 480
 labels = torch.randint(0, 4, (n,))
-images = torch.randn(n, 1, 12, 12) * 0.3
+images = torch.randn(n, 1, 12, 12) * 0.6
 for c in range(4):  # each class lights up one quadrant
     r, q = divmod(c, 2)
-    images[labels == c, :, r * 6:(r + 1) * 6, q * 6:(q + 1) * 6] += 1.0
+    images[labels == c, :, r * 6:(r + 1) * 6, q * 6:(q + 1) * 6] += 0.5
 model = ConvNet()
 criterion = nn.CrossEntropyLoss()
 opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-for epoch in range(6):
+for epoch in range(4):
     for i in range(0, 384, 32):
         opt.zero_grad()
         loss = criterion(model(images[i:i + 32]), labels[i:i + 32])

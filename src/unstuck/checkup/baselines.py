@@ -23,28 +23,36 @@ log = logging.getLogger(__name__)
 
 FOLDS = 3
 NET_STEPS = 400
+MAX_OUTPUTS = 16  # regression targets with more values per sample (images, reconstructions) get no baselines
 MAX_FEATURES = 256  # wider inputs are reduced with PCA for the tree ensemble and kNN
 PCA_COMPONENTS = 64
 NEIGHBOURS = 10
 
 
-def baseline_data(problem: Problem) -> tuple[np.ndarray, np.ndarray] | None:
-    """Flattened inputs and one label (or target vector) per sample, or None."""
+def baseline_data(problem: Problem) -> tuple[np.ndarray, np.ndarray] | str:
+    """Flattened inputs and one label (or target vector) per sample, or why there are none."""
     x = torch.cat([t.reshape(t.shape[0], -1).double() for t in problem.inputs], 1).numpy()
     y = problem.target
     if problem.task == CLASSIFICATION:
         if problem.rows_per_sample != 1:
-            return None
+            return "several labels per sample"
         if y.is_floating_point():
             if problem.loss_name.startswith("binary") and y.numel() == y.shape[0]:
                 y = (y.reshape(-1) > 0.5).long()
             elif y.dim() == 2 and problem.loss_name == "cross_entropy":
                 y = y.argmax(1)
             else:
-                return None
+                return "several labels per sample"
         if y.dim() != 1:
-            return None
+            return "several labels per sample"
         return x, y.numpy()
+    outputs = y[0].numel() * problem.rows_per_sample
+    if outputs > MAX_OUTPUTS:
+        return f"{outputs} target values per sample (a reconstruction or a dense output), more than {MAX_OUTPUTS}"
+    flat = y.reshape(y.shape[0], -1).double().numpy()
+    if flat.shape[1] <= x.shape[1] and any(np.allclose(flat, x[:, i:i + flat.shape[1]], atol=1e-6)
+                                           for i in range(0, x.shape[1] - flat.shape[1] + 1, flat.shape[1])):
+        return "the targets are the inputs (a reconstruction): a baseline would copy them"
     return x, y.reshape(y.shape[0], -1).double().numpy().squeeze(1) if y[0].numel() == 1 \
         else y.reshape(y.shape[0], -1).double().numpy()
 

@@ -137,8 +137,8 @@ def _all(problem: Problem, results: CheckupResults, total: Deadline, budget, bar
                                       progress=bars.task("optimizer comparison", len(cands))) or []
 
     data = bl.baseline_data(problem)
-    if data is None:
-        results.skipped["baselines"] = "targets with several labels per sample: no per-sample baseline"
+    if isinstance(data, str):
+        results.skipped["baselines"] = f"no per-sample baseline: {data}"
         return
     if len(data[1]) < 3 * bl.FOLDS:
         results.skipped["baselines"] = f"only {len(data[1])} samples captured"

@@ -14,7 +14,7 @@ from unstuck.checkup.problem import Deadline, Problem, fit_share, generator, tra
 from unstuck.checkup.results import OverfitRung
 
 STEPS = 200  # training steps per rung
-MAX_RUNG = 256  # largest rung (samples), whatever the batch size
+MAX_RUNG = 128  # largest rung (samples), whatever the batch size
 SMALL_RUNG = 8  # rungs up to this size are also trained with inputs zeroed and with the alternatives
 ALTERNATIVES = (("Adam", 3e-3),)
 

@@ -11,7 +11,7 @@ import copy
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -88,7 +88,6 @@ class Problem:
     train_mode: bool = True
     rows_per_sample: int = 1
     source: str = "script"
-    notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ shape
     @property

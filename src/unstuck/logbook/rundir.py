@@ -79,11 +79,13 @@ class Logbook:
     def observers(self) -> list:
         return [self.steplog] + ([self.checkpoints] if self.checkpoints else [])
 
-    def finish(self, report, trace, html_path: str | None = None) -> None:
-        """Write the reports into the run folder, and the HTML page to `html_path` too."""
+    def finish(self, report, trace=None, html_path: str | None = None) -> None:
+        """Write the reports into the run folder, and the HTML page to `html_path` too. The
+        Trace defaults to the one the step log watched (none for a table's checkup)."""
         from unstuck.report.html import RunView, render_html, report_dict, write_html
         from unstuck.report.json import write as write_json
-        data = trace_data(trace)
+        trace = trace if trace is not None else self.steplog.trace
+        data = trace_data(trace) if trace is not None else None
         view = RunView(report=report_dict(report), rows=self.steplog.rows, trace=data,
                        header=self.steplog.header(), run_dir=self.path, label=self.path or self.script,
                        has_checkpoints=bool(self.checkpoints and self.checkpoints.checkpointer.entries))
@@ -93,7 +95,8 @@ class Logbook:
         if not self.path:
             return
         write_json(report, self._file(REPORT_JSON))
-        atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
+        if data is not None:
+            atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
         atomic_write_text(self._file(REPORT_TXT), terminal_text(report))
         write_html(self._file(REPORT_HTML), page)
 

@@ -12,6 +12,7 @@ import torch
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
 from unstuck.trace import BackwardRecord, Event, GradCallRecord
 
 # Backward nodes whose second derivative is zero almost everywhere.
@@ -84,6 +85,8 @@ class AutogradObserver:
 
         @functools.wraps(backward)
         def observed_backward(tensors, *args, **kwargs):
+            if tracing():
+                return backward(tensors, *args, **kwargs)
             if in_backward():  # a Function's backward running its own (reentrant checkpoint): same pass
                 if s.sampling:
                     s.guard("backward", self._note_reached, _roots(tensors))
@@ -107,7 +110,7 @@ class AutogradObserver:
             # With the op tracer on, Tensor.backward is dispatched through it, and the tracer
             # cannot be switched off from inside its own dispatch: the step is completed here.
             result = tensor_backward(tensor, *args, **kwargs)
-            if s.pending_advance and not s.ops.dispatch_depth:
+            if s.pending_advance and not tracing() and not s.ops.dispatch_depth:
                 s.pending_advance = False
                 s.advance()
             return result
@@ -119,7 +122,7 @@ class AutogradObserver:
         def observed_grad(outputs, inputs, *args, **kwargs):
             create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
             # Through the op tracer, autograd.grad re-enters itself (dispatch_depth > 0): seen once.
-            watch = s.sampling and not s.ops.dispatch_depth
+            watch = s.sampling and not s.ops.dispatch_depth and not tracing()
             record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if watch else None
             result = grad(outputs, inputs, *args, **kwargs)
             if record is not None and create_graph:
@@ -127,8 +130,11 @@ class AutogradObserver:
             return result
 
         self.patches.patch(torch.autograd, "grad", observed_grad)
+        self.func = FuncTransformObserver(s)
+        self.func.install()
 
     def uninstall(self) -> None:
+        self.func.uninstall()
         self.patches.restore()
 
     def _on_backward(self, tensors, create_graph: bool) -> None:
@@ -253,3 +259,81 @@ class AutogradObserver:
         if not grads or any(torch._C._functorch.is_functorch_wrapped_tensor(g) for g in grads):
             return  # nothing returned, or inside a torch.func transform where values are not concrete
         record.result_zero = all(not bool(g.detach().any()) for g in grads)
+
+
+GRADIENT_TRANSFORMS = ("grad", "grad_and_value", "vjp", "jacrev")
+OUTER_TRANSFORMS = ("vmap",)
+
+
+class FuncTransformObserver:
+    """`torch.func` training: a gradient transform (`grad`, `grad_and_value`, `vjp`, `jacrev`)
+    is the functional `backward()`. Inside a transform nothing is observed (tensors are
+    wrapped, see `tracing`); when the outermost transform call returns and a gradient
+    transform ran within it, one backward pass is counted, which is a training step when no
+    optimizer is in use (parameters updated by hand, as torch.func code usually does)."""
+
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+        self.depth = 0
+        self.gradients = 0
+
+    def install(self) -> None:
+        import torch.func as func
+
+        for name in GRADIENT_TRANSFORMS + OUTER_TRANSFORMS:
+            original = getattr(func, name, None)
+            if original is not None:
+                wrapped = self._wrap_transform(original, name in GRADIENT_TRANSFORMS)
+                self.patches.patch(func, name, wrapped)
+                if getattr(torch, name, None) is original:  # torch.vmap
+                    self.patches.patch(torch, name, wrapped)
+
+    def uninstall(self) -> None:
+        self.patches.restore()
+
+    def _wrap_transform(self, transform, gradient: bool):
+        observer = self
+
+        @functools.wraps(transform)
+        def observed_transform(*targs, **tkwargs):
+            transformed = transform(*targs, **tkwargs)
+            if not callable(transformed):
+                return transformed  # vjp returns (output, vjp_fn): the call itself is the pass
+            return observer._wrap_call(transformed, gradient)
+
+        if transform.__name__ == "vjp":
+            @functools.wraps(transform)
+            def observed_vjp(*args, **kwargs):
+                result = transform(*args, **kwargs)
+                observer.gradients += 1
+                observer._maybe_step()
+                return result
+            return observed_vjp
+        return observed_transform
+
+    def _wrap_call(self, transformed, gradient: bool):
+        observer = self
+
+        @functools.wraps(transformed)
+        def call(*args, **kwargs):
+            if torch.compiler.is_compiling():
+                return transformed(*args, **kwargs)
+            observer.depth += 1
+            try:
+                return transformed(*args, **kwargs)
+            finally:
+                observer.depth -= 1
+                observer.gradients += gradient
+                observer._maybe_step()
+
+        return call
+
+    def _maybe_step(self) -> None:
+        s = self.s
+        if self.depth or not self.gradients or tracing():
+            return
+        self.gradients = 0
+        s.trace.backward_calls += 1
+        if not s.opts and not s.in_step:
+            s.advance()

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 import weakref
 
 import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from unstuck.observe.callsite import user_site
+from unstuck.observe.callsite import call_as, caller_of, user_site
+from unstuck.observe.shapes import broadcast_shape
+from unstuck.observe.tracing import tracing
 from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, SoftmaxRecord
 
 T = torch.Tensor
@@ -54,43 +55,6 @@ MIN_BATCH_FOR_STATS = 8
 MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
 
 
-WARNING_SOURCES = frozenset(ELEMENTWISE_LOSSES) | frozenset(CLASS_LOSSES)
-
-
-def _call_keeping_warning_locations(func, args, kwargs):
-    """Call func so that its warnings point where they would without the mode in between.
-
-    torch's shape warnings use stacklevel=2 (the caller of the loss function); with the mode
-    that caller is this module. While func runs, `warnings.warn` is wrapped to re-aim such a
-    warning at the user's frame; filters and once-per-location registries are left alone, so
-    the user sees the same warning, once, at the same place as without unstuck."""
-    caller = sys._getframe(2)  # the frame that called into the torch function
-    code = getattr(func, "__code__", None)
-    probe = caller
-    while code is not None and probe is not None and probe.f_code is not code:
-        probe = probe.f_back
-    target = probe.f_back if probe is not None and probe.f_back is not None else caller
-    original = warnings.warn
-
-    def warn(message, category=None, stacklevel=1, source=None, **kw):
-        natural = sys._getframe(1)
-        for _ in range(max(0, stacklevel - 1)):
-            natural = natural.f_back if natural is not None else None
-        if natural is not None and natural.f_code.co_filename == __file__:
-            depth, frame = 1, sys._getframe(0)
-            while frame is not None and frame is not target:
-                frame, depth = frame.f_back, depth + 1
-            if frame is not None:
-                return original(message, category, depth, source, **kw)
-        return original(message, category, stacklevel + 1, source, **kw)
-
-    warnings.warn = warn
-    try:
-        return func(*args, **kwargs)
-    finally:
-        warnings.warn = original
-
-
 class _Mode(TorchFunctionMode):
     def __init__(self, observer: "OpObserver") -> None:
         super().__init__()
@@ -99,14 +63,14 @@ class _Mode(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         obs = self.obs
-        if not obs.pushed:  # left on the stack by a window change we could not apply: inert
-            return func(*args, **kwargs)
+        # Left on the stack by a window change we could not apply, or inside code that is
+        # compiled, exported, traced or transformed: inert.
+        # Calls are made through `call_as`, so torch's warnings keep their place.
+        if not obs.pushed or tracing():
+            return call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
         obs.dispatch_depth += 1
         try:
-            if func in WARNING_SOURCES:
-                out = _call_keeping_warning_locations(func, args, kwargs)
-            else:
-                out = func(*args, **kwargs)
+            out = call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
         finally:
             obs.dispatch_depth -= 1
         if obs.s.busy:
@@ -157,15 +121,15 @@ class OpObserver:
             self.handlers[f] = self._rewrap
 
     # ------------------------------------------------------------ push / pop
+    # The mode goes to the *bottom* of the function-mode stack: a user's mode entered before a
+    # sampled window then still sits on top, so its own `with` block pops itself, not ours, and
+    # the stack is always as the user left it. Around compiled code the mode is lifted off the
+    # stack (`suspend`/`resume`), so Dynamo never sees it.
     def install(self) -> None:
         if not self.pushed:
             self.pushed = True
-            if not self._on_stack():
-                self.mode.__enter__()
-
-    def _on_stack(self) -> bool:
-        n = torch._C._len_torch_function_stack()
-        return any(torch._C._get_function_stack_at(i) is self.mode for i in range(n))
+            if not self.s.compiled_depth:
+                self._push()
 
     def uninstall(self) -> None:
         if not self.pushed:
@@ -173,10 +137,33 @@ class OpObserver:
         self.pushed = False
         self.marks.clear()
         self.producers.clear()
+        self._pop()
+
+    def suspend(self) -> None:
+        if self.pushed:
+            self._pop()
+
+    def resume(self) -> None:
+        if self.pushed:
+            self._push()
+
+    def _on_stack(self) -> bool:
+        n = torch._C._len_torch_function_stack()
+        return any(torch._C._get_function_stack_at(i) is self.mode for i in range(n))
+
+    def _push(self) -> None:
+        if self._on_stack():
+            return
+        above = [torch._C._pop_torch_function_stack() for _ in range(torch._C._len_torch_function_stack())]
+        torch._C._push_on_torch_function_stack(self.mode)
+        for m in reversed(above):
+            torch._C._push_on_torch_function_stack(m)
+
+    def _pop(self) -> None:
         if not self._on_stack():
-            return  # someone else already popped it
+            return  # popped already, or temporarily off the stack while it dispatches
         above = []
-        while True:  # pop modes the script pushed on top of ours, then put them back
+        while True:  # lift the modes above ours, then put them back
             top = torch._C._pop_torch_function_stack()
             if top is self.mode:
                 break
@@ -272,10 +259,7 @@ class OpObserver:
         p = pred.detach()
         y = target.detach()
         elementwise = func in ELEMENTWISE_LOSSES
-        try:
-            result_shape = tuple(torch.broadcast_shapes(p.shape, y.shape)) if elementwise else tuple(p.shape)
-        except RuntimeError:
-            result_shape = tuple(p.shape)
+        result_shape = (broadcast_shape(tuple(p.shape), tuple(y.shape)) if elementwise else None) or tuple(p.shape)
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         call = LossCall(

@@ -15,6 +15,7 @@ from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
 from unstuck.trace import Event, OptimizerRecord, StepRecord
 
 # Copies of parameters for the update ratio are skipped above this many elements.
@@ -100,14 +101,16 @@ class OptimizerObserver:
         @functools.wraps(init)
         def __init__(opt, *args, **kwargs):
             init(opt, *args, **kwargs)
-            s.guard("optimizer init", self._on_init, opt)
+            if not tracing():
+                s.guard("optimizer init", self._on_init, opt)
 
         self.patches.patch(Optimizer, "__init__", __init__)
         opt_zero = Optimizer.zero_grad
 
         @functools.wraps(opt_zero)
         def opt_zero_grad(opt, *args, **kwargs):
-            s.guard("zero_grad", self._on_zero_grad, opt)
+            if not tracing():
+                s.guard("zero_grad", self._on_zero_grad, opt)
             return opt_zero(opt, *args, **kwargs)
 
         self.patches.patch(Optimizer, "zero_grad", opt_zero_grad)
@@ -115,7 +118,8 @@ class OptimizerObserver:
 
         @functools.wraps(mod_zero)
         def module_zero_grad(module, *args, **kwargs):
-            s.guard("zero_grad", self._on_zero_grad, None, module)
+            if not tracing():
+                s.guard("zero_grad", self._on_zero_grad, None, module)
             return mod_zero(module, *args, **kwargs)
 
         self.patches.patch(torch.nn.Module, "zero_grad", module_zero_grad)
@@ -146,10 +150,14 @@ class OptimizerObserver:
             s.trace.events.append(Event("zero_grad", s.tick, key, s.in_step > 0, user_site()))
 
     def _pre(self, opt, args, kwargs) -> None:
+        if tracing():  # a compiled optimizer step: Dynamo inlines global step hooks
+            return
         self.s.guard("step", self._on_pre, opt)
         self.s.in_step += 1
 
     def _post(self, opt, args, kwargs) -> None:
+        if tracing():
+            return
         s = self.s
         s.in_step = max(0, s.in_step - 1)
         s.guard("step", self._on_post, opt)
@@ -257,7 +265,7 @@ class OptimizerObserver:
         st.reached = set()
         st.used = set()
         st.walked_all = True
-        st.hooked_all = s.sampling_cfg.sampled(s.tick + 1)
+        st.hooked_all = s.is_sampled(s.tick + 1)
         if st.hooked_all or s.sampling:
             st.grad_snapshot = {id(p): (weakref.ref(p.grad) if p.grad is not None else None,
                                         p.grad._version if p.grad is not None else 0)

@@ -19,7 +19,8 @@ REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
-      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high"),
+      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high",
+                "input-ignored", "prediction-collapse"),
       thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
 def unscaled_inputs(self, trace: Trace):
     """
@@ -118,10 +119,12 @@ def unscaled_targets(self, trace: Trace):
     preds = [c for c in early if c.pred_mean is not None and c.pred_std is not None]
     pred_mean = statistics.median(c.pred_mean for c in preds) if preds else 0.0
     pred_std = statistics.median(c.pred_std for c in preds) if preds else 0.0
+    large = max(std, abs(mean)) > t.TARGET_SCALE or (abs(mean) > t.TARGET_OFFSET
+                                                     and abs(mean) > t.TARGET_OFFSET_RATIO * std)
     gap = abs(mean - pred_mean)  # the offset the network still has to learn
     big = (gap > t.TARGET_SCALE and gap > std) or (std > t.TARGET_SCALE and pred_std < t.PRED_SPREAD_SHARE * std)
     offset = gap > t.TARGET_OFFSET and gap > t.TARGET_OFFSET_RATIO * std
-    if not (big or offset):
+    if not large or not (big or offset):  # small targets, or a model that already predicts at their scale
         return []
     c = calls[0]
     kind = "a large magnitude" if big else "a large offset"

@@ -157,7 +157,7 @@ def run_case(name: str, spec: dict, python: str = sys.executable) -> Outcome:
     plain = _run([python, name, *args])
     with tempfile.TemporaryDirectory() as tmp:
         report_path = os.path.join(tmp, "report.json")
-        watched = _run([python, "-m", "unstuck", "run", "--quiet", "--json", report_path, name, *args])
+        watched = _run([python, "-m", "unstuck", "run", "--quiet", "--no-log", "--json", report_path, name, *args])
         report = None
         if os.path.exists(report_path):
             with open(report_path) as f:

@@ -13,6 +13,7 @@ from tests.healthy.corpus import load_manifest, run_corpus
 pytestmark = pytest.mark.slow
 CASES = load_manifest()
 JOBS = int(os.environ.get("UNSTUCK_HEALTHY_JOBS", "2"))
+RAN = {}  # name -> Outcome, for the summary line (conftest.py prints it)
 
 
 def _param(name, spec):
@@ -24,7 +25,9 @@ def _param(name, spec):
 def outcomes(request):
     selected = [item.callspec.params["name"] for item in request.session.items
                 if item.module.__name__ == __name__ and hasattr(item, "callspec")]
-    return run_corpus(selected or list(CASES), jobs=JOBS)
+    result = run_corpus(selected or list(CASES), jobs=JOBS)
+    RAN.update(result)
+    return result
 
 
 @pytest.mark.parametrize("name", [_param(n, s) for n, s in CASES.items()])

@@ -1,7 +1,7 @@
 """Whole training scripts in realistic styles, scored like ../shared/tools/evalcases.py:
 every expected cause is reported, the first cause is an expected one, clean scripts are silent.
 
-`tests/cases/` holds the project's own cases; the shared corpus `../shared/devcases/watch`
+`tests/cases/` and `tests/generalise/` hold the project's own cases; the shared corpus `../shared/devcases/watch`
 is run too when it is present beside the repository."""
 import json
 import os
@@ -12,7 +12,8 @@ from helpers import causes, first_cause
 from unstuck.api import observe_and_diagnose
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
+FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "generalise"),
+           os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
 
 
 def _cases():

@@ -8,4 +8,8 @@ def __getattr__(name: str):
     if name == "Checkpointer":
         from unstuck.logbook.checkpoints import Checkpointer
         return Checkpointer
+    # `unstuck.checkup(model, data, loss_fn, optimizer_factory)`: the package is callable.
+    if name == "checkup":
+        import importlib
+        return importlib.import_module("unstuck.checkup")
     raise AttributeError(f"module 'unstuck' has no attribute {name!r}")

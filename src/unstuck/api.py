@@ -6,24 +6,37 @@ of `unstuck.report`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from unstuck.findings import Report
 from unstuck.trace import Trace
 
 
-def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = None,
-                         profile: str = "default", select: list[str] | None = None,
+def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, module: bool = False,
+                         max_steps: int | None = None, profile: str = "default", select: list[str] | None = None,
                          ignore: list[str] | None = None, command: str = "run",
-                         observers: Sequence[object] = ()) -> tuple[Report, Trace]:
-    """Run `script` as `python script *script_args` would, under observation; return its
-    Report and the Trace it was judged on. `observers` are extra observers (objects with
-    `install(session)` and `uninstall()`) that watch the run beside the built-in ones."""
-    from unstuck.diagnose import diagnose
+                         observers: Sequence[object] = (),
+                         on_terminate: Callable[[Report], None] | None = None) -> tuple[Report, Trace]:
+    """Run `script` as `python script *script_args` would (with `module=True`, as
+    `python -m script *script_args`), under observation; return its Report and the Trace it
+    was judged on. `observers` are extra observers (objects with `install(session)` and
+    `uninstall()`) that watch the run beside the built-in ones. `on_terminate` receives the
+    Report when SIGTERM ends the run, just before the process dies of the signal."""
     from unstuck.runner import run_script
 
-    result = run_script(script, list(script_args), max_steps=max_steps, profile=profile,
-                        observers=observers)
+    options = dict(command=command, select=select, ignore=ignore)
+    terminated = None
+    if on_terminate is not None:
+        def terminated(result):
+            on_terminate(_report(result, **options))
+    result = run_script(script, list(script_args), module=module, max_steps=max_steps, profile=profile,
+                        observers=observers, on_terminate=terminated)
+    return _report(result, **options), result.trace
+
+
+def _report(result, *, command: str, select, ignore) -> Report:
+    from unstuck.diagnose import diagnose
+
     report = diagnose(result.trace, command=command, select_=select, ignore=ignore)
     report.script_status = result.status
     report.script_error = result.error
@@ -34,7 +47,7 @@ def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, max_st
         "models": sorted(set(t.models)), "optimizers": [o.cls for o in t.optimizers.values()],
         "sampled_steps": len(t.sampled_ticks), "stopped_at_max_steps": t.stopped_at_max_steps,
     }
-    return report, t
+    return report
 
 
 def diagnose_script(script: str, script_args: Sequence[str] = (), **options) -> Report:

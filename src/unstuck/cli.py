@@ -1,4 +1,4 @@
-"""Command line: `unstuck run|demo|explain|rules|show|compare`."""
+"""Command line: `unstuck run|checkup|demo|explain|rules|show|compare`."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +37,13 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
                    help="keep the last K checkpoints, and the one with the lowest loss (default: %(default)s)")
 
 
+def _checkup_options(p: argparse.ArgumentParser) -> None:
+    _diagnosing_options(p)
+    p.add_argument("--target", metavar="COLUMN", help="tables: the column to predict")
+    p.add_argument("--budget", type=float, metavar="SECONDS", default=None,
+                   help="time for all experiments together (default: 60)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unstuck", description="Tells you why your PyTorch network is not "
                                      "learning, and how to fix it.")
@@ -49,8 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
                          "SCRIPT is passed to it unchanged.", epilog=_exit_table(),
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
-    run.add_argument("script", help="the training script")
+    run.add_argument("-m", dest="module", metavar="MODULE", default=None,
+                     help="run a module as `python -m MODULE ARGS...` would (instead of SCRIPT)")
+    run.add_argument("script", help="the training script (a file, or a folder or zip file with __main__.py)")
     run.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
+    checkup = sub.add_parser(
+        "checkup", help="run, then sanity experiments on copies of the model and data, and a verdict",
+        description="Watch SCRIPT like `run` (its training stops after --max-steps, default 200), then re-train "
+        "copies of the captured model on the captured samples: overfit a few samples, simple baselines, an "
+        "input-independent baseline, a learning-rate range test and an optimizer comparison; conclude bug, data, "
+        "capacity, optimisation or healthy. Or check a table: `unstuck checkup DATA.csv --target COLUMN`.")
+    _checkup_options(checkup)
+    checkup.add_argument("script", help="the training script, or a .csv/.parquet table")
+    checkup.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
     demo = sub.add_parser("demo", help="the bundled example: a broadcasting bug, diagnosed, then fixed")
     demo.add_argument("--json", metavar="PATH", help="write the buggy run's JSON report to PATH")
     explain = sub.add_parser("explain", help="print a rule's documentation")
@@ -71,6 +89,24 @@ def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [v for item in values for v in item.split(",") if v]
+
+
+def _split_module(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`run [OPTIONS] -m MODULE ARGS...`: everything after MODULE belongs to the module, as
+    with `python -m`. Returns the argv for the parser (MODULE in the script's place) and the
+    module's arguments (None without -m)."""
+    if "run" not in argv:
+        return argv, None
+    run = _subparsers(parser).choices["run"]
+    takes_value = {o for a in run._actions if a.nargs != 0 for o in a.option_strings}
+    i = argv.index("run") + 1
+    while i < len(argv):
+        if argv[i] == "-m" and i + 1 < len(argv):
+            return argv[:i] + ["-m", argv[i + 1], argv[i + 1]], argv[i + 2:]
+        if not argv[i].startswith("-"):
+            break  # the script: what follows is its own
+        i += 2 if argv[i] in takes_value else 1
+    return argv, None
 
 
 def _did_you_mean(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
@@ -112,11 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(hint, file=sys.stderr)
         return 2
+    argv, module_args = _split_module(parser, argv)
     args = parser.parse_args(argv)
+    if module_args is not None:
+        args.script_args = module_args
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="unstuck %(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         return cmd_run(args, parser)
+    if args.command == "checkup":
+        return cmd_checkup(args, parser)
     if args.command == "demo":
         from unstuck.demo import run_demo
         return run_demo(json_path=args.json)
@@ -138,7 +179,7 @@ def cmd_run(args, parser) -> int:
         if not lookup(key):
             print(f"unstuck: error: no rule matches {key!r} (see `unstuck rules`)", file=sys.stderr)
             return 2
-    if not os.path.isfile(args.script):
+    if not args.module and not os.path.exists(args.script):
         print(f"unstuck: error: no such script: {args.script}", file=sys.stderr)
         return 2
     if args.max_steps is not None and args.max_steps < 1:
@@ -158,9 +199,11 @@ def cmd_run(args, parser) -> int:
     book = _logbook(args)
     if book:
         observers += book.observers()
-    report, trace = observe_and_diagnose(args.script, args.script_args, max_steps=args.max_steps,
-                                         profile=args.profile, select=_split(args.select),
-                                         ignore=_split(args.ignore), observers=observers)
+    report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
+                                         max_steps=args.max_steps, profile=args.profile,
+                                         select=_split(args.select), ignore=_split(args.ignore),
+                                         observers=observers,
+                                         on_terminate=lambda r: emit(r, json_path=args.json, quiet=args.quiet))
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
@@ -196,7 +239,8 @@ def _finish_logbook(book, report, trace, args) -> None:
         return
     try:
         book.finish(report, trace, html_path=args.html)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # the diagnosis is out: never crash after it
+        logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
     if book.path and not args.quiet:
@@ -227,6 +271,63 @@ def cmd_compare(path_a: str, path_b: str, html: str | None) -> int:
         from unstuck.report.html import render_compare_html, write_html
         write_html(html, render_compare_html(a.view(), b.view()))
     return 0
+
+
+def _usage_error(message: str) -> int:
+    print(f"unstuck: error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_checkup(args, parser) -> int:
+    from unstuck.checkup import DEFAULT_BUDGET, DEFAULT_MAX_STEPS, checkup_script, checkup_table
+    from unstuck.checkup.tabular import TableError, is_table
+    from unstuck.report import emit
+    from unstuck.rules import lookup
+    table = is_table(args.script)
+    if table:  # a table takes no arguments: its options may follow the file
+        p = argparse.ArgumentParser(prog="unstuck checkup DATA", add_help=False, exit_on_error=False)
+        _checkup_options(p)
+        try:
+            more = p.parse_args(args.script_args)
+        except (argparse.ArgumentError, SystemExit) as exc:
+            return _usage_error(f"checkup {args.script}: {exc}")
+        defaults = vars(p.parse_args([]))
+        for key, value in vars(more).items():
+            if value != defaults[key]:
+                setattr(args, key, value)
+    for key in (_split(args.select) or []) + (_split(args.ignore) or []):
+        if not lookup(key):
+            return _usage_error(f"no rule matches {key!r} (see `unstuck rules`)")
+    if args.max_steps is not None and args.max_steps < 1:
+        return _usage_error("--max-steps must be at least 1")
+    if args.budget is not None and args.budget <= 0:
+        return _usage_error("--budget must be positive")
+    problem = _logbook_usage_error(args)
+    if problem:
+        return _usage_error(problem)
+    budget = args.budget or DEFAULT_BUDGET
+    options = dict(budget=budget, select=_split(args.select), ignore=_split(args.ignore), progress=not args.quiet)
+    if table:
+        if not args.target:
+            return _usage_error(f"checkup {args.script}: --target COLUMN is required for a table")
+        try:
+            report = checkup_table(args.script, args.target, **options)
+        except TableError as exc:
+            return _usage_error(str(exc))
+        emit(report, json_path=args.json, quiet=args.quiet)
+        # No training was watched: the run folder holds the reports (and the page its checkup).
+        _finish_logbook(_logbook(args), report, None, args)
+        return report.exit_status(args.fail_on)
+    if not os.path.isfile(args.script):
+        return _usage_error(f"no such script: {args.script}")
+    book = _logbook(args)
+    report, trace = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
+                                   profile=args.profile, observers=book.observers() if book else (),
+                                   with_trace=True, **options)
+    report.notes += _misplaced_options(parser, "checkup", args.script, args.script_args)
+    emit(report, json_path=args.json, quiet=args.quiet)
+    _finish_logbook(book, report, trace, args)
+    return report.exit_status(args.fail_on)
 
 
 def cmd_explain(key: str) -> int:

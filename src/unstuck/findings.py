@@ -142,6 +142,8 @@ class Report:
     # What the user should know about how the run was observed, e.g. unstuck's own options
     # given after the script, so that they went to the script instead.
     notes: list[str] = field(default_factory=list)
+    # `unstuck checkup` only: the experiments and the verdict (the contract in briefs/checkup_schema.md).
+    checkup: dict | None = None
 
     @property
     def diagnosis(self) -> list[Finding]:
@@ -155,7 +157,12 @@ class Report:
     @property
     def judged(self) -> bool:
         """Whether anything was trained, so that there was something to judge."""
-        return self.steps_observed > 0 or bool(self.summary.get("backward_calls"))
+        return self.steps_observed > 0 or bool(self.summary.get("backward_calls")) or self._experimented()
+
+    def _experimented(self) -> bool:
+        """`unstuck checkup`: its experiments ran (a table's checkup trains without a script)."""
+        ck = self.checkup or {}
+        return bool(ck.get("overfit") or ck.get("baselines") or ck.get("integrity"))
 
     def exit_status(self, fail_on: str = "error") -> int:
         """The process exit status (see EXIT_STATUSES): the script's own failure first, then

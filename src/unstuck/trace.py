@@ -84,6 +84,11 @@ class StepRecord:
     lr: float | None = None
     layer_grad_norms: tuple[tuple[int, float], ...] = ()  # (param id, grad norm) of weight matrices
     layer_update_ratios: tuple[tuple[int, float], ...] = ()  # (param id, ||delta w|| / ||w||) of weight matrices
+    # Over every parameter of the models seen (not only this optimizer's): elements, frozen
+    # elements, and weight tensors (2+ dimensions) that can still learn
+    model_elems: int = 0
+    model_frozen_elems: int = 0
+    model_trainable_matrices: int = 0
 
 
 @dataclass
@@ -134,6 +139,7 @@ class LossCall:
     target_share_outside_unit: float | None = None  # outside [0, 1]
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
     producer_site: Location | None = None  # construction of the built-in module that produced the prediction
+    pred_mean: float | None = None
 
 
 @dataclass
@@ -160,6 +166,17 @@ class CutRecord:
 
 
 @dataclass
+class SoftmaxRecord:
+    """A softmax/log_softmax computed with gradients on (sampled ticks): which axis it normalised."""
+
+    tick: int
+    fn: str  # softmax | log_softmax
+    dim: int  # the normalised axis, non-negative
+    shape: Shape  # shape of its input
+    site: Location | None
+
+
+@dataclass
 class ModeRecord:
     tick: int
     module: str
@@ -168,6 +185,9 @@ class ModeRecord:
     grad_enabled: bool
     params_trainable: bool
     site: Location | None = None
+    # Ran without gradients inside a module call whose input is attached to an autograd graph:
+    # part of a differentiable op (reentrant checkpointing, a custom autograd Function's forward).
+    graph_input: bool = False
 
 
 @dataclass
@@ -203,6 +223,9 @@ class GradCallRecord:
     create_graph: bool
     relu_nodes: int
     smooth_nodes: int
+    # Every element of every returned gradient is exactly zero (None: not checked). With
+    # create_graph=True this is the derivative the loss goes on to train.
+    result_zero: bool | None = None
 
 
 @dataclass
@@ -246,6 +269,11 @@ class Trace:
     cuts: list[CutRecord] = field(default_factory=list)
     modes: list[ModeRecord] = field(default_factory=list)
     inputs: list[InputRecord] = field(default_factory=list)
+    # The input of the first weight layer (Linear, Conv, RNN, Embedding ...) of each sampled root
+    # forward: what the network's weights actually see, after any normalisation inside forward
+    # (stats are None when that input is not floating point)
+    layer_inputs: list[InputRecord] = field(default_factory=list)
+    softmaxes: list[SoftmaxRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)
     # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.
@@ -264,6 +292,8 @@ class Trace:
     stopped_at_max_steps: bool = False
     mode_calls: list[ModeCall] = field(default_factory=list)
     freeze_calls: list[FreezeCall] = field(default_factory=list)
+    # `unstuck checkup` only: the experiments' measured results (unstuck.checkup.results.CheckupResults).
+    checkup: object | None = None
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

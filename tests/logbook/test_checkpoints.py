@@ -8,7 +8,7 @@ import torch.nn as nn
 
 import unstuck
 from unstuck.cli import main
-from unstuck.logbook.checkpoints import Checkpointer, checkpoint_filename, load_checkpoint
+from unstuck.logbook.checkpoints import Checkpointer, checkpoint_filename
 
 
 def model_and_opt(seed=0):
@@ -60,7 +60,7 @@ def test_files_load_with_weights_only_and_hold_every_state(tmp_path):
 
 
 def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
-    model, opt = model_and_opt()
+    model, _ = model_and_opt()
     ckpt = Checkpointer(str(tmp_path), name="run", model=model)
     path = ckpt.save(1, loss=1.0)
     before = (tmp_path / os.path.basename(path)).read_bytes()

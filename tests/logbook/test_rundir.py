@@ -5,23 +5,32 @@ import os
 
 import pytest
 
+from tests.report.test_html import BROADCAST as BROKEN
+from tests.report.test_html import FIXED
 from unstuck.cli import main
 from unstuck.logbook.rundir import load_run, new_run_dir
 
-from tests.report.test_html import BROADCAST as BROKEN
-from tests.report.test_html import FIXED
+
+@pytest.fixture(scope="module")
+def _both_runs(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("runs")
+    (tmp_path / "broken.py").write_text(BROKEN)
+    (tmp_path / "fixed.py").write_text(FIXED)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["run", "--quiet", "--html", "page.html", "broken.py"]) == 1
+        assert main(["run", "--quiet", "fixed.py"]) == 0
+    finally:
+        os.chdir(cwd)
+    return tmp_path, sorted((tmp_path / "unstuck-runs").iterdir())
 
 
 @pytest.fixture
-def runs(tmp_path, monkeypatch):
-    """Both programs run once with the default run folder."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "broken.py").write_text(BROKEN)
-    (tmp_path / "fixed.py").write_text(FIXED)
-    assert main(["run", "--quiet", "--html", "page.html", "broken.py"]) == 1
-    assert main(["run", "--quiet", "fixed.py"]) == 0
-    folders = sorted((tmp_path / "unstuck-runs").iterdir())
-    return tmp_path, folders
+def runs(_both_runs, monkeypatch):
+    """Both programs, run once with the default run folder; the test runs in their folder."""
+    monkeypatch.chdir(_both_runs[0])
+    return _both_runs
 
 
 def test_the_default_run_folder_holds_every_file(runs):
@@ -102,3 +111,40 @@ def test_run_folders_never_collide(tmp_path):
     b = new_run_dir(str(tmp_path), "train.py", now=0)
     assert os.path.basename(a) == "train-" + os.path.basename(a).split("-", 1)[1]
     assert b == a + "-2"
+
+
+def test_a_read_only_folder_gets_no_run_folder_even_for_root(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError):
+            new_run_dir(str(shared / "unstuck-runs"), "train.py")
+        assert not os.listdir(shared)
+    finally:
+        shared.chmod(0o755)
+
+
+def test_checkup_keeps_a_run_folder_with_its_experiments(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.py").write_text(BROKEN)
+    main(["checkup", "--quiet", "--budget", "3", "--html", "page.html", "broken.py"])
+    (run,) = (tmp_path / "unstuck-runs").iterdir()
+    report = json.loads((run / "report.json").read_text())
+    assert report["command"] == "checkup" and report["checkup"]
+    loaded = load_run(str(run))
+    assert [r["step"] for r in loaded.rows] == list(range(1, 41))  # the script's own steps only
+    page = (tmp_path / "page.html").read_text()
+    assert 'id="checkup"' in page and page == (run / "report.html").read_text()
+
+
+def test_a_tables_checkup_keeps_its_reports(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rows = ["a,b,y"] + [f"{i % 7},{(i * 3) % 5},{(i % 7) * 2 + (i * 3) % 5}" for i in range(120)]
+    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n")
+    main(["checkup", "--quiet", "--budget", "3", "--html", "page.html", "data.csv", "--target", "y"])
+    (run,) = (tmp_path / "unstuck-runs").iterdir()
+    assert run.name.startswith("data-")
+    assert sorted(os.listdir(run)) == ["report.html", "report.json", "report.txt"]  # no training was watched
+    assert json.loads((run / "report.json").read_text())["checkup"]
+    assert 'id="checkup"' in (tmp_path / "page.html").read_text()

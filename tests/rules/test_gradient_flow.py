@@ -135,3 +135,31 @@ for step in range(60):
     g.backward(); og.step()
 """)
     assert causes(report) == []
+
+
+FREEZE_HELPER = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+def freeze_norms(module):
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm1d):
+            {target}.requires_grad_(False)
+model = nn.Sequential(nn.Linear(6, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 3))
+scale = nn.Parameter(torch.ones(()))
+freeze_norms(model)
+opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad] + [scale], lr=0.1)
+X = torch.randn(256, 6); y = X[:, :3].argmax(1)
+for step in range(10):
+    i = step % 4 * 64
+    opt.zero_grad(); F.cross_entropy(model(X[i:i + 64]) * scale, y[i:i + 64]).backward(); opt.step()
+"""
+
+
+def test_helper_freezing_the_whole_model_before_building_the_optimizer(tmp_path):
+    report = diagnose_code(tmp_path, FREEZE_HELPER.format(target="module"))
+    assert first_cause(report) == "frozen-params"
+    assert report.findings[0].location.code == "module.requires_grad_(False)"
+
+
+def test_helper_freezing_only_the_norm_layers_is_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, FREEZE_HELPER.format(target="layer"))) == []

@@ -125,3 +125,58 @@ def test_second_derivatives_through_relu(tmp_path):
 
 def test_second_derivatives_through_tanh_are_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, PINN.format(act="Tanh"))) == []
+
+
+def test_second_derivatives_through_a_helper_still_fire(tmp_path):
+    """u_x and u_xx computed by the same helper line: the zero one is still found."""
+    code = PINN.format(act="ReLU").replace(
+        "    ux = torch.autograd.grad(u.sum(), x, create_graph=True)[0]\n"
+        "    uxx = torch.autograd.grad(ux.sum(), x, create_graph=True)[0]\n",
+        "    ux = d(u, x)\n    uxx = d(ux, x)\n").replace(
+        "for it in range(30):", "def d(f, x):\n    return torch.autograd.grad(f.sum(), x, create_graph=True)[0]\n"
+        "for it in range(30):")
+    report = diagnose_code(tmp_path, code)
+    assert first_cause(report) == "zero-second-derivative"
+
+
+def test_gradient_penalty_through_leaky_relu_is_silent(tmp_path):
+    """WGAN-GP: the critic's input gradient is piecewise constant but depends on its weights."""
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn
+torch.manual_seed(0)
+D = nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+G = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
+opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.9))
+for it in range(30):
+    real = torch.randn(64, 2) + 2
+    fake = G(torch.randn(64, 2)).detach()
+    eps = torch.rand(64, 1)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    g, = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    d_loss = D(fake).mean() - D(real).mean() + 10 * ((g.norm(2, dim=1) - 1) ** 2).mean()
+    opt_d.zero_grad(); d_loss.backward(); opt_d.step()
+    g_loss = -D(G(torch.randn(64, 2))).mean()
+    opt_g.zero_grad(); g_loss.backward(); opt_g.step()
+""")
+    assert "zero-second-derivative" not in causes(report)
+
+
+def test_second_order_maml_through_relu_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn.functional as F
+torch.manual_seed(0)
+params = [torch.randn(32, 1, requires_grad=True), torch.zeros(32, requires_grad=True),
+          (torch.randn(1, 32) / 6).requires_grad_(), torch.zeros(1, requires_grad=True)]
+def f(p, x):
+    return F.linear(F.relu(F.linear(x, p[0], p[1])), p[2], p[3])
+opt = torch.optim.Adam(params, lr=1e-3)
+for it in range(30):
+    a = torch.rand(1) * 3
+    xs, xq = torch.rand(10, 1) * 4 - 2, torch.rand(10, 1) * 4 - 2
+    grads = torch.autograd.grad(F.mse_loss(f(params, xs), a * xs.sin()), params, create_graph=True)
+    fast = [p - 0.01 * g for p, g in zip(params, grads)]
+    loss = F.mse_loss(f(fast, xq), a * xq.sin())
+    opt.zero_grad(); loss.backward(); opt.step()
+""")
+    assert "zero-second-derivative" not in causes(report)

@@ -56,3 +56,29 @@ def test_linear_warmup_from_near_zero_is_silent(tmp_path):
                  sched="sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, ((s + 1) / 40) ** 4))",
                  per_batch="sched.step()", epochs=16)
     assert causes(report) == []
+
+
+CONV_AE = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+xs = torch.linspace(-1, 1, 16)
+gy, gx = torch.meshgrid(xs, xs, indexing="ij")
+c = torch.rand(128, 2) - 0.5
+images = torch.exp(-((gx - c[:, :1, None]) ** 2 + (gy - c[:, 1:, None]) ** 2) / 0.08).unsqueeze(1)
+model = nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2, padding=1),
+                      nn.ReLU(), nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1), nn.ReLU(),
+                      nn.ConvTranspose2d(8, 1, 4, stride=2, padding=1))
+opt = torch.optim.{opt}
+for step in range(16):
+    batch = images[step % 4 * 32:(step % 4 + 1) * 32]
+    opt.zero_grad(); F.mse_loss(model(batch), batch).backward(); opt.step()
+"""
+
+
+def test_learning_rate_far_too_low_for_a_conv_net(tmp_path):
+    report = diagnose_code(tmp_path, CONV_AE.format(opt="SGD(model.parameters(), lr=1e-4, momentum=0.9)"))
+    assert first_cause(report) == "lr-too-low"
+
+
+def test_conv_net_with_a_working_learning_rate_is_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, CONV_AE.format(opt="Adam(model.parameters(), lr=3e-3)"))) == []

@@ -122,3 +122,54 @@ def test_final_activation_cannot_reach_targets(tmp_path, tail, target):
 ])
 def test_activation_matching_target_range_is_silent(tmp_path, tail, target):
     assert "output-range-mismatch" not in causes(diagnose_code(tmp_path, REGRESS.format(tail=tail, target=target)))
+
+
+ATTENTION = """
+import math, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+class Attn(nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.emb = nn.Embedding(10, d); self.qkv = nn.Linear(d, 3 * d); self.head = nn.Linear(d, 3)
+    def forward(self, ids):
+        h = self.emb(ids)
+        q, k, v = self.qkv(h).chunk(3, -1)
+        scores = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
+        h = h + {normalise} @ v
+        return self.head(h.mean(1))
+ids = torch.randint(0, 10, (192, 7)); y = ids[:, 0] % 3
+model = Attn()
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+for step in range(12):
+    i = step % 4 * 48
+    opt.zero_grad(); F.cross_entropy(model(ids[i:i + 48]), y[i:i + 48]).backward(); opt.step()
+"""
+
+
+def test_attention_scores_normalised_over_the_batch(tmp_path):
+    report = diagnose_code(tmp_path, ATTENTION.format(normalise="scores.softmax(dim=0)"))
+    assert first_cause(report) == "softmax-wrong-dim"
+    assert "dim=0" in report.findings[0].message
+    assert report.findings[0].location.code.startswith("h = h +")
+
+
+def test_attention_scores_normalised_over_the_keys_is_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, ATTENTION.format(normalise="scores.softmax(dim=-1)"))) == []
+
+
+def test_classifier_head_softmax_over_the_batch_then_log_of_a_shifted_value(tmp_path):
+    report = diagnose_code(tmp_path, CLASSIFY.format(
+        loss="probs = F.softmax(body(xb), dim=0); loss = F.nll_loss(torch.log(probs + 1e-9), yb)"))
+    assert first_cause(report) == "softmax-wrong-dim"
+    assert report.findings[0].location.code.startswith("probs = F.softmax")
+
+
+@pytest.mark.parametrize("loss", [
+    # symmetric InfoNCE: both axes of the [B, B] similarity matrix are the batch
+    "s = body(xb) @ body(xb).T; loss = -(F.log_softmax(s, 0).diagonal().mean() + F.log_softmax(s, 1).diagonal().mean()) "
+    "+ F.cross_entropy(body(xb), yb)",
+    # listwise ranking: [B, 1] scores normalised over the list
+    "loss = F.kl_div(F.log_softmax(body(xb)[:, :1], dim=0), F.softmax(yb[:, None].float(), dim=0), reduction='sum')",
+])
+def test_softmax_over_the_batch_by_design_is_silent(tmp_path, loss):
+    assert "softmax-wrong-dim" not in causes(diagnose_code(tmp_path, CLASSIFY.format(loss=loss)))

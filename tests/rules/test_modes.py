@@ -51,3 +51,66 @@ def train_mode():
     model[1].eval()      # keep pretrained batch-norm statistics
 """ + EPOCH.format(before="train_mode()", validate="model.eval()", after="")
     assert causes(diagnose_code(tmp_path, code)) == []
+
+
+CHECKPOINTED = """
+import torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+torch.manual_seed(0)
+X = torch.randn(640, 10); y = (X[:, 0] * X[:, 1] > 0).long()
+block = nn.Sequential(nn.Linear(32, 32), nn.ReLU(), nn.Dropout(0.2))
+inp, head = nn.Linear(10, 32), nn.Linear(32, 2)
+def model(x):
+    return head(checkpoint(block, inp(x), use_reentrant=True))
+params = [*block.parameters(), *inp.parameters(), *head.parameters()]
+opt = torch.optim.Adam(params, lr=1e-3)
+for epoch in range(4):
+    block.train()
+    for i in range(0, 512, 64):
+        loss = F.cross_entropy(model(X[i:i + 64]), y[i:i + 64])
+        opt.zero_grad(); loss.backward(); opt.step()
+    {validate}
+    with torch.no_grad():
+        acc = (head(block(inp(X[512:]))).argmax(1) == y[512:]).float().mean()
+"""
+
+
+def test_reentrant_checkpointing_is_silent(tmp_path):
+    """Its forward runs under no-grad (and is re-run in backward): not an evaluation."""
+    report = diagnose_code(tmp_path, CHECKPOINTED.format(validate="block.eval()"))
+    assert causes(report) == []
+
+
+def test_validation_in_train_mode_next_to_reentrant_checkpointing(tmp_path):
+    report = diagnose_code(tmp_path, CHECKPOINTED.format(validate=""))
+    assert first_cause(report) == "train-mode-evaluation"
+    assert report.findings[0].location.code.startswith("acc =")
+
+
+def test_one_diagnostic_forward_in_train_mode_before_training_is_silent(tmp_path):
+    code = MODEL + """
+with torch.no_grad():
+    print("untrained loss", F.cross_entropy(model(X[:512]), y[:512]).item())
+""" + EPOCH.format(before="model.train()", validate="model.eval()", after="")
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_one_diagnostic_forward_in_train_mode_between_epochs_is_silent(tmp_path):
+    code = MODEL + EPOCH.format(before="model.train()", validate="model.eval()", after="""if epoch == 1:
+        model.train()
+        with torch.no_grad():
+            print("train-mode loss", F.cross_entropy(model(X[:512]), y[:512]).item())""")
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_final_test_evaluation_in_train_mode(tmp_path):
+    code = MODEL + """
+for i in range(0, 512, 64):
+    opt.zero_grad()
+    F.cross_entropy(model(X[i:i + 64]), y[i:i + 64]).backward(); opt.step()
+with torch.no_grad():
+    test_acc = (model(X[512:]).argmax(1) == y[512:]).float().mean()
+"""
+    report = diagnose_code(tmp_path, code)
+    assert first_cause(report) == "train-mode-evaluation"
+    assert report.findings[0].location.code.startswith("test_acc =")

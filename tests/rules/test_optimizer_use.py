@@ -189,3 +189,27 @@ torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
 opt.step()
 """))
     assert first_cause(report) == "missing-zero-grad"
+
+
+SPARSE = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+emb = nn.Embedding(100, 8, sparse=True)
+head = nn.Linear(8, 1)
+sparse_opt = torch.optim.SparseAdam(emb.parameters(), lr=1e-2)
+dense_opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+ids = torch.randint(0, 100, (640,)); y = torch.randn(100, 1)[ids]
+for i in range(0, 640, 32):
+    loss = F.mse_loss(head(emb(ids[i:i + 32])), y[i:i + 32])
+    {order}
+"""
+
+
+def test_sparse_embedding_gradients_with_sparse_adam_are_silent(tmp_path):
+    order = "sparse_opt.zero_grad(); dense_opt.zero_grad(); loss.backward(); sparse_opt.step(); dense_opt.step()"
+    assert causes(diagnose_code(tmp_path, SPARSE.format(order=order))) == []
+
+
+def test_sparse_gradients_cleared_before_step(tmp_path):
+    order = "loss.backward(); sparse_opt.zero_grad(); dense_opt.zero_grad(); sparse_opt.step(); dense_opt.step()"
+    assert first_cause(diagnose_code(tmp_path, SPARSE.format(order=order))) == "zero-grad-misplaced"

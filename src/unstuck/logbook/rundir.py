@@ -34,6 +34,7 @@ def new_run_dir(log_dir: str, script: str, now: float | None = None) -> str:
     """Create `<log_dir>/<script-stem>-<YYYYmmdd-HHMMSS>` (with `-2`, `-3`, ... when taken)."""
     stem = os.path.splitext(os.path.basename(script))[0] or "run"
     base = os.path.join(log_dir, f"{stem}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}")
+    _refuse_read_only(log_dir)
     os.makedirs(log_dir, exist_ok=True)
     path, n = base, 1
     while True:
@@ -43,6 +44,16 @@ def new_run_dir(log_dir: str, script: str, now: float | None = None) -> str:
         except FileExistsError:
             n += 1
             path = f"{base}-{n}"
+
+
+def _refuse_read_only(log_dir: str) -> None:
+    """A folder whose mode has no write bit is read-only by intent (a shared corpus, say), even
+    for root, who could write there anyway: keep no run folder in it."""
+    folder = os.path.abspath(log_dir)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o222:
+        raise PermissionError(f"{folder} is read-only")
 
 
 class Logbook:
@@ -68,11 +79,13 @@ class Logbook:
     def observers(self) -> list:
         return [self.steplog] + ([self.checkpoints] if self.checkpoints else [])
 
-    def finish(self, report, trace, html_path: str | None = None) -> None:
-        """Write the reports into the run folder, and the HTML page to `html_path` too."""
+    def finish(self, report, trace=None, html_path: str | None = None) -> None:
+        """Write the reports into the run folder, and the HTML page to `html_path` too. The
+        Trace defaults to the one the step log watched (none for a table's checkup)."""
         from unstuck.report.html import RunView, render_html, report_dict, write_html
         from unstuck.report.json import write as write_json
-        data = trace_data(trace)
+        trace = trace if trace is not None else self.steplog.trace
+        data = trace_data(trace) if trace is not None else None
         view = RunView(report=report_dict(report), rows=self.steplog.rows, trace=data,
                        header=self.steplog.header(), run_dir=self.path, label=self.path or self.script,
                        has_checkpoints=bool(self.checkpoints and self.checkpoints.checkpointer.entries))
@@ -82,7 +95,8 @@ class Logbook:
         if not self.path:
             return
         write_json(report, self._file(REPORT_JSON))
-        atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
+        if data is not None:
+            atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
         atomic_write_text(self._file(REPORT_TXT), terminal_text(report))
         write_html(self._file(REPORT_HTML), page)
 

@@ -71,7 +71,7 @@ class StepLog:
         self._patches = Patches()
         self._handles: list = []
         self._loss = None  # the latest tensor given to backward()
-        self._step = None  # (tick, opt, time, lrs) between the pre and post hooks
+        self._step = None  # (tick, optimizer key, time, lrs) between the pre and post hooks
         self._t0 = 0.0
         self._opt_keys: dict[int, tuple[weakref.ref, int]] = {}
         self._loaders: dict[int, int] = {}  # id(DataLoader) -> times iterated with grad enabled
@@ -117,7 +117,7 @@ class StepLog:
         self._handles = []
         self._patches.restore()
         if self._step is not None:  # the last step's post hook did not run (--max-steps)
-            self._finish_step(None)
+            self._finish_step()
         self._loss = None
         self.flush()
         if self._tb is not None:
@@ -130,13 +130,13 @@ class StepLog:
         s.guard("step log", self._on_pre, opt)
 
     def _post(self, opt, args, kwargs) -> None:
-        self._session.guard("step log", self._finish_step, opt)
+        self._session.guard("step log", self._finish_step)
 
     def _on_pre(self, opt) -> None:
         if self._step is not None:
-            self._finish_step(None)
+            self._finish_step()
         self._step = (self._session.tick, self._opt_key(opt), time.perf_counter() - self._t0,
-                      [g.get("lr") for g in opt.param_groups], opt)
+                      [g.get("lr") for g in opt.param_groups])
 
     def _opt_key(self, opt) -> int:
         known = self._opt_keys.get(id(opt))
@@ -151,11 +151,11 @@ class StepLog:
         found = [(key, ref()) for ref, key in self._opt_keys.values()]
         return [opt for key, opt in sorted(found, key=lambda kv: kv[0]) if opt is not None]
 
-    def _finish_step(self, opt) -> None:
+    def _finish_step(self) -> None:
         step, self._step = self._step, None
         if step is None:
             return
-        tick, key, t, lrs, opt = step
+        tick, key, t, lrs = step
         loss = self._loss
         self._loss = None  # do not keep the user's graph alive
         if isinstance(loss, (list, tuple)):
@@ -226,8 +226,7 @@ class StepLog:
         if not self.path:
             return
         with open(self.path, "a") as f:
-            for row in rows:
-                f.write(json.dumps(row) + "\n")
+            f.writelines(json.dumps(row) + "\n" for row in rows)
         self._written = len(self.rows)
 
     def _rewrite(self) -> None:
@@ -242,6 +241,11 @@ class StepLog:
         self.flush()
         values = [r["loss"] for r in self.rows[-n:] if r.get("loss") is not None and math.isfinite(r["loss"])]
         return sum(values) / len(values) if values else None
+
+    @property
+    def trace(self):
+        """The Trace of the session this log watched (None before it was installed)."""
+        return self._session.trace if self._session is not None else None
 
     @property
     def epoch(self) -> int | None:

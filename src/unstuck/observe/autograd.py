@@ -12,6 +12,7 @@ import torch
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
 from unstuck.trace import BackwardRecord, Event, GradCallRecord
 
 # Backward nodes whose second derivative is zero almost everywhere.
@@ -24,6 +25,12 @@ SMOOTH_NODES = frozenset({
     "TanhBackward0", "SigmoidBackward0", "SiluBackward0", "GeluBackward0", "SoftplusBackward0", "EluBackward0",
     "ExpBackward0", "SinBackward0", "CosBackward0", "MishBackward0", "LogSigmoidBackward0",
 })
+
+
+def in_backward() -> bool:
+    """The autograd engine is running a backward pass on this thread: code called now comes
+    from inside it (a custom Function's backward, activation checkpointing's recomputation)."""
+    return torch._C._current_graph_task_id() != -1
 
 
 def _first_tensor(tensors):
@@ -78,6 +85,12 @@ class AutogradObserver:
 
         @functools.wraps(backward)
         def observed_backward(tensors, *args, **kwargs):
+            if tracing():
+                return backward(tensors, *args, **kwargs)
+            if in_backward():  # a Function's backward running its own (reentrant checkpoint): same pass
+                if s.sampling:
+                    s.guard("backward", self._note_reached, _roots(tensors))
+                return backward(tensors, *args, **kwargs)
             create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
             s.guard("backward", self._on_backward, tensors, bool(create_graph))
             result = backward(tensors, *args, **kwargs)
@@ -97,7 +110,7 @@ class AutogradObserver:
             # With the op tracer on, Tensor.backward is dispatched through it, and the tracer
             # cannot be switched off from inside its own dispatch: the step is completed here.
             result = tensor_backward(tensor, *args, **kwargs)
-            if s.pending_advance and not s.ops.dispatch_depth:
+            if s.pending_advance and not tracing() and not s.ops.dispatch_depth:
                 s.pending_advance = False
                 s.advance()
             return result
@@ -107,13 +120,21 @@ class AutogradObserver:
 
         @functools.wraps(grad)
         def observed_grad(outputs, inputs, *args, **kwargs):
-            if s.sampling:
-                s.guard("autograd.grad", self._on_grad, outputs, kwargs.get("create_graph", False))
-            return grad(outputs, inputs, *args, **kwargs)
+            create_graph = kwargs.get("create_graph", args[2] if len(args) > 2 else False)
+            # Through the op tracer, autograd.grad re-enters itself (dispatch_depth > 0): seen once.
+            watch = s.sampling and not s.ops.dispatch_depth and not tracing()
+            record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if watch else None
+            result = grad(outputs, inputs, *args, **kwargs)
+            if record is not None and create_graph:
+                s.guard("autograd.grad", self._after_grad, record, result)
+            return result
 
         self.patches.patch(torch.autograd, "grad", observed_grad)
+        self.func = FuncTransformObserver(s)
+        self.func.install()
 
     def uninstall(self) -> None:
+        self.func.uninstall()
         self.patches.restore()
 
     def _on_backward(self, tensors, create_graph: bool) -> None:
@@ -132,15 +153,9 @@ class AutogradObserver:
         site = user_site()
         s.trace.events.append(Event("backward", s.tick, None, in_step, site))
         roots = _roots(tensors)
-        leaves, _ = walk_graph(roots)
-        reached = {id(t) for t in leaves}
-        for st in s.opts.values():
-            st.reached |= reached
+        leaves = self._note_reached(roots)
         optimized = s.optimized_ids()
         for t in leaves:
-            if isinstance(t, torch.nn.Parameter):
-                s.register_param(t, None)
-                s.trace.grad_reached[id(t)] = s.trace.grad_reached.get(id(t), 0) + 1
             if id(t) not in optimized and t.grad_fn is None and t is not (roots[0] if roots else None):
                 s.manual_leaves[id(t)] = weakref.ref(t)
                 s.register_param(t, None)
@@ -163,7 +178,20 @@ class AutogradObserver:
                     s.backwarded[id(loss)] = weakref.ref(loss)
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,
-            reached_elems=s.trace.elems(reached), in_step=in_step, create_graph=create_graph))
+            reached_elems=s.trace.elems({id(t) for t in leaves}), in_step=in_step, create_graph=create_graph))
+
+    def _note_reached(self, roots: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The leaves a backward pass from `roots` reaches, recorded as reached; returned."""
+        s = self.s
+        leaves, _ = walk_graph(roots)
+        reached = {id(t) for t in leaves}
+        for st in s.opts.values():
+            st.reached |= reached
+        for t in leaves:
+            if isinstance(t, torch.nn.Parameter):
+                s.register_param(t, None)
+                s.trace.grad_reached[id(t)] = s.trace.grad_reached.get(id(t), 0) + 1
+        return leaves
 
     def _check_retained(self) -> None:
         """How many losses of earlier sampled steps (all but the last two) are still alive with
@@ -214,10 +242,98 @@ class AutogradObserver:
                 if stale * 2 > updated:
                     s.trace.manual_stale_updates += 1
 
-    def _on_grad(self, outputs, create_graph: bool) -> None:
+    def _on_grad(self, outputs, create_graph: bool) -> GradCallRecord:
         s = self.s
         _, names = walk_graph(_roots(outputs))
         relu = sum(n for k, n in names.items() if k in PIECEWISE_LINEAR_NODES)
         smooth = sum(n for k, n in names.items() if k in SMOOTH_NODES)
-        s.trace.grad_calls.append(GradCallRecord(tick=s.tick, site=user_site(), create_graph=bool(create_graph),
-                                                 relu_nodes=relu, smooth_nodes=smooth))
+        record = GradCallRecord(tick=s.tick, site=user_site(), create_graph=bool(create_graph),
+                                relu_nodes=relu, smooth_nodes=smooth)
+        s.trace.grad_calls.append(record)
+        return record
+
+    @staticmethod
+    def _after_grad(record: GradCallRecord, result) -> None:
+        """Whether the derivative just computed (with create_graph=True) is identically zero."""
+        grads = _roots(list(result.values()) if isinstance(result, dict) else result)
+        if not grads or any(torch._C._functorch.is_functorch_wrapped_tensor(g) for g in grads):
+            return  # nothing returned, or inside a torch.func transform where values are not concrete
+        record.result_zero = all(not bool(g.detach().any()) for g in grads)
+
+
+GRADIENT_TRANSFORMS = ("grad", "grad_and_value", "vjp", "jacrev")
+OUTER_TRANSFORMS = ("vmap",)
+
+
+class FuncTransformObserver:
+    """`torch.func` training: a gradient transform (`grad`, `grad_and_value`, `vjp`, `jacrev`)
+    is the functional `backward()`. Inside a transform nothing is observed (tensors are
+    wrapped, see `tracing`); when the outermost transform call returns and a gradient
+    transform ran within it, one backward pass is counted, which is a training step when no
+    optimizer is in use (parameters updated by hand, as torch.func code usually does)."""
+
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+        self.depth = 0
+        self.gradients = 0
+
+    def install(self) -> None:
+        import torch.func as func
+
+        for name in GRADIENT_TRANSFORMS + OUTER_TRANSFORMS:
+            original = getattr(func, name, None)
+            if original is not None:
+                wrapped = self._wrap_transform(original, name in GRADIENT_TRANSFORMS)
+                self.patches.patch(func, name, wrapped)
+                if getattr(torch, name, None) is original:  # torch.vmap
+                    self.patches.patch(torch, name, wrapped)
+
+    def uninstall(self) -> None:
+        self.patches.restore()
+
+    def _wrap_transform(self, transform, gradient: bool):
+        observer = self
+
+        @functools.wraps(transform)
+        def observed_transform(*targs, **tkwargs):
+            transformed = transform(*targs, **tkwargs)
+            if not callable(transformed):
+                return transformed  # vjp returns (output, vjp_fn): the call itself is the pass
+            return observer._wrap_call(transformed, gradient)
+
+        if transform.__name__ == "vjp":
+            @functools.wraps(transform)
+            def observed_vjp(*args, **kwargs):
+                result = transform(*args, **kwargs)
+                observer.gradients += 1
+                observer._maybe_step()
+                return result
+            return observed_vjp
+        return observed_transform
+
+    def _wrap_call(self, transformed, gradient: bool):
+        observer = self
+
+        @functools.wraps(transformed)
+        def call(*args, **kwargs):
+            if torch.compiler.is_compiling():
+                return transformed(*args, **kwargs)
+            observer.depth += 1
+            try:
+                return transformed(*args, **kwargs)
+            finally:
+                observer.depth -= 1
+                observer.gradients += gradient
+                observer._maybe_step()
+
+        return call
+
+    def _maybe_step(self) -> None:
+        s = self.s
+        if self.depth or not self.gradients or tracing():
+            return
+        self.gradients = 0
+        s.trace.backward_calls += 1
+        if not s.opts and not s.in_step:
+            s.advance()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import types
 
 import torch
 
@@ -57,3 +58,45 @@ def _location(frame) -> Location:
         pass
     code = linecache.getline(filename, line).strip()
     return Location(file=shown, line=line, function=frame.f_code.co_name, code=code)
+
+
+# A call made from the op tracer's `__torch_function__` would have the tracer as its innermost
+# Python frame, so torch's warnings (C++ `TORCH_WARN`, or `warnings.warn(stacklevel=2)` in a
+# torch function) would name unstuck's file and line, and share its once-per-location
+# registry. `call_as` makes the call from a one-line trampoline whose code carries the calling
+# frame's file, line and name and runs in the caller's globals: a warning then appears where,
+# and as often as, it would without unstuck. Trampolines are cached per call site.
+TRAMPOLINE_NAME = "__unstuck_call__"
+_TEMPLATE = compile(f"def {TRAMPOLINE_NAME}(f, a, k): return f(*a, **k)", "<unstuck>", "exec").co_consts[0]
+_trampolines: dict[tuple, object] = {}
+MAX_TRAMPOLINES = 4096
+
+
+_DISPATCHER = torch.overrides.handle_torch_function.__code__
+
+
+def caller_of(func, frame):
+    """The frame that called `func`, given the frame that called a mode's __torch_function__:
+    for a torch function written in Python (F.mse_loss, Tensor.__rsub__) that is the frame
+    above the function's own, not torch's dispatcher."""
+    if frame.f_code is not _DISPATCHER:
+        return frame
+    code = getattr(func, "__code__", None)
+    probe = frame
+    while probe is not None and probe.f_code is not code:
+        probe = probe.f_back
+    return probe.f_back if probe is not None and probe.f_back is not None else frame
+
+
+def call_as(caller, func, args, kwargs):
+    """`func(*args, **kwargs)`, called from a frame that looks like `caller`."""
+    code = caller.f_code
+    key = (code, caller.f_lineno)
+    fn = _trampolines.get(key)
+    if fn is None:
+        if len(_trampolines) >= MAX_TRAMPOLINES:
+            _trampolines.clear()
+        lineno = caller.f_lineno or code.co_firstlineno
+        tcode = _TEMPLATE.replace(co_filename=code.co_filename, co_firstlineno=lineno)
+        fn = _trampolines[key] = types.FunctionType(tcode, caller.f_globals, TRAMPOLINE_NAME)
+    return fn(func, args, kwargs)

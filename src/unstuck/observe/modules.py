@@ -6,6 +6,8 @@ installed for sampled windows only and removed in between.
 """
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import weakref
 
@@ -13,8 +15,11 @@ import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
+from unstuck.observe.autograd import in_backward
 from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
+from unstuck.observe.probes import tensors
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -25,6 +30,11 @@ def _first_float_tensor(args):
         if isinstance(a, torch.Tensor) and a.is_floating_point():
             return a
     return None
+
+
+def _is_weight_layer(module) -> bool:
+    """A module holding a weight tensor of 2+ dimensions (Linear, Conv, RNN, Embedding ...)."""
+    return any(p is not None and p.dim() >= 2 for p in module._parameters.values())
 
 
 def _user_name(module) -> str | None:
@@ -44,6 +54,22 @@ def _user_name(module) -> str | None:
                 if sub is module:
                     return f"{var}.{qualified}"
     return None
+
+
+def _attached(args) -> bool:
+    """A tensor argument belongs to a live autograd graph."""
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
+
+
+_DECORATOR = os.path.join("torch", "utils", "_contextlib.py")
+
+
+def _from_user(frame) -> bool:
+    """The block was entered by the user's code: a `with` statement, or a function the user
+    decorated with `@torch.no_grad()` (entered from torch's decorator on the user's behalf)."""
+    if frame is not None and frame.f_code.co_filename.endswith(_DECORATOR):
+        frame = frame.f_back
+    return frame is not None and not is_library(frame.f_code.co_filename)
 
 
 class EvalWatch:
@@ -69,13 +95,15 @@ class EvalWatch:
 
         def __enter__(ctx):
             result = enter(ctx)
-            if not watch.s.sampling and not is_library(sys._getframe(1).f_code.co_filename):
+            if tracing():
+                return result
+            if not watch.s.sampling and _from_user(sys._getframe(1)):
                 watch.active += 1
                 watch.s.guard("eval watch", watch.s.modules.install)
             return result
 
         def __exit__(ctx, *exc):
-            if watch.active and not is_library(sys._getframe(1).f_code.co_filename):
+            if watch.active and not tracing() and _from_user(sys._getframe(1)):
                 watch.active -= 1
                 if not watch.active and not watch.s.sampling:
                     watch.s.guard("eval watch", watch.s.modules.uninstall)
@@ -91,30 +119,70 @@ class ModuleObserver:
         self.handles = []
         self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
+        self.wanted = False  # installed (a sampled window or an evaluation block), maybe suspended
+        self.first_layer_pending = False  # a root forward started and its first weight layer has not run yet
+        # Depth of the module call that opened a no-grad forward on a graph-attached input (an
+        # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
+        self.graph_region = 0
 
     def install(self) -> None:
+        self.wanted = True
         if self.handles:
             return
         self.s.depth = 0
+        self._register()
+
+    def uninstall(self) -> None:
+        self.wanted = False
+        self._unregister()
+
+    def suspend(self) -> None:
+        """Lift the hooks while compiled code runs (the depth count is kept)."""
+        self._unregister()
+
+    def resume(self) -> None:
+        if self.wanted:
+            self._register()
+
+    def _register(self) -> None:
+        if self.handles or self.s.compiled_depth:
+            return
+        self.graph_region = 0
         self.handles = [register_module_forward_pre_hook(self._pre),
                         register_module_forward_hook(self._post, always_call=True)]
 
-    def uninstall(self) -> None:
+    def _unregister(self) -> None:
         for h in self.handles:
             h.remove()
         self.handles = []
 
     def _pre(self, module, args):
+        if tracing():  # jit.trace, torch.func transforms, FX, export: never observed
+            return
         s = self.s
         s.depth += 1
-        if s.depth == 1 and not s.busy:
+        if s.busy:
+            return
+        if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
+        if self.first_layer_pending and _is_weight_layer(module):
+            self.first_layer_pending = False
+            s.guard("module", self._record_input, module, args, s.trace.layer_inputs)
+        if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
+            self.graph_region = s.depth
 
     def _post(self, module, args, output):
+        if tracing():
+            return
         s = self.s
-        s.depth = max(0, s.depth - 1)
+        depth, s.depth = s.depth, max(0, s.depth - 1)
+        if depth <= 1:
+            self.first_layer_pending = False  # the root forward ended without a weight layer
+        in_graph = bool(self.graph_region)
+        if self.graph_region >= depth:
+            self.graph_region = 0
         if not s.busy:
-            s.guard("module", self._on_module, module, torch.is_grad_enabled())
+            s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph)
 
     def _on_root(self, module, args) -> None:
         s = self.s
@@ -129,8 +197,9 @@ class ModuleObserver:
         if not self.roots[id(module)][1]:
             return
         self._record_input(module, args)
-        if len(args) == 1 and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
-            s.last_input = (weakref.ref(module), args[0])
+        self.first_layer_pending = True
+        if next(tensors(args), None) is not None:
+            s.last_input = (weakref.ref(module), args)
 
     def _register_root(self, module) -> None:
         s = self.s
@@ -142,10 +211,14 @@ class ModuleObserver:
         for name, p in module.named_parameters():
             s.register_param(p, f"{prefix}.{name}", "")
 
-    def _record_input(self, module, args) -> None:
+    def _record_input(self, module, args, into=None) -> None:
         s = self.s
+        into = s.trace.inputs if into is None else into
         x = _first_float_tensor(args)
         if x is None:
+            if into is not s.trace.inputs:  # a weight layer fed integers (an embedding): no scale to judge
+                into.append(InputRecord(tick=s.tick, shape=(), finite=True, abs_max=None, feature_std_max=None,
+                                        feature_std_min=None, mean_abs_max=None, site=None))
             return
         record = InputRecord(tick=s.tick, shape=tuple(x.shape), finite=True, abs_max=None,
                              feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=user_site())
@@ -160,9 +233,9 @@ class ModuleObserver:
                 record.feature_std_max = float(std.max())
                 record.feature_std_min = float(std.min())
                 record.mean_abs_max = float(flat.mean(dim=1).abs().max())
-        s.trace.inputs.append(record)
+        into.append(record)
 
-    def _on_module(self, module, grad_enabled: bool) -> None:
+    def _on_module(self, module, grad_enabled: bool, in_graph: bool = False) -> None:
         s = self.s
         params = [p for p in module._parameters.values() if p is not None]
         if params:
@@ -187,4 +260,78 @@ class ModuleObserver:
             s.trace.modes.append(ModeRecord(
                 tick=s.tick, module=self.names.get(id(module), type(module).__name__),
                 module_type=type(module).__name__, training=module.training,
-                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site()))
+                grad_enabled=grad_enabled, params_trainable=trainable, site=user_site(),
+                graph_input=in_graph and not grad_enabled))
+
+
+class CompileBoundary:
+    """Compiled code is observed at its boundary, never from inside.
+
+    `torch.compile` is wrapped for the session: a compiled module (`OptimizedModule`) or
+    function runs with the module hooks and the op tracer lifted (`Session.call_compiled`),
+    so Dynamo neither traces the tool's hooks nor guards on them (no graph breaks, no
+    recompiles, no "global hooks" warning), and the compiled model itself is seen as one
+    root model: its inputs, parameters and mode, then the loss, gradients and optimizer
+    outside it as usual."""
+
+    def __init__(self, session) -> None:
+        self.s = session
+        self.patches = Patches()
+        self.optimized_patched = False
+
+    def install(self) -> None:
+        original = torch.compile
+        boundary = self
+
+        @functools.wraps(original)
+        def compile(*args, **kwargs):
+            compiled = original(*args, **kwargs)
+            target = args[0] if args else kwargs.get("model")
+            if target is None:  # `@torch.compile(mode=...)`: a decorator comes back
+                def decorator(fn):
+                    return boundary.wrap(decorator_result(fn), fn)
+                decorator_result = compiled
+                return functools.wraps(compiled)(decorator)
+            return boundary.wrap(compiled, target)
+
+        self.patches.patch(torch, "compile", compile)
+        if "torch._dynamo.eval_frame" in sys.modules:
+            self._patch_optimized_module()
+
+    def uninstall(self) -> None:
+        self.patches.restore()
+        self.optimized_patched = False
+
+    def wrap(self, compiled, target):
+        if isinstance(compiled, nn.Module):
+            self._patch_optimized_module()
+            return compiled
+        if not callable(compiled):
+            return compiled
+        owner = getattr(target, "__self__", None)  # `module.compile()` compiles module._call_impl
+        module = owner if isinstance(owner, nn.Module) else None
+        session = self.s
+
+        @functools.wraps(compiled)
+        def compiled_call(*args, **kwargs):
+            if tracing():
+                return compiled(*args, **kwargs)
+            return session.call_compiled(compiled, module, args, kwargs)
+
+        return compiled_call
+
+    def _patch_optimized_module(self) -> None:
+        if self.optimized_patched:
+            return
+        from torch._dynamo.eval_frame import OptimizedModule
+
+        original = OptimizedModule.__call__
+        session = self.s
+
+        def __call__(mod, *args, **kwargs):
+            if tracing():
+                return original(mod, *args, **kwargs)
+            return session.call_compiled(functools.partial(original, mod), mod._orig_mod, args, kwargs)
+
+        self.patches.patch(OptimizedModule, "__call__", __call__)
+        self.optimized_patched = True

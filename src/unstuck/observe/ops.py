@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 import sys
-import warnings
 import weakref
 
 import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from unstuck.observe.callsite import user_site
-from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall
+from unstuck.observe.callsite import call_as, caller_of, user_site
+from unstuck.observe.shapes import broadcast_shape
+from unstuck.observe.tracing import tracing
+from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, SoftmaxRecord
 
 T = torch.Tensor
 
@@ -40,6 +41,7 @@ ACTIVATIONS = {F.softmax: "softmax", torch.softmax: "softmax", T.softmax: "softm
                torch.relu: "relu", T.relu: "relu", F.relu: "relu", F.relu6: "relu6",
                F.softplus: "softplus", F.elu: "elu", F.leaky_relu: "leaky_relu", F.gelu: "gelu", F.silu: "silu"}
 RELU_LIKE = frozenset({"relu", "relu6"})
+NORMALISERS = frozenset({"softmax", "log_softmax"})
 LOGS = {torch.log: "log", T.log: "log"}
 ZEROING = {T.zero_, T.fill_, torch._foreach_zero_}
 VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.reshape, torch.reshape,
@@ -50,43 +52,7 @@ REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_(
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
 MIN_BATCH_FOR_STATS = 8
-
-
-WARNING_SOURCES = frozenset(ELEMENTWISE_LOSSES) | frozenset(CLASS_LOSSES)
-
-
-def _call_keeping_warning_locations(func, args, kwargs):
-    """Call func so that its warnings point where they would without the mode in between.
-
-    torch's shape warnings use stacklevel=2 (the caller of the loss function); with the mode
-    that caller is this module. While func runs, `warnings.warn` is wrapped to re-aim such a
-    warning at the user's frame; filters and once-per-location registries are left alone, so
-    the user sees the same warning, once, at the same place as without unstuck."""
-    caller = sys._getframe(2)  # the frame that called into the torch function
-    code = getattr(func, "__code__", None)
-    probe = caller
-    while code is not None and probe is not None and probe.f_code is not code:
-        probe = probe.f_back
-    target = probe.f_back if probe is not None and probe.f_back is not None else caller
-    original = warnings.warn
-
-    def warn(message, category=None, stacklevel=1, source=None, **kw):
-        natural = sys._getframe(1)
-        for _ in range(max(0, stacklevel - 1)):
-            natural = natural.f_back if natural is not None else None
-        if natural is not None and natural.f_code.co_filename == __file__:
-            depth, frame = 1, sys._getframe(0)
-            while frame is not None and frame is not target:
-                frame, depth = frame.f_back, depth + 1
-            if frame is not None:
-                return original(message, category, depth, source, **kw)
-        return original(message, category, stacklevel + 1, source, **kw)
-
-    warnings.warn = warn
-    try:
-        return func(*args, **kwargs)
-    finally:
-        warnings.warn = original
+MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
 
 
 class _Mode(TorchFunctionMode):
@@ -97,14 +63,14 @@ class _Mode(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         obs = self.obs
-        if not obs.pushed:  # left on the stack by a window change we could not apply: inert
-            return func(*args, **kwargs)
+        # Left on the stack by a window change we could not apply, or inside code that is
+        # compiled, exported, traced or transformed: inert.
+        # Calls are made through `call_as`, so torch's warnings keep their place.
+        if not obs.pushed or tracing():
+            return call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
         obs.dispatch_depth += 1
         try:
-            if func in WARNING_SOURCES:
-                out = _call_keeping_warning_locations(func, args, kwargs)
-            else:
-                out = func(*args, **kwargs)
+            out = call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
         finally:
             obs.dispatch_depth -= 1
         if obs.s.busy:
@@ -131,6 +97,7 @@ class OpObserver:
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
         self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
+        self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
             self.handlers[f] = self._loss
@@ -154,15 +121,15 @@ class OpObserver:
             self.handlers[f] = self._rewrap
 
     # ------------------------------------------------------------ push / pop
+    # The mode goes to the *bottom* of the function-mode stack: a user's mode entered before a
+    # sampled window then still sits on top, so its own `with` block pops itself, not ours, and
+    # the stack is always as the user left it. Around compiled code the mode is lifted off the
+    # stack (`suspend`/`resume`), so Dynamo never sees it.
     def install(self) -> None:
         if not self.pushed:
             self.pushed = True
-            if not self._on_stack():
-                self.mode.__enter__()
-
-    def _on_stack(self) -> bool:
-        n = torch._C._len_torch_function_stack()
-        return any(torch._C._get_function_stack_at(i) is self.mode for i in range(n))
+            if not self.s.compiled_depth:
+                self._push()
 
     def uninstall(self) -> None:
         if not self.pushed:
@@ -170,10 +137,33 @@ class OpObserver:
         self.pushed = False
         self.marks.clear()
         self.producers.clear()
+        self._pop()
+
+    def suspend(self) -> None:
+        if self.pushed:
+            self._pop()
+
+    def resume(self) -> None:
+        if self.pushed:
+            self._push()
+
+    def _on_stack(self) -> bool:
+        n = torch._C._len_torch_function_stack()
+        return any(torch._C._get_function_stack_at(i) is self.mode for i in range(n))
+
+    def _push(self) -> None:
+        if self._on_stack():
+            return
+        above = [torch._C._pop_torch_function_stack() for _ in range(torch._C._len_torch_function_stack())]
+        torch._C._push_on_torch_function_stack(self.mode)
+        for m in reversed(above):
+            torch._C._push_on_torch_function_stack(m)
+
+    def _pop(self) -> None:
         if not self._on_stack():
-            return  # someone else already popped it
+            return  # popped already, or temporarily off the stack while it dispatches
         above = []
-        while True:  # pop modes the script pushed on top of ours, then put them back
+        while True:  # lift the modes above ours, then put them back
             top = torch._C._pop_torch_function_stack()
             if top is self.mode:
                 break
@@ -262,15 +252,14 @@ class OpObserver:
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
+        for listener in self.s.loss_listeners:
+            listener(func, args, kwargs, out)
         name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
         site = user_site()
         p = pred.detach()
         y = target.detach()
         elementwise = func in ELEMENTWISE_LOSSES
-        try:
-            result_shape = tuple(torch.broadcast_shapes(p.shape, y.shape)) if elementwise else tuple(p.shape)
-        except RuntimeError:
-            result_shape = tuple(p.shape)
+        result_shape = (broadcast_shape(tuple(p.shape), tuple(y.shape)) if elementwise else None) or tuple(p.shape)
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         call = LossCall(
@@ -285,6 +274,7 @@ class OpObserver:
         if call.pred_finite and p.numel():
             call.pred_min, call.pred_max = float(pf.min()), float(pf.max())
             call.pred_in_unit = call.pred_min >= 0.0 and call.pred_max <= 1.0
+            call.pred_mean = float(pf.mean())
         if elementwise and call.target_finite and y.numel():
             yf = y.float()
             call.target_mean = float(yf.mean())
@@ -339,6 +329,8 @@ class OpObserver:
         dim = kwargs.get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
         self.producers[id(out)] = (weakref.ref(out), name, dim, args[0].dim())
         defined_at = self.s.sites.note_output(out)
+        if name in NORMALISERS and self.grad_enabled:
+            self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and self.grad_enabled and out.dim() >= 2 and out.shape[0] >= MIN_BATCH_FOR_STATS:
             flat = out.detach().reshape(out.shape[0], -1)
             if not bool(torch.isfinite(flat).all()):
@@ -349,6 +341,20 @@ class OpObserver:
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
                                                              dead_fraction=dead, units=units,
                                                              defined_at=defined_at))
+
+    def _record_softmax(self, name: str, dim, shape) -> None:
+        ndim = len(shape)
+        if dim is None:  # torch's implicit choice (F._get_softmax_dim)
+            dim = 0 if ndim in (0, 1, 3) else 1
+        if not isinstance(dim, int) or ndim == 0:
+            return
+        dim = dim % ndim
+        site = user_site()
+        key = (name, dim, shape, site.file if site else None, site.line if site else None, self.s.tick)
+        if key in self.seen_softmaxes or len(self.seen_softmaxes) >= MAX_SOFTMAX_RECORDS:
+            return
+        self.seen_softmaxes.add(key)
+        self.s.trace.softmaxes.append(SoftmaxRecord(tick=self.s.tick, fn=name, dim=dim, shape=shape, site=site))
 
     def _producer(self, t) -> tuple[str, int | None, int] | None:
         entry = self.producers.get(id(t))

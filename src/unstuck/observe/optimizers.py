@@ -15,6 +15,7 @@ from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
 from unstuck.trace import Event, OptimizerRecord, StepRecord
 
 # Copies of parameters for the update ratio are skipped above this many elements.
@@ -47,6 +48,15 @@ def _float(x) -> float | None:
         return None
 
 
+def _grad_norm(g: torch.Tensor) -> float:
+    """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
+    looked up, possibly repeated: coalesce sums the repeats."""
+    g = g.detach()
+    if g.is_sparse:
+        return float(torch.linalg.vector_norm(g.coalesce().values()))
+    return float(g.norm())
+
+
 def _record_symmetric(session, params) -> None:
     """Weight matrices whose rows (units), or whose columns (inputs), are all identical before
     the first update."""
@@ -57,6 +67,23 @@ def _record_symmetric(session, params) -> None:
                 session.trace.symmetric_params.append(id(p))
             if w.shape[1] >= 2 and bool((w == w[:, :1]).all()):
                 session.trace.symmetric_inputs.append(id(p))
+
+
+def _model_counts(session) -> tuple[int, int, int]:
+    """Elements, frozen elements and trainable weight tensors over every parameter seen so far
+    (models' and optimizers'), whichever optimizer holds them."""
+    elems = frozen = matrices = 0
+    for ref in session.param_refs.values():
+        p = ref()
+        if p is None:
+            continue
+        n = p.numel()
+        elems += n
+        if not p.requires_grad:
+            frozen += n
+        elif p.dim() >= 2:
+            matrices += 1
+    return elems, frozen, matrices
 
 
 class OptimizerObserver:
@@ -74,14 +101,16 @@ class OptimizerObserver:
         @functools.wraps(init)
         def __init__(opt, *args, **kwargs):
             init(opt, *args, **kwargs)
-            s.guard("optimizer init", self._on_init, opt)
+            if not tracing():
+                s.guard("optimizer init", self._on_init, opt)
 
         self.patches.patch(Optimizer, "__init__", __init__)
         opt_zero = Optimizer.zero_grad
 
         @functools.wraps(opt_zero)
         def opt_zero_grad(opt, *args, **kwargs):
-            s.guard("zero_grad", self._on_zero_grad, opt)
+            if not tracing():
+                s.guard("zero_grad", self._on_zero_grad, opt)
             return opt_zero(opt, *args, **kwargs)
 
         self.patches.patch(Optimizer, "zero_grad", opt_zero_grad)
@@ -89,7 +118,8 @@ class OptimizerObserver:
 
         @functools.wraps(mod_zero)
         def module_zero_grad(module, *args, **kwargs):
-            s.guard("zero_grad", self._on_zero_grad, None, module)
+            if not tracing():
+                s.guard("zero_grad", self._on_zero_grad, None, module)
             return mod_zero(module, *args, **kwargs)
 
         self.patches.patch(torch.nn.Module, "zero_grad", module_zero_grad)
@@ -120,10 +150,14 @@ class OptimizerObserver:
             s.trace.events.append(Event("zero_grad", s.tick, key, s.in_step > 0, user_site()))
 
     def _pre(self, opt, args, kwargs) -> None:
+        if tracing():  # a compiled optimizer step: Dynamo inlines global step hooks
+            return
         self.s.guard("step", self._on_pre, opt)
         self.s.in_step += 1
 
     def _post(self, opt, args, kwargs) -> None:
+        if tracing():
+            return
         s = self.s
         s.in_step = max(0, s.in_step - 1)
         s.guard("step", self._on_post, opt)
@@ -168,7 +202,7 @@ class OptimizerObserver:
             if g is None:
                 no_grad += n
                 continue
-            gn = float(g.detach().norm()) if not g.is_sparse else 0.0
+            gn = _grad_norm(g)
             if gn == 0.0:
                 no_grad += n
             total_sq += gn * gn
@@ -196,11 +230,13 @@ class OptimizerObserver:
         st.before = None
         if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
             st.before = [p.detach().clone() for p in params if p.requires_grad]
+        model_elems, model_frozen, model_matrices = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
             no_grad_elems=no_grad, backwards_since_step=st.backwards, stale=stale,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
-            grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms))
+            grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
+            model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices)
 
     def _on_post(self, opt) -> None:
         s = self.s
@@ -229,7 +265,7 @@ class OptimizerObserver:
         st.reached = set()
         st.used = set()
         st.walked_all = True
-        st.hooked_all = s.sampling_cfg.sampled(s.tick + 1)
+        st.hooked_all = s.is_sampled(s.tick + 1)
         if st.hooked_all or s.sampling:
             st.grad_snapshot = {id(p): (weakref.ref(p.grad) if p.grad is not None else None,
                                         p.grad._version if p.grad is not None else 0)

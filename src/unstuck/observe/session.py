@@ -8,6 +8,7 @@ computed under no_grad on detached tensors; every observer body runs inside
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import weakref
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 import torch
 
 from unstuck.findings import ToolError
-from unstuck.observe.sampling import Sampling
+from unstuck.observe.sampling import Pace, Sampling
+from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
 from unstuck.trace import ParamInfo, Trace
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,13 @@ class Session:
         self.probes = probes
         self.tick = 0
         self.sampling = False
+        self.pace = Pace()
+        self.stretch = 1  # widens the sampling intervals when watched steps are expensive
+        self.last_advance: float | None = None
         self.in_step = 0
         self.depth = 0
         self.busy = False  # re-entrancy guard: our own tensor ops are not observed
+        self.compiled_depth = 0  # >0 while compiled code runs: module hooks and op tracer are lifted
         self.opts: dict[int, OptState] = {}
         self.param_refs: dict[int, weakref.ref] = {}
         self.manual_leaves: dict[int, weakref.ref] = {}
@@ -77,6 +83,9 @@ class Session:
         # Extra observers (step log, checkup capture, ...): objects with install(session) and
         # uninstall(); installed after the built-in ones, removed before them.
         self.extra_observers = list(observers)
+        # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
+        # (sampled steps only); the checkup's capture uses it.
+        self.loss_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -85,7 +94,7 @@ class Session:
     # ---------------------------------------------------------------- install
     def start(self) -> None:
         from unstuck.observe.autograd import AutogradObserver
-        from unstuck.observe.modules import EvalWatch, ModuleObserver
+        from unstuck.observe.modules import CompileBoundary, EvalWatch, ModuleObserver
         from unstuck.observe.ops import OpObserver
         from unstuck.observe.optimizers import OptimizerObserver
         from unstuck.observe.sites import SiteObserver
@@ -93,9 +102,13 @@ class Session:
         self.modules = ModuleObserver(self)
         self.ops = OpObserver(self)
         self.sites = SiteObserver(self)
-        self._observers = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
-                           self.modules, self.ops]
-        for obs in self._observers[:4]:
+        # Always-on observers are installed for the whole run; the windowed ones (module hooks,
+        # op tracer) only for sampled windows and evaluation blocks (see _set_window).
+        self.always_on = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
+                          CompileBoundary(self)]
+        self.windowed = [self.modules, self.ops]
+        self._observers = self.always_on + self.windowed
+        for obs in self.always_on:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)
@@ -129,9 +142,13 @@ class Session:
 
     def advance(self) -> None:
         """One training step has completed."""
+        now = time.perf_counter()
+        if self.last_advance is not None:
+            self.pace.record(now - self.last_advance, self.sampling)
+            self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
         self.tick += 1
         self.trace.ticks = self.tick
-        sampled = self.sampling_cfg.sampled(self.tick)
+        sampled = self.is_sampled(self.tick)
         if not sampled:
             for st in self.opts.values():
                 st.hooked_all = False
@@ -143,6 +160,10 @@ class Session:
         if self.max_steps is not None and self.tick >= self.max_steps:
             self.trace.stopped_at_max_steps = True
             raise StopTraining()
+        self.last_advance = now  # the window switch above is part of the next step's cost
+
+    def is_sampled(self, tick: int) -> bool:
+        return self.sampling_cfg.sampled(tick, self.stretch)
 
     # ---------------------------------------------------------------- registry
     def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:
@@ -180,15 +201,24 @@ class Session:
 
     # ---------------------------------------------------------------- safety
     def guard(self, where: str, fn, *args, **kwargs):
-        """Run observer code; a failure becomes a recorded tool error, never the user's problem."""
+        """Run observer code; a failure becomes a recorded tool error, never the user's problem.
+
+        The code runs with torch-function handling off and the user's dispatch modes lifted
+        (see `tracing.hidden`, inlined here: this is the hot path), so the user's
+        TorchFunctionModes, TorchDispatchModes and flop counters never see the tool's work."""
         if self.busy:
             return None
         self.busy = True
+        modes = None
         try:
-            if not self.sampling:  # the always-on path reads attributes only: skip no_grad's cost
-                return fn(*args, **kwargs)
-            with torch.no_grad():
-                return fn(*args, **kwargs)
+            with torch._C.DisableTorchFunction():
+                if _dispatch_depth():
+                    modes = _disable_current_modes()
+                    modes.__enter__()
+                if not self.sampling:  # the always-on path reads attributes only: skip no_grad's cost
+                    return fn(*args, **kwargs)
+                with torch.no_grad():
+                    return fn(*args, **kwargs)
         except StopTraining:
             raise
         except Exception as exc:  # noqa: BLE001 - the tool must never break the script
@@ -202,7 +232,31 @@ class Session:
                 err.count += 1
             return None
         finally:
+            if modes is not None:
+                modes.__exit__(None, None, None)
             self.busy = False
+
+    # ---------------------------------------------------------------- compiled code
+    def call_compiled(self, fn, module, args, kwargs):
+        """Run compiled code with the module hooks and the op tracer lifted, so Dynamo never
+        traces, guards on or recompiles for them; `module` (the compiled model, if any) is
+        observed at its boundary as a root model."""
+        watched = module is not None and bool(self.modules.handles)
+        if watched:
+            self.modules._pre(module, args)
+        self.compiled_depth += 1
+        if self.compiled_depth == 1:
+            self.guard("compiled call", self.modules.suspend)
+            self.guard("compiled call", self.ops.suspend)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.compiled_depth -= 1
+            if not self.compiled_depth:
+                self.guard("compiled call", self.ops.resume)
+                self.guard("compiled call", self.modules.resume)
+            if watched:
+                self.modules._post(module, args, None)
 
     def _finalize(self) -> None:
         for st in self.opts.values():

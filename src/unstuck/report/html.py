@@ -47,10 +47,12 @@ def report_dict(report) -> dict:
     from unstuck.report.json import to_dict
     data = to_dict(report)
     for f, obj in zip(data["findings"], report.findings):
-        if f.get("location") and obj.location is not None and obj.location.code:
-            f["location"]["code"] = obj.location.code
-    if "checkup" not in data:
-        data["checkup"] = getattr(report, "checkup", None)
+        for key in ("location", "shows_at"):
+            loc = getattr(obj, key, None)
+            if f.get(key) and loc is not None and loc.code:
+                f[key]["code"] = loc.code
+    data.setdefault("checkup", getattr(report, "checkup", None))
+    data.setdefault("notes", list(getattr(report, "notes", [])))
     return data
 
 
@@ -157,6 +159,7 @@ def _run_context(run: RunView) -> dict:
         "headline_class": css, "summary": report.get("summary") or {}, "charts": _charts(run),
         "checkup": checkup, "checkup_charts": _checkup_charts(checkup) if checkup else [],
         "rules_not_run": [r for r in report.get("rules", []) if r.get("status") in ("skipped", "errored")],
+        "consequences": sum(1 for f in shown if f.get("caused_by")), "notes": report.get("notes") or [],
         "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
         "loss_min": min(losses) if losses else None, "rows": len(run.rows),
         "downsampled": bool((run.header or {}).get("downsampled")),

@@ -25,6 +25,7 @@ def to_dict(report: Report) -> dict[str, object]:
         # means nothing was judged, not that nothing is wrong
         "judged": report.judged,
         "notes": list(report.notes),
+        "checkup": report.checkup,
     }
 
 

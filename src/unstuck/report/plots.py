@@ -303,6 +303,11 @@ def lr_range_chart(lr_range: dict) -> str | None:
     xs, ys = zip(*pairs)
     ax.plot(xs, ys, color=COLORS[0], lw=1.2, marker=".", ms=3)
     ax.set_xscale("log")
+    low = min(ys)
+    if low > 0 and max(ys) > 4 * ys[0] > 0:  # a diverging tail would flatten the rest: cut the view
+        ax.set_ylim(low * 0.9 if low > 0 else None, 4 * ys[0])
+        ax.text(0.99, 0.98, "diverging tail cut off", transform=ax.transAxes, ha="right", va="top", fontsize=7,
+                color="#555555")
     suggestion = lr_range.get("suggestion")
     if _finite(suggestion) and suggestion > 0:
         ax.axvline(suggestion, color=COLORS[1], ls="--", lw=1.2, label=f"suggested lr {suggestion:.3g}")

@@ -15,17 +15,22 @@ def _losses(rows: list[dict]) -> list[float]:
     return [r["loss"] for r in rows if isinstance(r.get("loss"), (int, float)) and math.isfinite(r["loss"])]
 
 
-def sparkline(values: list[float], width: int = SPARK_WIDTH) -> str:
-    """The values as one line of block characters, each the mean of its share of the values."""
-    if not values:
-        return ""
+def _bucket_means(values: list[float], width: int) -> list[float]:
     n = min(width, len(values))
     buckets = [values[i * len(values) // n:(i + 1) * len(values) // n] for i in range(n)]
-    means = [sum(b) / len(b) for b in buckets if b]
-    lo, hi = min(means), max(means)
+    return [sum(b) / len(b) for b in buckets if b]
+
+
+def sparkline(values: list[float], width: int = SPARK_WIDTH, scale: tuple[float, float] | None = None) -> str:
+    """The values as one line of block characters, each the mean of its share of the values;
+    `scale` (low, high) puts several lines on one scale."""
+    if not values:
+        return ""
+    means = _bucket_means(values, width)
+    lo, hi = scale or (min(means), max(means))
     if hi - lo <= 0:
         return SPARKS[0] * len(means)
-    return "".join(SPARKS[min(len(SPARKS) - 1, int((m - lo) / (hi - lo) * len(SPARKS)))] for m in means)
+    return "".join(SPARKS[max(0, min(len(SPARKS) - 1, int((m - lo) / (hi - lo) * len(SPARKS))))] for m in means)
 
 
 def _loss_line(rows: list[dict]) -> str:
@@ -80,6 +85,9 @@ def render_compare(a, b, console: Console | None = None) -> None:
     table.add_row("script status", a.report.get("script_error") or "finished",
                   b.report.get("script_error") or "finished")
     table.add_row("loss", _loss_line(a.rows), _loss_line(b.rows))
-    table.add_row("loss curve", sparkline(_losses(a.rows), 30), sparkline(_losses(b.rows), 30))
+    la, lb = _losses(a.rows), _losses(b.rows)
+    means = _bucket_means(la, 30) + _bucket_means(lb, 30) if la or lb else []
+    scale = (min(means), max(means)) if means else None
+    table.add_row("loss curve\n(one scale)", sparkline(la, 30, scale), sparkline(lb, 30, scale))
     table.add_row("findings", _findings_text(a.report), _findings_text(b.report))
     console.print(table)

@@ -66,6 +66,8 @@ def headline(report: Report) -> str:
         if not report.judged:
             return f"The script failed before training: {report.script_error}. Nothing to judge."
         return f"The script failed after {n} training step(s): {report.script_error}. Judged the {n} step(s) seen."
+    if s.get("rows") is not None:  # `unstuck checkup DATA.csv`
+        return f"Checked a table: {s['rows']} rows, {s.get('columns')} columns, target {s.get('target')!r}."
     if not report.judged:
         return "No optimizer step or backward pass was seen: nothing to judge."
     models = ", ".join(s.get("models", [])) or "none seen"
@@ -80,6 +82,8 @@ def verdict(report: Report) -> str:
     if not report.judged:
         return "Nothing was judged."
     if not report.diagnosis:
+        if report.summary.get("rows") is not None:  # a table's checkup: no training steps to count
+            return "No problem found."
         return f"No problem found in {report.steps_observed} training step(s)."
     errors = sum(f.severity is Severity.ERROR for f in roots)
     follow = len(report.diagnosis) - len(roots)
@@ -96,6 +100,10 @@ def render(report: Report, console: Console | None = None) -> None:
     for note in report.notes:
         console.print(Text(note, style="bold yellow"))
     console.print(Text(headline(report), style="bold"))
+    checkup = getattr(report, "checkup", None)
+    if checkup:
+        from unstuck.report.checkup_terminal import render_checkup
+        render_checkup(checkup, console, "verdict")
     shown = report.diagnosis
     roots = report.roots
     number = {id(f): i for i, f in enumerate(roots, 1)}
@@ -116,5 +124,7 @@ def render(report: Report, console: Console | None = None) -> None:
     for e in report.tool_errors:
         console.print(Text(f"tool error in {e.where} (x{e.count}): {e.error} — the script was not affected.",
                            style="dim"))
+    if checkup:
+        render_checkup(checkup, console, "experiments")
     done = verdict(report)
     console.print(Text(done, style="bold green" if report.judged and not shown else "bold"))

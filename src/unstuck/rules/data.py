@@ -12,12 +12,15 @@ INPUT_SCALE_RATIO = 100.0  # largest / smallest feature std above this: very dif
 TARGET_SCALE = 100.0  # regression targets with std or |mean| above this are unscaled
 TARGET_OFFSET = 20.0  # |mean| above this ...
 TARGET_OFFSET_RATIO = 5.0  # ... and above this many stds: a large offset
+PRED_SPREAD_SHARE = 0.01  # predictions spread less than this share of the targets': not at their scale
+EARLY_CALLS = 3  # the first sampled training loss calls: the untrained network
 INPUT_DEPENDENCE = 1e-9  # relative output change below which the output ignores the input
 REGRESSION_LOSSES = ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss")
 
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
-      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high"),
+      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high",
+                "input-ignored", "prediction-collapse"),
       thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
 def unscaled_inputs(self, trace: Trace):
     """
@@ -33,6 +36,10 @@ def unscaled_inputs(self, trace: Trace):
         narrow valley. One learning rate cannot suit all weights: training crawls or
         diverges.
 
+        Judged on the input of the model's first weight layer (Linear, Conv, RNN), so a
+        model that standardises its raw inputs itself (a `BatchNorm` first layer, or
+        `(x - mean) / std` inside `forward`) stays silent.
+
     Example:
         images = images.float()        # values 0..255 fed as they are
 
@@ -43,7 +50,10 @@ def unscaled_inputs(self, trace: Trace):
         (images: `x / 255`, or torchvision's `Normalize`.)
     """
     t = self.thresholds
-    recs = [r for r in trace.inputs if r.feature_std_max is not None]
+    # What the first weight layer sees: a model that standardises its raw input itself (a
+    # BatchNorm first, `(x - mean) / std` in forward) hands its weights normalised values.
+    source = trace.layer_inputs if trace.layer_inputs else trace.inputs
+    recs = [r for r in source if r.feature_std_max is not None]
     if not recs:
         return []
     std_max = statistics.median(r.feature_std_max for r in recs)
@@ -66,9 +76,11 @@ def unscaled_inputs(self, trace: Trace):
 
 
 @rule("DT002", "unscaled-targets", Severity.WARNING, "Regression targets are not normalised",
-      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "exploding-gradients"),
+      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "lr-too-high", "exploding-gradients",
+                "dead-relu", "vanishing-gradients", "nonfinite-values"),
       thresholds={"TARGET_SCALE": TARGET_SCALE, "TARGET_OFFSET": TARGET_OFFSET,
-                  "TARGET_OFFSET_RATIO": TARGET_OFFSET_RATIO})
+                  "TARGET_OFFSET_RATIO": TARGET_OFFSET_RATIO, "PRED_SPREAD_SHARE": PRED_SPREAD_SHARE,
+                  "EARLY_CALLS": EARLY_CALLS})
 def unscaled_targets(self, trace: Trace):
     """
     What it detects:
@@ -82,6 +94,10 @@ def unscaled_targets(self, trace: Trace):
         50,000 the last layer's weights and bias must grow by orders of magnitude at a
         learning rate tuned for unit-scale values, so training takes forever, and the huge
         loss gradients destabilise the layers below.
+
+        Judged against where the untrained model's predictions start: an output bias
+        initialised at the target mean, or a head that de-normalises (`out * std + mean`),
+        already puts the predictions at the targets' scale and stays silent.
 
     Example:
         salary = 40_000 + 2_500 * years + ...       # used as the target directly
@@ -97,19 +113,27 @@ def unscaled_targets(self, trace: Trace):
              and c.target_mean is not None]
     if not calls:
         return []
-    std = statistics.median(c.target_std for c in calls)
-    mean = statistics.median(c.target_mean for c in calls)
-    big = max(std, abs(mean)) > t.TARGET_SCALE
-    offset = abs(mean) > t.TARGET_OFFSET and abs(mean) > t.TARGET_OFFSET_RATIO * std
-    if not (big or offset):
+    early = calls[:int(t.EARLY_CALLS)]  # the untrained network: where its outputs start
+    std = statistics.median(c.target_std for c in early)
+    mean = statistics.median(c.target_mean for c in early)
+    preds = [c for c in early if c.pred_mean is not None and c.pred_std is not None]
+    pred_mean = statistics.median(c.pred_mean for c in preds) if preds else 0.0
+    pred_std = statistics.median(c.pred_std for c in preds) if preds else 0.0
+    large = max(std, abs(mean)) > t.TARGET_SCALE or (abs(mean) > t.TARGET_OFFSET
+                                                     and abs(mean) > t.TARGET_OFFSET_RATIO * std)
+    gap = abs(mean - pred_mean)  # the offset the network still has to learn
+    big = (gap > t.TARGET_SCALE and gap > std) or (std > t.TARGET_SCALE and pred_std < t.PRED_SPREAD_SHARE * std)
+    offset = gap > t.TARGET_OFFSET and gap > t.TARGET_OFFSET_RATIO * std
+    if not large or not (big or offset):  # small targets, or a model that already predicts at their scale
         return []
     c = calls[0]
     kind = "a large magnitude" if big else "a large offset"
-    msg = (f"The targets of `{c.fn}` have {kind}: mean {mean:.4g}, standard deviation {std:.4g} "
-           f"(thresholds: {t.TARGET_SCALE:g}; offset {t.TARGET_OFFSET:g} and {t.TARGET_OFFSET_RATIO:g} stds).")
+    msg = (f"The targets of `{c.fn}` have {kind}: mean {mean:.4g}, standard deviation {std:.4g}, while the "
+           f"untrained model predicts around {pred_mean:.3g} with spread {pred_std:.3g} (thresholds: "
+           f"{t.TARGET_SCALE:g}; offset {t.TARGET_OFFSET:g} and {t.TARGET_OFFSET_RATIO:g} stds).")
     return [self.finding(msg, c.site, "Standardise the targets, `y_n = (y - y.mean()) / y.std()`, train on y_n, "
                          "and map predictions back with `pred * std + mean`.", confidence=0.75,
-                         target_mean=mean, target_std=std)]
+                         target_mean=mean, target_std=std, prediction_mean=pred_mean)]
 
 
 @rule("DT003", "input-ignored", Severity.ERROR, "The model's output does not depend on its input",
@@ -117,10 +141,15 @@ def unscaled_targets(self, trace: Trace):
 def input_ignored(self, trace: Trace):
     """
     What it detects:
-        On a deep copy of the model (in eval mode, inside `torch.random.fork_rng()`), each
-        sample's input is replaced by another sample's: the outputs do not change at all.
-        The forward pass zeroes or replaces its input (a mask the wrong way round, a
-        variable shadowed by another, a constant tensor used instead of `x`).
+        On a deep copy of the model (in eval mode, inside `torch.random.fork_rng()`, without
+        the user's hooks), the input's values are changed while shapes and dtypes are kept:
+        each sample's input (every tensor argument, token ids included) is replaced by
+        another sample's, or, when the output has no batch axis (a pooled set, a bag of
+        instances), floats are moved by their spread and integer ids drawn anew within their
+        range. The outputs do not change at all: the forward pass zeroes or replaces its
+        input (a mask the wrong way round, a shadowed variable, an embedding indexed by
+        positions instead of tokens). Permutation-invariant set models are not flagged:
+        their rows are never merely reordered.
 
     Why it stops learning:
         A network that cannot see its input can only learn one answer for everything: the

@@ -7,6 +7,7 @@ from unstuck.trace import Trace
 
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
 FROZEN_SHARE = 0.9  # share of the optimizer's elements with requires_grad=False
+FREEZE_CALL_SHARE = 0.5  # a requires_grad_(False) call that froze this share of the frozen elements is the one to fix
 MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not reached
 UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
 
@@ -63,25 +64,32 @@ def params_not_optimized(self, trace: Trace):
                          names=tuple(sorted({trace.param_name(p) for p in missing}))[:KEPT_NAMES])]
 
 
-@rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter given to the optimizer is frozen",
-      requires=(needs_optimizer, needs_steps(1)), explains=("loss-plateau", "prediction-collapse"),
-      thresholds={"FROZEN_SHARE": FROZEN_SHARE})
+@rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter of the model is frozen",
+      requires=(needs_optimizer, needs_steps(1)),
+      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "cannot-overfit"),
+      thresholds={"FROZEN_SHARE": FROZEN_SHARE, "FREEZE_CALL_SHARE": FREEZE_CALL_SHARE})
 def frozen_params(self, trace: Trace):
     """
     What it detects:
-        An optimizer whose parameters are (nearly) all `requires_grad=False` when it steps,
-        with no weight matrix left trainable: a freezing loop whose condition matches every
-        parameter. Freezing a backbone on purpose leaves a trainable head (a weight matrix)
-        and stays silent, whether or not the frozen part is passed to the optimizer.
+        Optimizer steps while (nearly) every parameter is `requires_grad=False` and no weight
+        matrix is left trainable: a freezing loop whose condition matches every parameter, or
+        a helper meant to freeze some layers (batch-norm) that calls `requires_grad_(False)` on
+        the whole model it was given. Judged both over the optimizer's own parameters and over
+        every parameter of the models, so it is also caught when the optimizer was built from
+        what was left trainable (`filter(lambda p: p.requires_grad, ...)`), wherever the
+        freezing call was made. Freezing a backbone on purpose leaves a trainable head (a
+        weight matrix) and stays silent, whether or not the frozen part is passed to the
+        optimizer.
 
     Why it stops learning:
         Frozen parameters get no gradient, so the optimizer has nothing to update: the
         model stays at its initialisation.
 
     Example:
-        for name, p in model.named_parameters():
-            if not name.startswith("0") or True:   # matches everything
-                p.requires_grad = False
+        def freeze_bn(model):
+            for m in model.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    model.requires_grad_(False)      # meant m.requires_grad_(False)
 
     Fix:
         Fix the freezing condition so the layers that should learn keep
@@ -96,17 +104,34 @@ def frozen_params(self, trace: Trace):
             continue
         last = recs[-1]
         share = last.frozen_elems / last.elems
-        if share < t.FROZEN_SHARE or last.trainable_matrices > 0:
+        model_share = last.model_frozen_elems / last.model_elems if last.model_elems else 0.0
+        if share >= t.FROZEN_SHARE and last.trainable_matrices == 0:
+            elems, frozen, scope = last.elems, last.frozen_elems, f"given to {opt.cls}"
+        elif model_share >= t.FROZEN_SHARE and last.model_trainable_matrices == 0:
+            elems, frozen = last.model_elems, last.model_frozen_elems
+            scope = f"of the models ({opt.cls} holds {last.elems:,} of them)"
+        else:
             continue
-        msg = (f"{share:.1%} of the {last.elems:,} parameter elements given to {opt.cls} have requires_grad=False "
+        freeze = _freeze_call(trace, frozen, t)
+        how = f" One `requires_grad_(False)` call froze {freeze.elems:,} of them." if freeze is not None else ""
+        msg = (f"{frozen / elems:.1%} of the {elems:,} parameter elements {scope} have requires_grad=False "
                f"(threshold {t.FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
-               f"{last.elems - last.frozen_elems:,} elements can learn.")
-        frozen_at = next((c.site for c in trace.freeze_calls if c.site is not None), None)
-        findings.append(self.finding(msg, frozen_at or opt.site, "Fix the freezing condition so the layers meant "
-                                     "to learn keep `requires_grad=True`.", confidence=0.85, frozen_share=share,
-                                     elements=last.elems, trainable_elements=last.elems - last.frozen_elems,
-                                     shows_at=opt.site))
+               f"{elems - frozen:,} elements can learn.{how}")
+        frozen_at = freeze.site if freeze is not None else next(
+            (c.site for c in trace.freeze_calls if c.site is not None), None)
+        findings.append(self.finding(msg, frozen_at or opt.site,
+                                     "Fix the freezing condition so the layers meant to learn keep "
+                                     "`requires_grad=True` (freeze the loop variable, not the whole model).",
+                                     confidence=0.85, frozen_share=frozen / elems, elements=elems,
+                                     trainable_elements=elems - frozen, shows_at=opt.site))
     return findings
+
+
+def _freeze_call(trace: Trace, frozen_elems: int, t):
+    """The `requires_grad_(False)` call that froze the largest part (at least FREEZE_CALL_SHARE) of
+    what is frozen."""
+    calls = [f for f in trace.freeze_calls if f.site is not None and f.elems >= t.FREEZE_CALL_SHARE * frozen_elems]
+    return max(calls, key=lambda f: f.elems) if calls else None
 
 
 @rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",

@@ -242,14 +242,27 @@ def dead_relu(self, trace: Trace):
     return findings[:t.MAX_DEAD_LAYERS]
 
 
+ZERO_MIN_TICKS = 2  # sampled steps on which a create_graph derivative came back identically zero
+ZERO_SHARE = 0.5  # ... out of the sampled steps that computed create_graph derivatives
+
+
 @rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",
-      explains=("loss-plateau", "vanishing-gradients"))
+      explains=("loss-plateau", "vanishing-gradients"),
+      thresholds={"ZERO_MIN_TICKS": ZERO_MIN_TICKS, "ZERO_SHARE": ZERO_SHARE})
 def zero_second_derivative(self, trace: Trace):
     """
     What it detects:
-        `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, gradient
-        penalties, u_xx terms) through a network whose activations are piecewise linear
-        (ReLU, LeakyReLU, Hardtanh ...) and that has no smooth activation.
+        `torch.autograd.grad(..., create_graph=True)` (physics-informed losses, u_xx terms)
+        through piecewise-linear activations (ReLU, LeakyReLU, Hardtanh ...) whose result,
+        the derivative that the loss goes on to train, is exactly zero everywhere, on at
+        least half of the sampled steps that take such derivatives.
+
+        Deliberately not flagged: create_graph derivatives through ReLU-like networks that
+        are not zero, such as a WGAN-GP gradient penalty (the first derivative of a
+        LeakyReLU critic depends on its weights), second-order MAML (the inner gradient
+        w.r.t. the weights has a non-zero Hessian), double backpropagation / input-gradient
+        penalties, or a first-derivative PINN term. Their weight gradient is non-zero and
+        they train.
 
     Why it stops learning:
         A ReLU network is piecewise linear in its input: its second derivative is zero
@@ -266,12 +279,16 @@ def zero_second_derivative(self, trace: Trace):
         Use smooth activations (`nn.Tanh`, `nn.SiLU`, `nn.Softplus`, `nn.GELU`) in networks
         whose derivatives enter the loss, and prefer a squared residual.
     """
-    calls = [g for g in trace.grad_calls if g.create_graph and g.relu_nodes and not g.smooth_nodes]
-    if not calls:
+    second_order = [g for g in trace.grad_calls if g.create_graph and g.result_zero is not None]
+    zero = [g for g in second_order if g.result_zero and g.relu_nodes]
+    ticks = {g.tick for g in second_order}
+    zero_ticks = {g.tick for g in zero}
+    if len(zero_ticks) < ZERO_MIN_TICKS or len(zero_ticks) < ZERO_SHARE * len(ticks):
         return []
-    g = calls[0]
-    msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and no "
-           f"smooth activation ({len(calls)} sampled calls): higher derivatives of the network are zero almost "
-           f"everywhere.")
+    g = zero[0]
+    msg = (f"`autograd.grad(..., create_graph=True)` differentiates through {g.relu_nodes} ReLU-like nodes and "
+           f"returned a derivative that is exactly zero everywhere, on {len(zero_ticks)} of {len(ticks)} sampled "
+           f"steps (threshold {ZERO_SHARE:.0%}): the network's higher derivatives vanish, so the term built on "
+           f"them cannot be trained.")
     return [self.finding(msg, g.site, "Replace ReLU by a smooth activation such as `nn.Tanh()` or `nn.SiLU()`.",
-                         confidence=0.9, relu_nodes=g.relu_nodes, calls=len(calls))]
+                         confidence=0.9, relu_nodes=g.relu_nodes, zero_steps=len(zero_ticks), steps=len(ticks))]

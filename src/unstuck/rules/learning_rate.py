@@ -14,6 +14,7 @@ DIVERGED = 1.0  # late loss / the untrained network's first loss at or above thi
 COLLAPSE_FACTOR = 1e-4  # lr below this fraction of its initial value is "collapsed"
 COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
 EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
+LOSS_PROGRESS = 0.5  # a loss that fell below this share of its first value is learning: not too low
 MIN_JUDGED_STEPS = 3  # judged steps (among the early ones) needed before judging the update size
 MIN_STEPS = 6  # training steps needed before judging lr-too-high / lr-too-low
 MIN_LOSSES = 6  # losses needed before calling the run diverged
@@ -107,14 +108,17 @@ def lr_too_high(self, trace: Trace):
       requires=(needs_optimizer, needs_steps("MIN_STEPS")), explains=("loss-plateau", "prediction-collapse"),
       thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS, "MIN_STEPS": MIN_STEPS,
                   "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS, "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE,
-                  "WARMUP_GROWTH": WARMUP_GROWTH})
+                  "WARMUP_GROWTH": WARMUP_GROWTH, "LOSS_PROGRESS": LOSS_PROGRESS, "MIN_LOSSES": MIN_LOSSES,
+                  "LATE_LOSSES": LATE_LOSSES})
 def lr_too_low(self, trace: Trace):
     """
     What it detects:
-        Optimizer steps that change the parameters by less than {LOW_UPDATE_RATIO} of their
-        norm (median over the first {EARLY_STEPS} sampled steps, while gradients are
-        non-zero), so thousands of steps move the weights less than a single healthy step. A
-        warm-up (the schedule later raises the lr more than {WARMUP_GROWTH}-fold) stays silent.
+        Optimizer steps that change even the fastest-moving weight tensor (linear,
+        convolutional or recurrent; ||delta W|| / ||W||) by less than {LOW_UPDATE_RATIO} of
+        its norm (median over the first {EARLY_STEPS} sampled steps, while gradients are
+        non-zero), so thousands of steps move the weights less than a single healthy step.
+        A warm-up (the schedule later raises the lr more than {WARMUP_GROWTH}-fold) and a
+        loss that still falls below {LOSS_PROGRESS} of its first value stay silent.
 
     Why it stops learning:
         The loss decreases so slowly that training looks stuck; the run ends long before the
@@ -133,13 +137,28 @@ def lr_too_low(self, trace: Trace):
     if len(ratios) < t.MIN_JUDGED_STEPS:
         return []
     ratio = statistics.median(ratios)
-    if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(trace, steps, t):
+    # The fastest-moving weight tensor (linear, convolutional or recurrent) of each step: biases
+    # and norm scales move relatively more and can hide weights that barely move.
+    layer = [max(r for _, r in s.layer_update_ratios) for s in steps if s.layer_update_ratios]
+    weights = len(layer) >= t.MIN_JUDGED_STEPS
+    if weights:
+        ratio = statistics.median(layer)
+    if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(trace, steps, t) or _progressing(_losses(trace), t):
         return []
     opt = next(iter(trace.optimizers.values()))
     lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
-    msg = (f"Each {opt.cls} step{lr} changes the parameters by only {ratio:.2g} of their norm (median over "
+    what = "its fastest-moving weight tensor" if weights else "the parameters"
+    msg = (f"Each {opt.cls} step{lr} changes {what} by only {ratio:.2g} of its norm (median over "
            f"{len(ratios)} early sampled steps; threshold {t.LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
-    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).", confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).",
+                         confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+
+
+def _progressing(losses: list[float], t) -> bool:
+    """The loss still falls well: the late loss is below LOSS_PROGRESS of the first."""
+    if len(losses) < t.MIN_LOSSES or losses[0] <= 0:
+        return False
+    return statistics.median(losses[-int(t.LATE_LOSSES):]) < t.LOSS_PROGRESS * losses[0]
 
 
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",

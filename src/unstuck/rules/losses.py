@@ -147,7 +147,7 @@ def nll_without_log_softmax(self, trace: Trace):
 
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
-      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax"),
+      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
       thresholds={"MIN_CALLS": MIN_CALLS})
 def softmax_wrong_dim(self, trace: Trace):
     """
@@ -155,7 +155,13 @@ def softmax_wrong_dim(self, trace: Trace):
         A classification loss (`cross_entropy`, `nll_loss`) fed by `softmax`/`log_softmax`
         whose output does not normalise over the class axis of the loss input: the softmax
         ran over the batch axis, or over the time axis of a sequence tagger (`dim=1` on a
-        `[B, T, C]` tensor).
+        `[B, T, C]` tensor). Also a softmax anywhere in the forward pass (an attention
+        block's scores, a classifier head) that normalises over the axis whose size is the
+        batch size of the training loss, while the tensor has another axis (the classes,
+        the keys) to normalise over. Deliberately not flagged: `[B, B]` similarity
+        matrices of contrastive losses (both axes are the batch), softmax over a pooled
+        set's instances (the loss has no per-sample rows), and `[B]`/`[B, 1]` scores
+        normalised over a list (listwise ranking).
 
     Why it stops learning:
         The "probabilities" sum to one across samples or time steps instead of across
@@ -172,20 +178,59 @@ def softmax_wrong_dim(self, trace: Trace):
     calls = [c for c in _training_calls(trace, ("cross_entropy", "nll_loss"))
              if c.producer in ("softmax", "log_softmax")]
     wrong = [c for c in calls if not (c.pred_rows_logprob if c.producer == "log_softmax" else c.pred_rows_prob)]
-    if len(wrong) < self.thresholds.MIN_CALLS or len(wrong) < len(calls):
-        return []
-    c = wrong[0]
-    dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
-    msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
-           f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled calls: "
-           f"it normalised another axis (batch or time).")
-    return [self.finding(msg, c.producer_site or c.site, f"Normalise over the class axis, usually the last one: "
-                         f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
-                         dim=c.producer_dim, input_ndim=c.producer_ndim, shows_at=c.site)]
+    if len(wrong) >= self.thresholds.MIN_CALLS and len(wrong) == len(calls):
+        c = wrong[0]
+        dim = f"dim={c.producer_dim}" if c.producer_dim is not None else "its default dim"
+        msg = (f"`{c.producer}` ran with {dim} on a {c.producer_ndim}-D tensor, but the `{c.fn}` input it feeds "
+               f"(shape {list(c.pred_shape)}) does not sum to one over its class axis in {len(wrong)} sampled "
+               f"calls: it normalised another axis (batch or time).")
+        return [self.finding(msg, c.producer_site or c.site, f"Normalise over the class axis, usually the last one: "
+                             f"`{c.producer}(logits, dim=-1)`.", confidence=0.9, calls=len(wrong),
+                             dim=c.producer_dim, input_ndim=c.producer_ndim, shows_at=c.site)]
+    return _softmax_over_batch(self, trace)
+
+
+def batch_sizes(trace: Trace) -> dict[int, set[int]]:
+    """Per sampled tick, the batch sizes of the training losses: the leading size of predictions
+    that have one row per sample (a pooled set's single prediction has none to speak of)."""
+    sizes: dict[int, set[int]] = {}
+    for c in trace.losses:
+        if c.training and c.pred_shape and c.target_shape and c.pred_shape[0] == c.target_shape[0] >= 2:
+            sizes.setdefault(c.tick, set()).add(c.pred_shape[0])
+    return sizes
+
+
+def _softmax_over_batch(self, trace: Trace):
+    """A softmax that normalises over the axis whose size is the batch size, while the tensor has
+    another axis (classes, keys) that is the distribution and the losses keep one row per sample."""
+    batches = batch_sizes(trace)
+    by_site: dict[tuple, list] = {}
+    for r in trace.softmaxes:
+        n = r.shape[r.dim]
+        others = [d for i, d in enumerate(r.shape) if i != r.dim]
+        if n not in batches.get(r.tick, ()) or n in others or not any(d > 1 for d in others):
+            continue  # not the batch axis, ambiguous ([B, B] similarities), or nothing else to normalise
+        key = (r.site.file, r.site.line) if r.site else (None, None)
+        by_site.setdefault(key, []).append(r)
+    findings = []
+    for recs in by_site.values():
+        ticks = {r.tick for r in recs}
+        if len(ticks) < self.thresholds.MIN_CALLS:
+            continue
+        r = recs[0]
+        axes = ", ".join(f"{d}" for d in r.shape)
+        msg = (f"`{r.fn}` normalises dim={r.dim} of a [{axes}] tensor on {len(ticks)} sampled steps; that axis has "
+               f"the batch size ({r.shape[r.dim]}) of the loss computed on those steps. Each sample's weights are "
+               f"divided by the other samples' instead of summing to one over its own classes or keys.")
+        findings.append(self.finding(msg, r.site, f"Normalise over the distribution's own axis, usually the last "
+                                     f"one: `{r.fn}(scores, dim=-1)`.", confidence=0.85, dim=r.dim,
+                                     shape=tuple(r.shape), steps=len(ticks)))
+    return findings
 
 
 @rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
-      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets"),
+      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets",
+                                          "vanishing-gradients"),
       thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS})
 def output_range_mismatch(self, trace: Trace):
     """

@@ -6,6 +6,7 @@ from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, needs_optimizer, rule
 from unstuck.trace import Trace
 
 MIN_TICKS_SEEN = 2  # sampled steps showing the wrong mode
+MIN_EVALUATIONS = 2  # separate evaluations (at different training steps) in training mode
 
 
 @rule("MD001", "eval-mode-training", Severity.ERROR, "Training runs with dropout/batch-norm in eval mode",
@@ -68,13 +69,24 @@ def eval_call(trace: Trace, tick: int, types: set[str]):
     return last.site if last else None
 
 
-@rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode")
+@rule("MD002", "train-mode-evaluation", Severity.ERROR, "Evaluation runs with dropout/batch-norm in training mode",
+      thresholds={"MIN_EVALUATIONS": MIN_EVALUATIONS})
 def train_mode_evaluation(self, trace: Trace):
     """
     What it detects:
         Forward passes without gradients (`torch.no_grad()`/`inference_mode()`, i.e.
         validation, testing or prediction) while dropout or batch-norm layers are in
-        training mode.
+        training mode: a recurring evaluation (at two or more points of training, e.g. after
+        every epoch) or the final one after the last training step. A single diagnostic
+        forward before or between epochs (printing the untrained loss with the model in its
+        default train mode) misleads no one and stays silent.
+
+        Deliberately not flagged: no-gradient forwards whose input is attached to an autograd
+        graph. Those are part of a training step, not an evaluation: activation checkpointing
+        with `use_reentrant=True` runs its segment under no-grad and re-runs it with
+        gradients during backward, and any custom `autograd.Function` runs its forward with
+        gradients off. Forwards re-run by the autograd engine during backward are not
+        counted as model calls either.
 
     Why it stops learning:
         Validation numbers are wrong: dropout drops units at random, and batch-norm
@@ -93,10 +105,14 @@ def train_mode_evaluation(self, trace: Trace):
             ...
         model.train()
     """
-    bad = [m for m in trace.modes if not m.grad_enabled and m.training]
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})
+    trained = trace.step_calls or trace.backward_calls
+    final = trained and ticks[-1] >= trace.ticks  # after the last training step: the reported result
+    if len(ticks) < self.thresholds.MIN_EVALUATIONS and not final:
+        return []  # one diagnostic forward before or between epochs (an initial loss print) misleads no one
     names = sorted({f"{m.module} ({m.module_type})" for m in bad})
     site = bad[0].site
     has_bn = any("BatchNorm" in m.module_type for m in bad)

@@ -81,6 +81,11 @@ def zero_grad_misplaced(self, trace: Trace):
         the gradients were cleared between `backward()` and `step()`, or `step()` is called
         before `backward()`.
 
+        Deliberately not flagged: sparse gradients (`nn.Embedding(sparse=True)` with
+        `SparseAdam`), which hold only the rows looked up and are measured by those rows;
+        optimizers that compute their own gradients inside `step()` (L-BFGS closures), since
+        only backward passes outside `step()` count.
+
     Why it stops learning:
         Each step applies an empty gradient (or, with momentum, only stale momentum), so the
         parameters do not follow the loss at all.

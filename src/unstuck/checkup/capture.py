@@ -1,0 +1,264 @@
+"""Capture what the experiments need while a script trains under observation.
+
+`CaptureObserver` is an extra observer for `observe_and_diagnose(..., observers=[...])`.
+On the watched (sampled) steps it notes each root model's forward input and output, and
+each built-in loss call (through the op tracer's loss listener). When a loss's prediction
+is the model's output, or a reshaped view of it, the pair is kept:
+
+- once, before the first optimizer step: a deep copy of the model (its initial weights),
+  the optimizer's class and hyperparameters, and the loss function with its options;
+- every time: the batch's inputs and targets, detached clones, de-duplicated, up to
+  `max_samples` samples.
+
+Nothing here changes the user's objects or draws from the RNGs; everything runs inside
+`session.guard`, so a failure is a recorded tool error. The result is a `Problem`, or the
+reason why none could be built.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import weakref
+
+import torch
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+from unstuck.checkup.problem import OptimizerSpec, Problem
+
+log = logging.getLogger(__name__)
+
+MAX_SAMPLES = 4096  # samples kept for the experiments
+MAX_BYTES = 256 * 2**20  # ... and at most this much memory for them
+MAX_MODEL_PARAMS = 20_000_000  # larger models are not copied
+# Autograd nodes that only reshape or convert the model output on its way into the loss.
+VIEW_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
+                        "SqueezeBackward1", "SqueezeBackward2", "SqueezeBackward3", "UnsqueezeBackward0",
+                        "ToCopyBackward0", "CloneBackward0", "AliasBackward0"})
+
+
+class CaptureObserver:
+    def __init__(self, max_samples: int = MAX_SAMPLES):
+        self.max_samples = max_samples
+        self.session = None
+        self.handles = []
+        self.depth = 0
+        self.last = None  # (weakref(root), inputs (detached), weakref(output)) of the latest root forward
+        self.root_ref = None
+        self.model = None  # deep copy at the first captured loss call
+        self.train_mode = True
+        self.loss_fn = None
+        self.loss_name = ""
+        self.loss_extra = ((), {})
+        self.pred_tail = ()
+        self.rows_per_sample = 1
+        self.batch_size = 0
+        self.optimizer: OptimizerSpec | None = None
+        self.chunks_x: list[tuple[torch.Tensor, ...]] = []
+        self.chunks_y: list[torch.Tensor] = []
+        self.seen: set[bytes] = set()
+        self.count = 0
+        self.sample_bytes = 0
+        self.init_loss: float | None = None
+        self.reason: str | None = "no training step with a built-in loss function on a model's output was seen"
+        self.full = False
+
+    # ------------------------------------------------------------ observer protocol
+    def install(self, session) -> None:
+        self.session = session
+        listeners = getattr(session, "loss_listeners", None)
+        if listeners is None:
+            self.reason = "this version of the watcher has no loss listener"
+            return
+        listeners.append(self._on_loss)
+        self.handles = [register_module_forward_pre_hook(self._pre),
+                        register_module_forward_hook(self._post, always_call=True)]
+
+    def uninstall(self) -> None:
+        self._unhook()
+        s = self.session
+        if s is not None and self._on_loss in getattr(s, "loss_listeners", []):
+            s.loss_listeners.remove(self._on_loss)
+        if self.model is not None and self.optimizer is None:
+            self.session.guard("checkup capture", self._find_optimizer)
+        self.last = None
+
+    def _unhook(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    # ------------------------------------------------------------ forward
+    def _pre(self, module, args):
+        self.depth += 1
+
+    def _post(self, module, args, output):
+        self.depth = max(0, self.depth - 1)
+        s = self.session
+        if self.depth or not s.sampling or s.busy:
+            return
+        s.guard("checkup capture", self._on_root, module, args, output)
+
+    def _on_root(self, module, args, output) -> None:
+        if not isinstance(output, torch.Tensor) or not args:
+            return
+        if self.root_ref is not None and self.root_ref() is not module:
+            return
+        if not all(isinstance(a, torch.Tensor) for a in args):
+            return
+        if next(module.parameters(), None) is None:
+            return
+        self.last = (weakref.ref(module), tuple(a.detach() for a in args), weakref.ref(output),
+                     tuple(a.requires_grad or a.grad_fn is not None for a in args))
+
+    # ------------------------------------------------------------ loss
+    def _on_loss(self, func, args, kwargs, out) -> None:
+        if self.full or self.last is None or not self.session.ops.grad_enabled:
+            return  # without grad: evaluation, not what the model is trained on
+        pred = args[0] if args else kwargs.get("input")
+        target = args[1] if len(args) > 1 else kwargs.get("target")
+        if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+            return
+        mref, inputs, oref, computed = self.last
+        module, output = mref(), oref()
+        if module is None or output is None or not _derived_by_views(pred, output):
+            return
+        if any(computed):
+            self.reason = "the model's input is computed by another network"
+            return
+        if target.requires_grad:
+            self.reason = "the loss's target depends on trainable parameters"
+            return
+        b = inputs[0].shape[0] if inputs[0].dim() else 0
+        if b == 0 or any(x.dim() == 0 or x.shape[0] != b for x in inputs):
+            return
+        if pred.dim() == 0 or target.dim() == 0 or pred.shape[0] != target.shape[0] or pred.shape[0] % b:
+            return
+        rows = pred.shape[0] // b
+        if output.numel() != pred.numel():
+            return
+        if self.model is None:
+            self._first(module, func, args, kwargs, pred, out, rows, b)
+        elif self.root_ref() is not module or self.loss_fn is not func \
+                or tuple(pred.shape[1:]) != self.pred_tail or rows != self.rows_per_sample:
+            return
+        self._keep(inputs, target, rows)
+
+    def _first(self, module, func, args, kwargs, pred, out, rows, b) -> None:
+        if sum(p.numel() for p in module.parameters()) > MAX_MODEL_PARAMS:
+            self.reason = f"the model has more than {MAX_MODEL_PARAMS} parameters"
+            self.full = True
+            return
+        self.model = copy.deepcopy(module)
+        for p in self.model.parameters():
+            p.grad = None
+        self.train_mode = module.training
+        self.root_ref = weakref.ref(module)
+        self.loss_fn = func
+        self.loss_name = getattr(func, "__name__", str(func))
+        extra = tuple(_detached(a) for a in args[2:])
+        opts = {k: _detached(v) for k, v in kwargs.items() if k not in ("input", "target")}
+        self.loss_extra = (extra, opts)
+        self.pred_tail = tuple(pred.shape[1:])
+        self.rows_per_sample = rows
+        self.batch_size = b
+        if isinstance(out, torch.Tensor) and out.numel() == 1:
+            self.init_loss = float(out.detach())
+        self.reason = None
+        self._find_optimizer()
+
+    def _find_optimizer(self) -> None:
+        root = self.root_ref() if self.root_ref is not None else None
+        if root is None:
+            return
+        index = {id(p): i for i, p in enumerate(root.parameters())}
+        for st in self.session.opts.values():
+            opt = st.ref()
+            if opt is None or not any(pid in index for pid in st.param_ids):
+                continue
+            groups = []
+            for g in opt.param_groups:
+                idx = [index[id(p)] for p in g["params"] if id(p) in index]
+                if idx:
+                    hyper = {k: _detached(v) for k, v in g.items() if k != "params"}
+                    if "initial_lr" in hyper:  # a scheduler changed lr: start where the user started
+                        hyper["lr"] = hyper.pop("initial_lr")
+                    groups.append((idx, hyper))
+            if groups:
+                self.optimizer = OptimizerSpec(type(opt), groups)
+                return
+
+    def _keep(self, inputs, target, rows) -> None:
+        b = inputs[0].shape[0]
+        y = target.detach().reshape(b, rows, *target.shape[1:]) if rows > 1 else target.detach()
+        if not self.sample_bytes:
+            self.sample_bytes = max(1, sum(x[:1].numel() * x.element_size() for x in inputs)
+                                    + y[:1].numel() * y.element_size())
+        limit = min(self.max_samples, MAX_BYTES // self.sample_bytes)
+        keep = []
+        for i in range(b):
+            if self.count + len(keep) >= limit:
+                break
+            h = hashlib.blake2b(digest_size=16)
+            for x in inputs:
+                h.update(x[i].cpu().contiguous().numpy().tobytes() if x.dtype != torch.bfloat16
+                         else x[i].float().cpu().numpy().tobytes())
+            digest = h.digest()
+            if digest not in self.seen:
+                self.seen.add(digest)
+                keep.append(i)
+        if keep:
+            idx = torch.tensor(keep, device=inputs[0].device)
+            self.chunks_x.append(tuple(x.index_select(0, idx).clone().cpu() for x in inputs))
+            self.chunks_y.append(y.index_select(0, idx).clone().cpu())
+            self.count += len(keep)
+        if self.count >= limit:
+            self.full = True
+            self._unhook()
+
+    # ------------------------------------------------------------ result
+    def problem(self) -> tuple[Problem | None, str | None]:
+        if self.model is None or not self.chunks_y:
+            return None, self.reason
+        if self.optimizer is None:
+            return None, "no optimizer holds the model's parameters"
+        inputs = tuple(torch.cat([c[j] for c in self.chunks_x]) for j in range(len(self.chunks_x[0])))
+        target = torch.cat(self.chunks_y)
+        extra, opts = self.loss_extra
+        fn = self.loss_fn
+
+        def loss_call(pred, y):
+            return fn(pred, y, *extra, **opts)
+
+        model = self.model.cpu()
+        return Problem(model=model, inputs=inputs, target=target, loss_name=self.loss_name, loss_call=loss_call,
+                       pred_tail=self.pred_tail, optimizer=self.optimizer, batch_size=max(1, self.batch_size),
+                       train_mode=self.train_mode, rows_per_sample=self.rows_per_sample), None
+
+
+def _detached(v):
+    if isinstance(v, torch.Tensor):
+        return v.detach().clone().cpu()
+    if isinstance(v, (list, tuple)):
+        return type(v)(_detached(x) for x in v)
+    return copy.deepcopy(v)
+
+
+def _derived_by_views(pred: torch.Tensor, output: torch.Tensor) -> bool:
+    """`pred` is `output`, or reshapes/squeezes/casts of it only."""
+    if pred is output:
+        return True
+    target_node = output.grad_fn
+    node = pred.grad_fn
+    if target_node is None or node is None:
+        return False
+    for _ in range(16):
+        if node is target_node:
+            return True
+        if type(node).__name__ not in VIEW_NODES:
+            return False
+        nexts = [n for n, _ in node.next_functions if n is not None]
+        if len(nexts) != 1:
+            return False
+        node = nexts[0]
+    return False

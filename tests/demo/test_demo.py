@@ -11,7 +11,8 @@ def test_demo_fits_80_columns_and_quotes_the_last_loss(tmp_path):
     r = subprocess.run([sys.executable, "-m", "unstuck", "demo"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=600, env={**env, "PYTHONUNBUFFERED": "1"})
     assert r.returncode == 0, r.stderr[-2000:]
-    too_wide = [line for line in r.stderr.splitlines() if len(line) > 80]
+    # torch's own warning about the broadcast (the script's, not unstuck's output) is left as it is
+    too_wide = [line for line in r.stderr.splitlines() if len(line) > 80 and "Warning: " not in line]
     assert too_wide == []
     printed = re.findall(r"epoch 299  loss (\d+\.\d+)", r.stdout)
     assert len(printed) == 2  # broken, then fixed

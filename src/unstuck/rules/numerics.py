@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from unstuck.findings import Kind, Severity
 from unstuck.rules.base import rule
-from unstuck.rules.measures import is_nan
+from unstuck.rules.measures import finite
 from unstuck.trace import Trace
 
 
@@ -52,6 +52,8 @@ def nonfinite_values(self, trace: Trace):
     """
     What it detects:
         A loss value, a prediction or a loss passed to backward() that is NaN or Inf.
+        Deliberately not flagged: predictions that hold -inf on purpose (masked logits, e.g. a
+        similarity matrix whose diagonal is filled with -inf) while the loss stays finite.
 
     Why it stops learning:
         Once a NaN reaches the gradients, every parameter it touches becomes NaN, and the
@@ -65,7 +67,11 @@ def nonfinite_values(self, trace: Trace):
         findings ranked above. Guard with `torch.isfinite(loss)` checks and gradient clipping.
     """
     bad_back = [b for b in trace.backwards if not b.loss_finite]
-    bad_pred = [c for c in trace.losses if not c.pred_finite or is_nan(c.value)]
+    # A non-finite prediction matters when it makes the loss non-finite: masked logits (-inf on
+    # purpose) give a finite loss and finite gradients.
+    bad_pred = [c for c in trace.losses
+                if (c.value is not None and not finite(c.value))
+                or (c.value is None and not c.pred_finite)]
     if not bad_back and not bad_pred:
         return []
     first = min([b.tick for b in bad_back] + [c.tick for c in bad_pred])

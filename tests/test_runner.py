@@ -27,7 +27,9 @@ def python(*args, cwd):
 
 
 def unstuck(*args, cwd):
-    return python("-m", "unstuck", "run", *args, cwd=cwd)
+    """`unstuck run` as a user would call it; scripts that train nothing are no failure here
+    (these tests are about running like python, not about the diagnosis)."""
+    return python("-m", "unstuck", "run", "--fail-on", "never", "--no-log", *args, cwd=cwd)
 
 
 @pytest.fixture()

@@ -16,8 +16,6 @@ import os
 import shutil
 import time
 
-from torch.optim.optimizer import register_optimizer_step_post_hook
-
 log = logging.getLogger(__name__)
 
 REDRAW_EVERY_S = 0.5  # at most this often the line is redrawn
@@ -54,6 +52,7 @@ class LiveStatus:
         self.session = session
         # make room, keep the last row out of the scroll region, go back where we were
         self._write(f"\n\x1b7\x1b[1;{self.rows - 1}r\x1b8\x1b[1A")
+        from torch.optim.optimizer import register_optimizer_step_post_hook  # torch only once the script has it
         self.handle = register_optimizer_step_post_hook(self._on_step)
         self._draw()
 

@@ -25,3 +25,5 @@ def test_expensive_watched_steps_stretch_the_intervals_within_bounds():
     assert cheap.stretch(10) == 1
     s = Sampling()
     assert sum(s.sampled(t, 2) for t in range(600)) < sum(s.sampled(t) for t in range(600))
+    early = range(s.early_until)
+    assert [t for t in early if s.sampled(t, 4)] == [t for t in early if s.sampled(t)]  # evidence of short runs kept

@@ -27,9 +27,14 @@ def is_library(filename: str) -> bool:
 def user_frame(skip: int = 1):
     """The innermost frame of the user's code, or None."""
     frame = sys._getframe(skip)
-    while frame is not None and is_library(frame.f_code.co_filename):
+    while frame is not None and (is_library(frame.f_code.co_filename) or _trampoline(frame)):
         frame = frame.f_back
     return frame
+
+
+def _trampoline(frame) -> bool:
+    """A `call_as` trampoline: it carries the caller's file and line, the caller is above it."""
+    return frame.f_code.co_name == TRAMPOLINE_NAME
 
 
 def user_site(skip: int = 1) -> Location | None:
@@ -38,7 +43,7 @@ def user_site(skip: int = 1) -> Location | None:
     fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not is_library(filename):
+        if not is_library(filename) and not _trampoline(frame):
             if "site-packages" not in filename and "dist-packages" not in filename:
                 return _location(frame)
             fallback = fallback or frame

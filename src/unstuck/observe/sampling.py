@@ -22,13 +22,15 @@ class Sampling:
     thin_after: int = 2000
 
     def sampled(self, tick: int, stretch: int = 1) -> bool:
-        """Whether `tick` is watched. `stretch` (a power of two, >= 1) widens every interval
-        after the warm-up when watched steps are expensive (see Session.advance); the warm-up
-        ticks are always watched: they are what most rules judge."""
+        """Whether `tick` is watched. `stretch` (a power of two, >= 1) widens the intervals
+        after `early_until` when watched steps are expensive (see Session.advance); the warm-up
+        and the early ticks are always watched as configured: they are what most rules judge,
+        and in a short run they are all the evidence there is (a mode switched after the first
+        epoch, a collapse at the end)."""
         if tick < self.warmup:
             return True
         if tick < self.early_until:
-            return tick % (self.early_every * stretch) == 0
+            return tick % self.early_every == 0
         every = self.every * stretch
         if self.thin_after and tick >= self.thin_after:
             every <<= (tick // self.thin_after).bit_length() - 1

@@ -115,8 +115,11 @@ def zero_grad_misplaced(self, trace: Trace):
     if len(empty) < t.EMPTY_MIN_STEPS or len(empty) < t.EMPTY_SHARE * len(candidates):
         return []
     step = empty[0]
-    events = [e for e in trace.events if e.tick in (step.tick - 1, step.tick) and not e.in_step]
-    backward = next((e for e in events if e.kind == "backward"), None)
+    # the backward pass of this iteration may be counted with the next step when it follows step()
+    events = [e for e in trace.events if step.tick - 1 <= e.tick <= step.tick + 1 and not e.in_step]
+    backward = next((e for e in events if e.kind == "backward" and e.site and step.site
+                     and e.site.line > step.site.line), None) or next(
+        (e for e in events if e.kind == "backward"), None)
     zero = next((e for e in events if e.kind == "zero_grad"), None)
     order = ""
     if (backward and backward.site and step.site and backward.site.file == step.site.file

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
+from collections.abc import Sequence
 
 from unstuck.findings import Finding, Kind, Report, RuleRun, Severity, Status
 from unstuck.rules import Rule, select
@@ -150,22 +151,30 @@ def _depths(findings: list[Finding]) -> dict[str, int]:
 
 def roots_of(finding: Finding, findings: list[Finding]) -> list[Finding]:
     """The root causes (empty `caused_by`) that `finding` follows from, through any chain."""
-    by_cause = {}
-    for f in findings:
-        by_cause.setdefault(f.cause, f)
-    out: list[Finding] = []
-    todo, seen = list(finding.caused_by), set()
+    found = root_positions([f.cause for f in findings], [f.caused_by for f in findings], finding.caused_by)
+    return [findings[i] for i in found]
+
+
+def root_positions(causes: Sequence[str], caused_by: Sequence[Sequence[str]], start: Sequence[str]) -> list[int]:
+    """Positions (ascending) of the root causes, among findings given by their `causes` and
+    `caused_by` lists, that a finding caused by `start` follows from, through any chain. Works
+    on Findings and on the JSON report's finding objects alike (the renderers fold both)."""
+    first: dict[str, int] = {}
+    for i, cause in enumerate(causes):
+        first.setdefault(cause, i)
+    out: list[int] = []
+    todo, seen = list(start), set()
     while todo:
         cause = todo.pop(0)
-        f = by_cause.get(cause)
-        if f is None or cause in seen:
+        i = first.get(cause)
+        if i is None or cause in seen:
             continue
         seen.add(cause)
-        if f.caused_by:
-            todo.extend(f.caused_by)
-        elif f not in out:
-            out.append(f)
-    return sorted(out, key=findings.index)
+        if caused_by[i]:
+            todo.extend(caused_by[i])
+        elif i not in out:
+            out.append(i)
+    return sorted(out)
 
 
 def diagnose(trace: Trace, command: str = "run", select_: list[str] | None = None,

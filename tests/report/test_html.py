@@ -162,3 +162,27 @@ def test_compare_page_shows_both_runs(tmp_path):
     assert "broken &lt;run&gt;" in page and "broken <run>" not in page
     assert page.index("loss-broadcast") < page.index("No problem found in 40")
     assert len(re.findall(r"<svg\b", page)) == 1
+
+
+def test_consequences_are_folded_under_their_root_cause_with_both_locations():
+    from tests.report.test_folding import REPORT
+    page = render_html(RunView(report=dict(REPORT, script="train.py", command="run")))
+    text = visible_text(page)
+    assert "2 root cause(s), most likely first; 3 more follow from them" in " ".join(text.split())
+    order = [page.index(f'id="{i}"') for i in ("finding-1", "finding-1-1", "finding-1-2", "finding-1-3",
+                                               "finding-2")]
+    assert order == sorted(order)
+    first_card = page[page.index('id="finding-1"'):page.index('id="finding-1-1"')]
+    assert "train.py:7 in &lt;module&gt;" in first_card and "shows at train.py:12 in step" in first_card
+    plateau = page[page.index('id="finding-1-3"'):page.index('id="finding-2"')]
+    assert "because of 1, 2:" in plateau and "loss-plateau" in plateau
+    assert 'id="finding-3"' not in page  # a consequence gets no number of its own
+
+
+def test_compare_page_folds_each_run_with_its_own_ids():
+    from tests.report.test_folding import REPORT
+    run = RunView(report=dict(REPORT, script="train.py", command="run"), label="a")
+    page = render_compare_html(run, run)
+    for side in "AB":
+        assert f'id="{side}-finding-1-3"' in page and f'id="{side}-finding-2"' in page
+    assert page.count("because of 1, 2:") == 2

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from unstuck.report import plots
+from unstuck.report.folding import Folded, because, fold_dicts
 
 _env: Environment | None = None
 
@@ -28,6 +29,7 @@ def environment() -> Environment:
                            autoescape=select_autoescape(default=True, default_for_string=True),
                            trim_blocks=True, lstrip_blocks=True)
         _env.filters["num"] = _fmt_num
+        _env.filters["because"] = because
     return _env
 
 
@@ -138,28 +140,32 @@ def _headline(report: dict) -> tuple[str, str]:
     return "ok", f"No problem found in {steps} observed training step(s)."
 
 
-def _finding_views(report: dict) -> tuple[list[dict], list[dict]]:
-    shown, infos = [], []
-    for f in report.get("findings", []):
-        view = dict(f)
-        view["code"] = _source_line(f.get("location"))
-        view["shows_at_code"] = _source_line(f.get("shows_at"))
-        (infos if f.get("severity") == "info" else shown).append(view)
-    return shown, infos
+def _view(f: dict) -> dict:
+    view = dict(f)
+    view["code"] = _source_line(f.get("location"))
+    view["shows_at_code"] = _source_line(f.get("shows_at"))
+    return view
+
+
+def _finding_views(report: dict) -> tuple[list[Folded[dict]], list[dict]]:
+    """The diagnosis folded (each root cause numbered, what follows from it under it) and the
+    `info` remarks."""
+    findings = [_view(f) for f in report.get("findings", [])]
+    return fold_dicts(findings), [f for f in findings if f.get("severity") == "info"]
 
 
 def _run_context(run: RunView) -> dict:
     report = run.report
-    shown, infos = _finding_views(report)
+    groups, infos = _finding_views(report)
     css, headline = _headline(report)
     losses = [r["loss"] for r in run.rows if isinstance(r.get("loss"), (int, float)) and math.isfinite(r["loss"])]
     checkup = report.get("checkup") or None
     return {
-        "run": run, "report": report, "findings": shown, "infos": infos, "headline": headline,
+        "run": run, "report": report, "groups": groups, "infos": infos, "headline": headline,
         "headline_class": css, "summary": report.get("summary") or {}, "charts": _charts(run),
         "checkup": checkup, "checkup_charts": _checkup_charts(checkup) if checkup else [],
         "rules_not_run": [r for r in report.get("rules", []) if r.get("status") in ("skipped", "errored")],
-        "consequences": sum(1 for f in shown if f.get("caused_by")), "notes": report.get("notes") or [],
+        "consequences": sum(len(g.consequences) for g in groups), "notes": report.get("notes") or [],
         "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
         "loss_min": min(losses) if losses else None, "rows": len(run.rows),
         "downsampled": bool((run.header or {}).get("downsampled")),

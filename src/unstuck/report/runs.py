@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from unstuck.report.folding import because, fold_dicts
+
 SPARKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 40
 
@@ -45,6 +47,10 @@ def render_show(run, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     if run.text:
         console.out(run.text, end="", highlight=False)
+    else:  # a folder without its terminal report: the findings from report.json
+        console.print(Text(f"{run.report.get('script', '')}: {run.report.get('steps_observed', 0)} training "
+                           "step(s) observed", style="bold"))
+        console.print(_findings_text(run.report))
     console.print(Text(f"Run folder {run.path}", style="bold"), soft_wrap=True)
     console.print(f"  loss: {_loss_line(run.rows)}")
     losses = _losses(run.rows)
@@ -57,19 +63,42 @@ def render_show(run, console: Console | None = None) -> None:
         console.print(f"  checkpoint {c['file']}", soft_wrap=True)
 
 
+def _where(loc: dict | None) -> str:
+    if not loc:
+        return ""
+    return f"{str(loc.get('file', '')).rsplit('/', 1)[-1]}:{loc.get('line')}"
+
+
+def _places(f: dict) -> str:
+    """`file:line` of the line to edit, and where it showed when that is another line."""
+    where, shows = _where(f.get("location")), _where(f.get("shows_at"))
+    if shows and shows != where:
+        return f" {where}, shows at {shows}" if where else f" shows at {shows}"
+    return f" {where}" if where else ""
+
+
 def _findings_text(report: dict) -> Text:
-    shown = [f for f in report.get("findings", []) if f.get("severity") != "info"]
-    if not shown:
+    """The findings of a past run, folded as the terminal report folds them: each root cause
+    numbered, what follows from it under it, and the counts."""
+    groups = fold_dicts(report.get("findings", []))
+    if not groups:
         steps = report.get("steps_observed", 0)
         return Text(f"no finding ({steps} steps observed)", style="green")
     text = Text()
-    for i, f in enumerate(shown, 1):
-        style = "red" if f.get("severity") == "error" else "yellow"
-        loc = f.get("location") or {}
-        where = f" {loc.get('file', '').rsplit('/', 1)[-1]}:{loc.get('line')}" if loc else ""
-        text.append(f"{i}. {f.get('cause')}", style=style)
-        text.append(f"{where}\n", style="dim")
-    text.rstrip()
+    follow = 0
+    for g in groups:
+        f = g.root
+        text.append(f"{g.number}. {f.get('cause')}", style="red" if f.get("severity") == "error" else "yellow")
+        text.append(f"{_places(f)}\n", style="dim")
+        for numbers, c in g.consequences:
+            follow += 1
+            text.append(f"   {because(numbers)}: ", style="bold")
+            text.append(str(c.get("cause")))
+            text.append(f"{_places(c)}\n", style="dim")
+    summary = f"{len(groups)} root cause(s)"
+    if follow:
+        summary += f"; {follow} more follow from them"
+    text.append(summary, style="bold")
     return text
 
 

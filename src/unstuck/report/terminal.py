@@ -12,8 +12,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from unstuck.diagnose import roots_of
 from unstuck.findings import Finding, Kind, Location, Report, Severity, Status, prose
+from unstuck.report.folding import because, fold_findings
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 
@@ -46,9 +46,9 @@ def _finding(i: int, f: Finding) -> Panel:
                  border_style=STYLE[f.severity].replace("bold ", ""))
 
 
-def _consequence(numbers: list[int], f: Finding) -> Padding:
+def _consequence(numbers: tuple[int, ...], f: Finding) -> Padding:
     line = Text()
-    line.append(f"because of {', '.join(map(str, numbers))}: ", style="bold")
+    line.append(f"{because(numbers)}: ", style="bold")
     line.append(f"{f.severity.value} ", style=STYLE[f.severity])
     line.append(f.cause, style="bold")
     line.append(f" [{f.rule}] ", style="dim")
@@ -105,19 +105,10 @@ def render(report: Report, console: Console | None = None) -> None:
         from unstuck.report.checkup_terminal import render_checkup
         render_checkup(checkup, console, "verdict")
     shown = report.diagnosis
-    roots = report.roots
-    number = {id(f): i for i, f in enumerate(roots, 1)}
-    under: dict[int, list[tuple[list[int], Finding]]] = {}
-    for f in shown:
-        if f.caused_by:
-            nums = [number[id(r)] for r in roots_of(f, shown) if id(r) in number] or [0]
-            under.setdefault(nums[0], []).append((nums, f))
-    for f in roots:
-        console.print(_finding(number[id(f)], f))
-        for nums, g in under.get(number[id(f)], []):
-            console.print(_consequence(nums, g))
-    for nums, g in under.get(0, []):  # unreachable while the explains relation is acyclic
-        console.print(_consequence(nums, g))
+    for group in fold_findings(shown):
+        console.print(_finding(group.number, group.root))
+        for numbers, g in group.consequences:
+            console.print(_consequence(numbers, g))
     for f in report.findings:
         if f.severity is Severity.INFO:
             console.print(Text(f"info [{f.rule}] {f.cause}: {prose(f.message)}", style="cyan"))

@@ -259,11 +259,14 @@ class ModeCall:
 
 @dataclass
 class FreezeCall:
-    """`requires_grad_(False)` on a module or a parameter, called by the user's code."""
+    """`requires_grad_(False)` on a module or a parameter, called by the user's code (`how`
+    "call": seen as it ran, with the elements it froze), or `X.requires_grad = False` written
+    in the user's source (`how` "assignment": found after the run, tick -1, elements unknown: 0)."""
 
     tick: int
     site: Location | None
     elems: int
+    how: str = "call"
 
 
 @dataclass

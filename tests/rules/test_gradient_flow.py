@@ -67,6 +67,27 @@ model[2].bias.requires_grad = True
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 """ + TRAIN)
     assert first_cause(report) == "frozen-params"
+    f = report.findings[0]
+    assert f.location.code == "p.requires_grad = False" and f.location.line == 13
+    assert f.shows_at.code.startswith("opt = torch.optim.SGD") and "by assignment" in f.message
+
+
+def test_freezing_assignment_in_a_helper_module_is_the_line_to_edit(tmp_path):
+    (tmp_path / "finetune.py").write_text(
+        "def freeze_backbone(model):\n"
+        "    for name, p in model.named_parameters():\n"
+        "        if not name.startswith('head'):  # the head is model[2]: nothing is left\n"
+        "            setattr(p, 'requires_grad', False)\n")
+    report = diagnose_code(tmp_path, REGRESSION + """
+from finetune import freeze_backbone
+freeze_backbone(model)
+model[2].bias.requires_grad_(True)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+""" + TRAIN)
+    f = report.findings[0]
+    assert f.cause == "frozen-params"
+    assert (f.location.file.endswith("finetune.py"), f.location.line, f.location.function) == (
+        True, 4, "freeze_backbone")
 
 
 @pytest.mark.parametrize("cut", [

@@ -51,18 +51,25 @@ def user_site(skip: int = 1) -> Location | None:
     return _location(fallback) if fallback is not None else None
 
 
+def shown_path(filename: str) -> str:
+    """A file as reports show it: relative to the working folder when it is inside it."""
+    try:
+        rel = os.path.relpath(filename, _ROOT)
+    except ValueError:
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
+def real_path(shown: str) -> str:
+    """The file a shown path names."""
+    return shown if os.path.isabs(shown) else os.path.join(_ROOT, shown)
+
+
 def _location(frame) -> Location:
     filename = frame.f_code.co_filename
     line = frame.f_lineno
-    shown = filename
-    try:
-        rel = os.path.relpath(filename, _ROOT)
-        if not rel.startswith(".."):
-            shown = rel
-    except ValueError:
-        pass
     code = linecache.getline(filename, line).strip()
-    return Location(file=shown, line=line, function=frame.f_code.co_name, code=code)
+    return Location(file=shown_path(filename), line=line, function=frame.f_code.co_name, code=code)
 
 
 # A call made from the op tracer's `__torch_function__` would have the tracer as its innermost

@@ -4,7 +4,9 @@ Always on, and paid per call only (nothing per training step):
 - every `nn.Module` construction records the user's line that built it (`nn.Softmax(dim=1)`
   in model.py, `model = Net()` for a module of the user's own class), kept in a weak map;
 - every `Module.train(mode)` / `Module.eval()` call from the user's code is a `ModeCall`;
-- every `requires_grad_(False)` on a module or a tensor from the user's code is a `FreezeCall`.
+- every `requires_grad_(False)` on a module or a tensor from the user's code is a `FreezeCall`;
+  `p.requires_grad = False` runs no Python code to wrap: when the run ends with a watched
+  parameter frozen, the user's source is read for such assignments (`observe.assignments`).
 
 During sampled steps the op tracer asks `note_output` which built-in module produced an
 activation's output, so findings about a Softmax head or a ReLU layer can point at the
@@ -19,7 +21,8 @@ import weakref
 import torch
 from torch import nn
 
-from unstuck.observe.callsite import _location, is_library, user_site
+from unstuck.observe.assignments import find_freeze_assignments
+from unstuck.observe.callsite import _location, is_library, real_path, user_site
 from unstuck.observe.patching import Patches
 from unstuck.trace import FreezeCall, Location, ModeCall
 
@@ -65,6 +68,19 @@ class SiteObserver:
     def uninstall(self) -> None:
         self.patches.restore()
         self.outputs.clear()
+        self._find_assignments()  # the session runs uninstall under its guard
+
+    def _find_assignments(self) -> None:
+        """After the run, only when a watched parameter ended frozen: the freezing assignments
+        written in the user's source (the script and the files of the lines already recorded
+        first)."""
+        if not any((p := ref()) is not None and not p.requires_grad for ref in self.s.param_refs.values()):
+            return
+        t = self.s.trace
+        sites = [c.site for c in t.freeze_calls] + [site for site in self.defined.values()]
+        sites += [o.site for o in t.optimizers.values()]
+        first = [t.script] + list(dict.fromkeys(real_path(site.file) for site in sites if site is not None))
+        t.freeze_calls += find_freeze_assignments(first)
 
     def _wrap_outermost(self, owner, name: str, record) -> None:
         """Call `record(obj, *args, **kwargs)` for the outermost call of owner.name (not for the

@@ -79,7 +79,9 @@ def frozen_params(self, trace: Trace):
         what was left trainable (`filter(lambda p: p.requires_grad, ...)`), wherever the
         freezing call was made. Freezing a backbone on purpose leaves a trainable head (a
         weight matrix) and stays silent, whether or not the frozen part is passed to the
-        optimizer.
+        optimizer. The finding points at the line to edit: the `requires_grad_(False)` call
+        that froze most of it, else a `p.requires_grad = False` assignment in the user's code
+        (found in the source after the run), else the optimizer's construction.
 
     Why it stops learning:
         Frozen parameters get no gradient, so the optimizer has nothing to update: the
@@ -113,7 +115,14 @@ def frozen_params(self, trace: Trace):
         else:
             continue
         freeze = _freeze_call(trace, frozen, t)
-        how = f" One `requires_grad_(False)` call froze {freeze.elems:,} of them." if freeze is not None else ""
+        assigned = next((c for c in trace.freeze_calls if c.how == "assignment" and c.site is not None), None)
+        if freeze is not None:
+            how = f" One `requires_grad_(False)` call froze {freeze.elems:,} of them."
+        elif assigned is not None:
+            freeze = assigned
+            how = " The code sets `requires_grad = False` by assignment at the line shown."
+        else:
+            how = ""
         msg = (f"{frozen / elems:.1%} of the {elems:,} parameter elements {scope} have requires_grad=False "
                f"(threshold {t.FROZEN_SHARE:.0%}) and no weight matrix is left trainable: only "
                f"{elems - frozen:,} elements can learn.{how}")
@@ -129,7 +138,7 @@ def frozen_params(self, trace: Trace):
 
 def _freeze_call(trace: Trace, frozen_elems: int, t):
     """The `requires_grad_(False)` call that froze the largest part (at least FREEZE_CALL_SHARE) of
-    what is frozen."""
+    what is frozen (an assignment found in the source has no measured part: never this one)."""
     calls = [f for f in trace.freeze_calls if f.site is not None and f.elems >= t.FREEZE_CALL_SHARE * frozen_elems]
     return max(calls, key=lambda f: f.elems) if calls else None
 

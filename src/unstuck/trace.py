@@ -90,6 +90,9 @@ class StepRecord:
     model_elems: int = 0
     model_frozen_elems: int = 0
     model_trainable_matrices: int = 0
+    # The parameters of the models that can learn, recorded only when no weight tensor can
+    # (then they are few: biases, norm scales, temperatures)
+    model_trainable_params: tuple[int, ...] = ()
 
 
 @dataclass

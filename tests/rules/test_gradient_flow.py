@@ -184,3 +184,35 @@ def test_helper_freezing_the_whole_model_before_building_the_optimizer(tmp_path)
 
 def test_helper_freezing_only_the_norm_layers_is_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, FREEZE_HELPER.format(target="layer"))) == []
+
+
+BITFIT = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 10); y = (X[:, :3] @ torch.randn(3, 4)).argmax(1)
+model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
+{freeze}
+opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+for epoch in range(4):
+    for i in range(0, 512, 64):
+        opt.zero_grad(); F.cross_entropy(model(X[i:i + 64]), y[i:i + 64]).backward(); opt.step()
+"""
+
+
+def test_bias_only_fine_tuning_is_silent(tmp_path):
+    """BitFit: every weight matrix frozen on purpose, the biases trained."""
+    report = diagnose_code(tmp_path, BITFIT.format(freeze="""
+for name, p in model.named_parameters():
+    if not name.endswith("bias"):
+        p.requires_grad = False"""))
+    assert causes(report) == []
+
+
+def test_freezing_everything_but_the_last_bias_is_still_found(tmp_path):
+    """The twin: the freezing condition matches every parameter, one bias is re-enabled."""
+    report = diagnose_code(tmp_path, BITFIT.format(freeze="""
+for name, p in model.named_parameters():
+    if not name.startswith("head"):   # the head is model[4]: nothing is left
+        p.requires_grad = False
+model[4].bias.requires_grad = True"""))
+    assert first_cause(report) == "frozen-params"

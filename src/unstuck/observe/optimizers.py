@@ -68,11 +68,13 @@ def _record_symmetric(session, params) -> None:
                 session.trace.symmetric_inputs.append(id(p))
 
 
-def _model_counts(session) -> tuple[int, int, int]:
+def _model_counts(session) -> tuple[int, int, int, tuple[int, ...]]:
     """Elements, frozen elements and trainable weight tensors over every parameter seen so far
-    (models' and optimizers'), whichever optimizer holds them."""
+    (models' and optimizers'), whichever optimizer holds them; and, when no weight tensor is
+    trainable (so that they are few), the parameters that are."""
     elems = frozen = matrices = 0
-    for ref in session.param_refs.values():
+    trainable: list[int] = []
+    for pid, ref in session.param_refs.items():
         p = ref()
         if p is None:
             continue
@@ -80,9 +82,11 @@ def _model_counts(session) -> tuple[int, int, int]:
         elems += n
         if not p.requires_grad:
             frozen += n
-        elif p.dim() >= 2:
+            continue
+        trainable.append(pid)
+        if p.dim() >= 2:
             matrices += 1
-    return elems, frozen, matrices
+    return elems, frozen, matrices, () if matrices else tuple(trainable)
 
 
 class OptimizerObserver:
@@ -226,14 +230,15 @@ class OptimizerObserver:
         st.before = None
         if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
             st.before = [p.detach().clone() for p in params if p.requires_grad]
-        model_elems, model_frozen, model_matrices = _model_counts(s)
+        model_elems, model_frozen, model_matrices, model_trainable = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
             no_grad_elems=no_grad, backwards_since_step=st.backwards, checked_elems=checked_elems,
             stale_elems=stale_elems,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
             grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
-            model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices)
+            model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices,
+            model_trainable_params=model_trainable)
 
     def _on_post(self, opt) -> None:
         s = self.s

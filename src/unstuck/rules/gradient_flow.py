@@ -8,6 +8,7 @@ from unstuck.trace import Trace
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
 FROZEN_SHARE = 0.9  # share of the optimizer's elements with requires_grad=False
 FREEZE_CALL_SHARE = 0.5  # a requires_grad_(False) call that froze this share of the frozen elements is the one to fix
+MIN_BIAS_LAYERS = 2  # bias-only fine-tuning (BitFit) trains the biases of at least this many layers
 MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not reached
 UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
 
@@ -67,7 +68,8 @@ def params_not_optimized(self, trace: Trace):
 @rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter of the model is frozen",
       requires=(needs_optimizer, needs_steps(1)),
       explains=("loss-plateau", "prediction-collapse", "lr-too-low", "cannot-overfit"),
-      thresholds={"FROZEN_SHARE": FROZEN_SHARE, "FREEZE_CALL_SHARE": FREEZE_CALL_SHARE})
+      thresholds={"FROZEN_SHARE": FROZEN_SHARE, "FREEZE_CALL_SHARE": FREEZE_CALL_SHARE,
+                  "MIN_BIAS_LAYERS": MIN_BIAS_LAYERS})
 def frozen_params(self, trace: Trace):
     """
     What it detects:
@@ -79,7 +81,10 @@ def frozen_params(self, trace: Trace):
         what was left trainable (`filter(lambda p: p.requires_grad, ...)`), wherever the
         freezing call was made. Freezing a backbone on purpose leaves a trainable head (a
         weight matrix) and stays silent, whether or not the frozen part is passed to the
-        optimizer. The finding points at the line to edit: the `requires_grad_(False)` call
+        optimizer; so does bias-only fine-tuning (BitFit): every weight frozen and the bias of
+        every layer that ran left to learn, in at least MIN_BIAS_LAYERS layers. A bias or a
+        scale left over by a freezing mistake (one tensor, or not every layer's bias) is not
+        that. The finding points at the line to edit: the `requires_grad_(False)` call
         that froze most of it, else a `p.requires_grad = False` assignment in the user's code
         (found in the source after the run), else the optimizer's construction.
 
@@ -114,6 +119,8 @@ def frozen_params(self, trace: Trace):
             scope = f"of the models ({opt.cls} holds {last.elems:,} of them)"
         else:
             continue
+        if _bias_only_tuning(trace, last.model_trainable_params, t):
+            continue
         freeze = _freeze_call(trace, frozen, t)
         assigned = next((c for c in trace.freeze_calls if c.how == "assignment" and c.site is not None), None)
         if freeze is not None:
@@ -134,6 +141,20 @@ def frozen_params(self, trace: Trace):
                                      confidence=0.85, frozen_share=frozen / elems, elements=elems,
                                      trainable_elements=elems - frozen, shows_at=opt.site))
     return findings
+
+
+def _is_bias(trace: Trace, pid: int) -> bool:
+    info = trace.params.get(pid)
+    return info is not None and info.name.rsplit(".", 1)[-1] == "bias"
+
+
+def _bias_only_tuning(trace: Trace, trainable: tuple[int, ...], t) -> bool:
+    """BitFit: what can learn is biases only, the bias of every layer that ran (a module
+    hook saw it), in at least MIN_BIAS_LAYERS layers."""
+    if len(trainable) < t.MIN_BIAS_LAYERS or not all(_is_bias(trace, pid) for pid in trainable):
+        return False
+    ran = {pid for pid, info in trace.params.items() if info.layer_order >= 0 and _is_bias(trace, pid)}
+    return ran <= set(trainable)
 
 
 def _freeze_call(trace: Trace, frozen_elems: int, t):

@@ -27,3 +27,13 @@ def test_expensive_watched_steps_stretch_the_intervals_within_bounds():
     assert sum(s.sampled(t, 2) for t in range(600)) < sum(s.sampled(t) for t in range(600))
     early = range(s.early_until)
     assert [t for t in early if s.sampled(t, 4)] == [t for t in early if s.sampled(t)]  # evidence of short runs kept
+
+
+def test_several_optimizers_have_each_of_their_steps_watched():
+    """Each optimizer step is a tick: with a GAN's two optimizers stepping in turn, watching
+    every 10th tick alone would only ever see the even ones (one optimizer)."""
+    s = Sampling()
+    two = [t for t in range(s.warmup, 600) if s.sampled(t, width=2)]
+    assert {t % 2 for t in two} == {0, 1}
+    assert [t for t in two if t % 2 == 0] == [t for t in range(s.warmup, 600) if s.sampled(t)]
+    assert sum(s.sampled(t, width=2) for t in range(600)) <= 2 * sum(s.sampled(t) for t in range(600))

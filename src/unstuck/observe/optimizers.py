@@ -15,6 +15,7 @@ from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.sampling import MAX_WIDTH
 from unstuck.observe.tracing import tracing
 from unstuck.trace import Event, OptimizerRecord, StepRecord
 
@@ -244,6 +245,8 @@ class OptimizerObserver:
         s = self.s
         st = s.opt_state(opt)
         st.steps += 1
+        if st.steps == 1:  # one more optimizer steps: its steps are other ticks, watched together
+            s.stepping_opts = min(MAX_WIDTH, sum(1 for o in s.opts.values() if o.steps))
         rec = st.pending
         st.pending = None
         if rec is not None:

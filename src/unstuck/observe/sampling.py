@@ -21,20 +21,25 @@ class Sampling:
     # keeps a logarithmic number of watched steps and the Trace (memory) stays bounded.
     thin_after: int = 2000
 
-    def sampled(self, tick: int, stretch: int = 1) -> bool:
+    def sampled(self, tick: int, stretch: int = 1, width: int = 1) -> bool:
         """Whether `tick` is watched. `stretch` (a power of two, >= 1) widens the intervals
         after `early_until` when watched steps are expensive (see Session.advance); the warm-up
         and the early ticks are always watched as configured: they are what most rules judge,
         and in a short run they are all the evidence there is (a mode switched after the first
-        epoch, a collapse at the end)."""
+        epoch, a collapse at the end). `width` consecutive ticks are watched at each interval:
+        with several optimizers each step is a tick, so a GAN's discriminator and generator
+        steps alternate, and watching one tick in ten would only ever see one of them."""
         if tick < self.warmup:
             return True
         if tick < self.early_until:
-            return tick % self.early_every == 0
+            return tick % self.early_every < width
         every = self.every * stretch
         if self.thin_after and tick >= self.thin_after:
             every <<= (tick // self.thin_after).bit_length() - 1
-        return tick % every == 0
+        return tick % every < width
+
+
+MAX_WIDTH = 4  # optimizers whose steps are watched together, at most
 
 
 PROFILES = {

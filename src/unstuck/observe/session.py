@@ -65,6 +65,7 @@ class Session:
         self.sampling = False
         self.pace = Pace()
         self.stretch = 1  # widens the sampling intervals when watched steps are expensive
+        self.stepping_opts = 1  # optimizers that have stepped (at least 1, at most MAX_WIDTH): ticks watched together
         self.last_advance: float | None = None
         self.in_step = 0
         self.depth = 0
@@ -163,7 +164,7 @@ class Session:
         self.last_advance = now  # the window switch above is part of the next step's cost
 
     def is_sampled(self, tick: int) -> bool:
-        return self.sampling_cfg.sampled(tick, self.stretch)
+        return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts)
 
     # ---------------------------------------------------------------- registry
     def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:

@@ -82,3 +82,34 @@ def test_learning_rate_far_too_low_for_a_conv_net(tmp_path):
 
 def test_conv_net_with_a_working_learning_rate_is_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, CONV_AE.format(opt="Adam(model.parameters(), lr=3e-3)"))) == []
+
+
+TWO_OPTIMIZERS = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 8); y = X[:, :1] * 2 - X[:, 1:2]; labels = (X[:, 2] > 0).long()
+classifier = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 2))
+regressor = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+opt_cls = torch.optim.Adam(classifier.parameters(), lr=1e-3)
+opt_reg = torch.optim.SGD(regressor.parameters(), lr={lr})
+for epoch in range(6):
+    for i in range(0, 512, 32):
+        opt_cls.zero_grad()
+        F.cross_entropy(classifier(X[i:i + 32]), labels[i:i + 32]).backward()
+        opt_cls.step()
+        opt_reg.zero_grad()
+        F.mse_loss(regressor(X[i:i + 32]), y[i:i + 32]).backward()
+        opt_reg.step()
+"""
+
+
+def test_two_optimizers_are_judged_apart_the_one_too_high_is_named(tmp_path):
+    """Two models with their own losses and optimizers, stepping in turn: the regressor's SGD
+    diverges, the classifier's Adam is fine. The finding names the regressor's optimizer."""
+    report = diagnose_code(tmp_path, TWO_OPTIMIZERS.format(lr=0.5))
+    assert first_cause(report) == "lr-too-high"
+    assert report.findings[0].location.code.startswith("opt_reg = torch.optim.SGD")
+
+
+def test_two_optimizers_with_very_different_healthy_lrs_are_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, TWO_OPTIMIZERS.format(lr=0.05))) == []

@@ -7,7 +7,7 @@ from unstuck.findings import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
 from unstuck.rules.measures import finite, stepping_optimizer
-from unstuck.trace import Trace
+from unstuck.trace import OptimizerRecord, StepRecord, Trace
 
 HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
 LOW_UPDATE_RATIO = 1e-5  # below this the parameters barely move
@@ -40,18 +40,67 @@ def _diverged(losses: list[float], t) -> bool:
 WARMUP_GROWTH = 10.0  # the lr later exceeds the judged steps' lr by this factor: a warm-up
 
 
-def _judged_steps(trace: Trace, t):
-    """The first EARLY_STEPS steps whose gradients reach most trainable parameters (a step that
-    has nothing to apply says nothing about the learning rate)."""
-    steps = [s for s in trace.steps if s.update_ratio is not None and s.grad_norm
-             and s.no_grad_elems < t.JUDGED_GRAD_SHARE * (s.elems - s.frozen_elems)]
-    return steps[:t.EARLY_STEPS]
+def _judged(trace: Trace, t) -> list[StepRecord]:
+    """The steps whose gradients reach most trainable parameters (a step that has nothing to
+    apply says nothing about the learning rate)."""
+    return [s for s in trace.steps if s.update_ratio is not None and s.grad_norm
+            and s.no_grad_elems < t.JUDGED_GRAD_SHARE * (s.elems - s.frozen_elems)]
 
 
-def _in_warmup(trace: Trace, steps, t) -> bool:
-    """The judged steps ran at a fraction of the lr the schedule reaches later."""
+def _judged_steps(trace: Trace, t, opt: int | None = None) -> list[StepRecord]:
+    """The first EARLY_STEPS judged steps (of optimizer `opt`, or of any)."""
+    return [s for s in _judged(trace, t) if opt is None or s.opt == opt][:t.EARLY_STEPS]
+
+
+def _owned_losses(trace: Trace) -> dict[int, list[float]] | None:
+    """Each optimizer's losses: a backward pass belongs to the optimizers that step after it,
+    before the next backward pass (a GAN's discriminator and generator each own their own loss;
+    an encoder's and a head's optimizers stepping after one backward share it). Read from the
+    sampled call order; None when it cannot be matched with the backward records."""
+    calls = [e for e in trace.events if e.kind == "backward"]
+    if not calls or len(calls) != len(trace.backwards):
+        return None
+    owners: list[set[int]] = []
+    for e in trace.events:
+        if e.kind == "backward" and not e.in_step:
+            owners.append(set())
+        elif e.kind == "backward":
+            owners.append(owners[-1] if owners else set())  # a closure's pass inside step(): not a loss
+        elif e.kind == "step" and e.opt is not None and owners:
+            owners[-1].add(e.opt)
+    owned: dict[int, list[float]] = {}
+    for b, keys in zip(trace.backwards, owners):
+        if b.loss_value is not None and not b.in_step:
+            for key in keys:
+                owned.setdefault(key, []).append(b.loss_value)
+    return owned
+
+
+def _per_optimizer(trace: Trace, t) -> list[tuple[OptimizerRecord, list[StepRecord], list[float]]]:
+    """(optimizer, its judged steps, its losses) for every optimizer with judged steps: two
+    optimizers (a GAN's, an encoder's and a head's with different learning rates) are judged
+    apart, never pooled. With one optimizer, every loss is its own."""
+    keys = sorted({s.opt for s in _judged(trace, t)})
+    if len(keys) <= 1:
+        steps = _judged_steps(trace, t)
+        opt = stepping_optimizer(trace, steps)
+        return [(opt, steps, _losses(trace))] if opt is not None else []
+    owned = _owned_losses(trace)
+    return [(trace.optimizers[key], _judged_steps(trace, t, key),
+             owned.get(key, []) if owned is not None else _losses(trace))
+            for key in keys if key in trace.optimizers]
+
+
+def _judgeable(self, groups, t):
+    """The groups with at least MIN_JUDGED_STEPS judged steps; skipped (not passed) when none has."""
+    self.require(max((len(steps) for _, steps, _ in groups), default=0), t.MIN_JUDGED_STEPS, "judged steps")
+    return [g for g in groups if len(g[1]) >= t.MIN_JUDGED_STEPS]
+
+
+def _in_warmup(opt: OptimizerRecord, steps, t) -> bool:
+    """The judged steps ran at a fraction of the lr the optimizer's schedule reaches later."""
     lrs = [s.lr for s in steps if s.lr is not None]
-    peak = max((lr for o in trace.optimizers.values() for lr in o.lrs), default=None)
+    peak = max(opt.lrs, default=None)
     return bool(lrs) and peak is not None and peak > t.WARMUP_GROWTH * statistics.median(lrs)
 
 
@@ -84,25 +133,24 @@ def lr_too_high(self, trace: Trace):
         add warm-up and gradient clipping for large models.
     """
     t = self.thresholds
-    steps = _judged_steps(trace, t)
-    ratios = [s.update_ratio for s in steps]
-    losses = _losses(trace)
-    self.require(len(ratios), t.MIN_JUDGED_STEPS, "judged steps")
-    ratio = statistics.median(ratios)
-    if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
-        return []
-    init = init_gradient_ratio(trace)
-    if init is not None and init > t.EXPLODING_AT_INIT:
-        return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
-    opt = stepping_optimizer(trace, steps)
-    lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
-    msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
-           f"{len(ratios)} early sampled steps; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the "
-           f"loss went from {losses[0]:.4g} at the first step to {statistics.median(losses[-t.LATE_LOSSES:]):.4g} "
-           f"late in training.")
-    return [self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls steadily; "
-                         "add `torch.nn.utils.clip_grad_norm_` for stability.", confidence=0.8,
-                         update_ratio=ratio, lr=opt.initial_lr)]
+    findings = []
+    for opt, steps, losses in _judgeable(self, _per_optimizer(trace, t), t):
+        ratios = [s.update_ratio for s in steps]
+        ratio = statistics.median(ratios)
+        if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
+            continue
+        init = init_gradient_ratio(trace)
+        if init is not None and init > t.EXPLODING_AT_INIT:
+            return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
+        lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
+        msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
+               f"{len(ratios)} early sampled steps; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and "
+               f"the loss went from {losses[0]:.4g} at the first step to "
+               f"{statistics.median(losses[-t.LATE_LOSSES:]):.4g} late in training.")
+        findings.append(self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls "
+                                     "steadily; add `torch.nn.utils.clip_grad_norm_` for stability.",
+                                     confidence=0.8, update_ratio=ratio, lr=opt.initial_lr))
+    return findings
 
 
 @rule("LR002", "lr-too-low", Severity.WARNING, "The learning rate is too low: parameters barely move",
@@ -133,25 +181,26 @@ def lr_too_low(self, trace: Trace):
         learning-rate range test.
     """
     t = self.thresholds
-    steps = _judged_steps(trace, t)
-    ratios = [s.update_ratio for s in steps]
-    self.require(len(ratios), t.MIN_JUDGED_STEPS, "judged steps")
-    ratio = statistics.median(ratios)
-    # The fastest-moving weight tensor (linear, convolutional or recurrent) of each step: biases
-    # and norm scales move relatively more and can hide weights that barely move.
-    layer = [max(r for _, r in s.layer_update_ratios) for s in steps if s.layer_update_ratios]
-    weights = len(layer) >= t.MIN_JUDGED_STEPS
-    if weights:
-        ratio = statistics.median(layer)
-    if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(trace, steps, t) or _progressing(_losses(trace), t):
-        return []
-    opt = stepping_optimizer(trace, steps)
-    lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
-    what = "its fastest-moving weight tensor" if weights else "the parameters"
-    msg = (f"Each {opt.cls} step{lr} changes {what} by only {ratio:.2g} of its norm (median over "
-           f"{len(ratios)} early sampled steps; threshold {t.LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
-    return [self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a learning-rate range test).",
-                         confidence=0.7, update_ratio=ratio, lr=opt.initial_lr)]
+    findings = []
+    for opt, steps, losses in _judgeable(self, _per_optimizer(trace, t), t):
+        ratios = [s.update_ratio for s in steps]
+        ratio = statistics.median(ratios)
+        # The fastest-moving weight tensor (linear, convolutional or recurrent) of each step: biases
+        # and norm scales move relatively more and can hide weights that barely move.
+        layer = [max(r for _, r in s.layer_update_ratios) for s in steps if s.layer_update_ratios]
+        weights = len(layer) >= t.MIN_JUDGED_STEPS
+        if weights:
+            ratio = statistics.median(layer)
+        if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(opt, steps, t) or _progressing(losses, t):
+            continue
+        lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
+        what = "its fastest-moving weight tensor" if weights else "the parameters"
+        msg = (f"Each {opt.cls} step{lr} changes {what} by only {ratio:.2g} of its norm (median over "
+               f"{len(ratios)} early sampled steps; threshold {t.LOW_UPDATE_RATIO:g}, typical 1e-3..1e-2).")
+        findings.append(self.finding(msg, opt.site, "Raise the learning rate 10x at a time (or run a "
+                                     "learning-rate range test).", confidence=0.7, update_ratio=ratio,
+                                     lr=opt.initial_lr))
+    return findings
 
 
 def _progressing(losses: list[float], t) -> bool:

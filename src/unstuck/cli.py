@@ -14,6 +14,10 @@ def _exit_table() -> str:
     return "exit status:\n" + "\n".join(f"  {code:<6} {meaning}" for code, meaning in EXIT_STATUSES)
 
 
+VERBOSE_HELP = ("also list the rules that could not judge the run, and why; log the tool's own debugging "
+                "messages")
+
+
 def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="write the machine report (JSON) to PATH")
     p.add_argument("--max-steps", type=int, metavar="N", help="stop the training after N optimizer steps and report")
@@ -23,6 +27,7 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["economy", "default", "full"], default="default",
                    help="how many training steps are watched in detail (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no terminal report (use with --json)")
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     p.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
                    help="which findings make the exit status 1: errors (default), warnings and errors, or "
                    "never (the status is then 0 unless the script itself fails)")
@@ -48,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unstuck", description="Tells you why your PyTorch network is not "
                                      "learning, and how to fix it.")
     parser.add_argument("--version", action="version", version=f"unstuck {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log the tool's own debugging messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a training script under observation and diagnose it",
                          description="Run SCRIPT exactly as `python SCRIPT ARGS...` would, watch its training, "
@@ -203,9 +208,10 @@ def cmd_run(args, parser) -> int:
                                          max_steps=args.max_steps, profile=args.profile,
                                          select=_split(args.select), ignore=_split(args.ignore),
                                          observers=observers,
-                                         on_terminate=lambda r: emit(r, json_path=args.json, quiet=args.quiet))
+                                         on_terminate=lambda r: emit(r, json_path=args.json, quiet=args.quiet,
+                                                                      verbose=args.verbose))
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
-    emit(report, json_path=args.json, quiet=args.quiet)
+    emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
 
@@ -293,7 +299,7 @@ def cmd_checkup(args, parser) -> int:
             return _usage_error(f"checkup {args.script}: {exc}")
         defaults = vars(p.parse_args([]))
         for key, value in vars(more).items():
-            if value != defaults[key]:
+            if value != defaults.get(key):
                 setattr(args, key, value)
     for key in (_split(args.select) or []) + (_split(args.ignore) or []):
         if not lookup(key):
@@ -314,7 +320,7 @@ def cmd_checkup(args, parser) -> int:
             report = checkup_table(args.script, args.target, **options)
         except TableError as exc:
             return _usage_error(str(exc))
-        emit(report, json_path=args.json, quiet=args.quiet)
+        emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
         # No training was watched: the run folder holds the reports (and the page its checkup).
         _finish_logbook(_logbook(args), report, None, args)
         return report.exit_status(args.fail_on)
@@ -325,7 +331,7 @@ def cmd_checkup(args, parser) -> int:
                                    profile=args.profile, observers=book.observers() if book else (),
                                    with_trace=True, **options)
     report.notes += _misplaced_options(parser, "checkup", args.script, args.script_args)
-    emit(report, json_path=args.json, quiet=args.quiet)
+    emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
 

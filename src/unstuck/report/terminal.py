@@ -93,7 +93,10 @@ def verdict(report: Report) -> str:
     return text + "."
 
 
-def render(report: Report, console: Console | None = None) -> None:
+def render(report: Report, console: Console | None = None, verbose: bool = False) -> None:
+    """The report on the terminal. `verbose` adds the rules that could not judge the run and
+    why (skipped for want of something, or errored); without it only errored rules are
+    counted, in one line. The JSON report always has every rule's status."""
     console = console or Console(stderr=True, highlight=False)
     console.print()
     console.rule("[bold]unstuck[/bold] report")
@@ -121,5 +124,9 @@ def render(report: Report, console: Console | None = None) -> None:
     console.print(Text(done, style="bold green" if report.judged and not shown else "bold"))
     not_run = [f"{r.code} {r.status.value} ({r.detail})" for r in report.rule_runs
                if r.status in (Status.SKIPPED, Status.ERRORED)]
-    if not_run:
+    errored = sum(r.status is Status.ERRORED for r in report.rule_runs)
+    if not_run and verbose:
         console.print(Text("Not judged: " + "; ".join(not_run) + ".", style="dim"))
+    elif errored:
+        console.print(Text(f"{errored} rule(s) failed inside unstuck and could not judge; -v shows which "
+                           "(the script was not affected).", style="dim"))

@@ -117,7 +117,8 @@ def lr_too_high(self, trace: Trace):
         Optimizer steps that change the parameters by more than {HIGH_UPDATE_RATIO:.0%} of
         their norm each (median of ||delta p|| / ||p|| over the first {EARLY_STEPS} sampled
         steps; 1e-3 to 1e-2 is typical), while the loss ends no better than the untrained
-        network's first loss, or turns NaN.
+        network's first loss, or turns NaN. With several optimizers (a GAN's, an encoder's and
+        a head's) each is judged on its own steps and on the losses it steps on.
 
     Why it stops learning:
         Each step jumps across the valley it should descend into: the loss oscillates or
@@ -167,7 +168,8 @@ def lr_too_low(self, trace: Trace):
         its norm (median over the first {EARLY_STEPS} sampled steps, while gradients are
         non-zero), so thousands of steps move the weights less than a single healthy step.
         A warm-up (the schedule later raises the lr more than {WARMUP_GROWTH}-fold) and a
-        loss that still falls below {LOSS_PROGRESS} of its first value stay silent.
+        loss that still falls below {LOSS_PROGRESS} of its first value stay silent. With
+        several optimizers each is judged on its own steps, schedule and losses.
 
     Why it stops learning:
         The loss decreases so slowly that training looks stuck; the run ends long before the

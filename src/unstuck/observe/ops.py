@@ -365,11 +365,11 @@ class OpObserver:
             self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and out.dim() >= 2 and out.shape[0] >= 1:
             flat = out.detach().reshape(out.shape[0], -1)
-            if not bool(torch.isfinite(flat).all()):
-                return
             active = (flat > 0).any(dim=0)
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
+            if dead > 0 and not bool(torch.isfinite(flat).all()):  # NaN is not a dead unit: not judged
+                return
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
                                                              dead_fraction=dead, units=units, batch=out.shape[0],
                                                              training=self.grad_enabled, defined_at=defined_at))

@@ -22,6 +22,7 @@ from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
 from unstuck.observe.probes import tensors
+from unstuck.observe.stats import feature_std_mean
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -243,8 +244,7 @@ class ModuleObserver:
             if record.finite:
                 record.abs_max = abs_max
                 if xd.dim() >= 2 and xd.shape[0] >= 2:  # per feature/channel (axis 1), over the rest
-                    dims = (0, *range(2, xd.dim()))
-                    std, mean = torch.std_mean(xd.float(), dim=dims)
+                    std, mean = feature_std_mean(xd)
                     record.feature_std_max = float(std.max())
                     record.feature_std_min = float(std.min())
                     record.mean_abs_max = float(mean.abs().max())

@@ -22,6 +22,7 @@ from torch.overrides import TorchFunctionMode
 
 from unstuck.observe.callsite import call_as, caller_of, user_site
 from unstuck.observe.shapes import broadcast_shape
+from unstuck.observe.stats import all_finite, value_range
 from unstuck.observe.tracing import tracing
 from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, Shape, SoftmaxRecord
 
@@ -58,14 +59,6 @@ REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_(
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
 MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
-
-
-def _range(t: torch.Tensor) -> tuple[float, float] | None:
-    """(min, max) of a float tensor, None when it is empty."""
-    if not t.numel():
-        return None
-    lo, hi = torch.aminmax(t)
-    return float(lo), float(hi)
 
 
 class _Mode(TorchFunctionMode):
@@ -298,8 +291,8 @@ class OpObserver:
         value = float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else None
         pf = p.float()
         # min and max in one reduction each: NaN and Inf propagate, so they tell finiteness too
-        pred_range = _range(pf)
-        target_range = _range(y.float()) if y.is_floating_point() or elementwise else None
+        pred_range = value_range(pf)
+        target_range = value_range(y.float()) if y.is_floating_point() or elementwise else None
         call = LossCall(
             tick=self.s.tick, fn=name, site=site, pred_shape=tuple(p.shape), target_shape=tuple(y.shape),
             value=value,
@@ -383,10 +376,10 @@ class OpObserver:
             self._record_softmax(name, dim, tuple(args[0].shape))
         if name in RELU_LIKE and out.dim() >= 2 and out.shape[0] >= 1:
             flat = out.detach().reshape(out.shape[0], -1)
-            active = (flat > 0).any(dim=0)
+            active = flat.amax(dim=0) > 0  # (any(dim=0) is ten times slower on CPU)
             units = active.numel()
             dead = 1.0 - float(active.float().mean())
-            if dead > 0 and not bool(torch.isfinite(flat).all()):  # NaN is not a dead unit: not judged
+            if dead > 0 and not all_finite(flat):  # NaN is not a dead unit: not judged
                 return
             self.s.trace.activations.append(ActivationRecord(tick=self.s.tick, kind=name, site=user_site(),
                                                              dead_fraction=dead, units=units, batch=out.shape[0],

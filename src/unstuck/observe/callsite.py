@@ -65,7 +65,21 @@ def real_path(shown: str) -> str:
     return shown if os.path.isabs(shown) else os.path.join(_ROOT, shown)
 
 
+_locations: dict[tuple, Location] = {}  # (code object, line) -> Location: a watched step asks for a few
+MAX_LOCATIONS = 4096
+
+
 def _location(frame) -> Location:
+    key = (frame.f_code, frame.f_lineno)
+    found = _locations.get(key)
+    if found is None:
+        if len(_locations) >= MAX_LOCATIONS:
+            _locations.clear()
+        found = _locations[key] = _new_location(frame)
+    return found
+
+
+def _new_location(frame) -> Location:
     filename = frame.f_code.co_filename
     line = frame.f_lineno
     code = linecache.getline(filename, line).strip()

@@ -27,7 +27,8 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["economy", "default", "full"], default="default",
                    help="how many training steps are watched in detail (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no terminal report (use with --json)")
-    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
+    # `-v` only: a script's own `--verbose` after the script is common, and is not unstuck's
+    p.add_argument("-v", dest="verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     p.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
                    help="which findings make the exit status 1: errors (default), warnings and errors, or "
                    "never (the status is then 0 unless the script itself fails)")

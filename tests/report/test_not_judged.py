@@ -51,3 +51,5 @@ def test_verbose_is_an_option_of_run_as_well(tmp_path, monkeypatch, capsys):
     assert "Not judged" not in capsys.readouterr().err
     assert main(["run", "-v", "--no-log", "fixed.py"]) == 0
     assert "Not judged: CK001 skipped" in capsys.readouterr().err
+    assert main(["run", "--no-log", "fixed.py", "--verbose"]) == 0  # the script's own option
+    assert "went to the script" not in capsys.readouterr().err

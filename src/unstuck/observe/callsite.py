@@ -65,12 +65,14 @@ def real_path(shown: str) -> str:
     return shown if os.path.isabs(shown) else os.path.join(_ROOT, shown)
 
 
-_locations: dict[tuple, Location] = {}  # (code object, line) -> Location: a watched step asks for a few
+# (code object, file, line) -> Location: a watched step asks for a few. Code objects compare
+# equal by their contents, whatever file they were compiled from: the file is part of the key.
+_locations: dict[tuple, Location] = {}
 MAX_LOCATIONS = 4096
 
 
 def _location(frame) -> Location:
-    key = (frame.f_code, frame.f_lineno)
+    key = (frame.f_code, frame.f_code.co_filename, frame.f_lineno)
     found = _locations.get(key)
     if found is None:
         if len(_locations) >= MAX_LOCATIONS:
@@ -117,7 +119,7 @@ def caller_of(func, frame):
 def call_as(caller, func, args, kwargs):
     """`func(*args, **kwargs)`, called from a frame that looks like `caller`."""
     code = caller.f_code
-    key = (code, caller.f_lineno)
+    key = (code, code.co_filename, caller.f_lineno)  # equal code from another file: another trampoline
     fn = _trampolines.get(key)
     if fn is None:
         if len(_trampolines) >= MAX_TRAMPOLINES:

@@ -7,6 +7,7 @@ import textwrap
 
 import torch
 
+from unstuck.logbook.rundir import latest_run, load_run
 from unstuck.observe.tracing import hidden, tracing
 
 
@@ -112,6 +113,8 @@ def test_optimizer_steps_inside_compiled_code_are_counted_at_the_boundary(tmp_pa
         report = _report(tmp_path)
         assert report["tool_errors"] == [] and report["findings"] == [], variant
         assert report["summary"]["optimizer_steps"] == 40 and report["summary"]["steps"] == 40, variant
+        run = load_run(latest_run(str(tmp_path / "unstuck-runs")))
+        assert [row["step"] for row in run.rows] == list(range(1, 41)), variant  # the step log has them too
 
 
 TRACED = """

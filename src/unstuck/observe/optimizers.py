@@ -47,18 +47,24 @@ def _float(x) -> float | None:
         return None
 
 
-def _signature(opt) -> int:
-    """Changes when `opt` steps: the version counters of each group's first parameter (bumped
-    by the in-place update, compiled or not) and of its `step` state where it keeps one."""
-    total = 0
+def _signature(opt) -> tuple[int, int]:
+    """Changes when `opt` steps: the version counters of the tensors in each group's first
+    parameter's state (its `step`, moments, momentum buffer: only a step changes them), or,
+    for an optimizer without state (plain SGD), of the parameter itself (bumped by the in-place
+    update, compiled or not). Written as (entries in the state, sum of versions)."""
+    entries = total = 0
     for group in opt.param_groups:
         for p in group["params"]:
-            total += p._version
-            step = opt.state.get(p, {}).get("step") if p in opt.state else None
-            if isinstance(step, torch.Tensor):
-                total += step._version + 1
+            state = opt.state.get(p) if p in opt.state else None
+            if state:
+                for value in state.values():
+                    if isinstance(value, torch.Tensor):
+                        entries += 1
+                        total += value._version
+            else:
+                total += p._version
             break
-    return total
+    return entries, total
 
 
 def _sq_norm(t: torch.Tensor) -> float:
@@ -205,7 +211,7 @@ class OptimizerObserver:
     # Inside `torch.compile`d code the step hooks are compiled away (they check `tracing()`,
     # which Dynamo folds to True), so a step there is seen at the compiled call's boundary:
     # it changed the optimizer's parameters (their version counters) or its step counters.
-    def step_signatures(self) -> dict[int, tuple[int, int]]:
+    def step_signatures(self) -> dict[int, tuple[int, tuple[int, int]]]:
         """id(optimizer) -> (steps counted so far, signature of its state)."""
         found = {}
         for st in self.s.opts.values():
@@ -214,7 +220,7 @@ class OptimizerObserver:
                 found[id(opt)] = (st.steps, _signature(opt))
         return found
 
-    def stepped_since(self, before: dict[int, tuple[int, int]]) -> list:
+    def stepped_since(self, before: dict[int, tuple[int, tuple[int, int]]]) -> list:
         """The optimizers that stepped inside compiled code since `step_signatures()`."""
         stepped = []
         for st in self.s.opts.values():

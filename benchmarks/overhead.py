@@ -1,7 +1,8 @@
 """Overhead of observation, as a user waits for it: the whole training loop.
 
 Each round runs the same training loop in two fresh processes, one plain (`python`) and one
-under `unstuck run` (default profile unless --profile), alternating, with one torch thread.
+under `unstuck run` (default profile unless --profile), alternating (and which goes first
+alternates too), with one torch thread.
 Reported per model (an MLP, a small CNN and a small transformer):
 
 - loop ratio: the median over rounds of watched / plain time of the *whole* loop, every step
@@ -142,9 +143,13 @@ def main() -> None:
         return
     for name in filter(None, args.models.split(",")):
         loop_ratios, cpu_ratios, step_ratios, plain_loops = [], [], [], []
-        for _ in range(args.rounds):
-            plain = run_child(name, args.steps, False, args.profile)
-            watched = run_child(name, args.steps, True, args.profile)
+        for r in range(args.rounds):
+            if r % 2:  # alternate which goes first: neither always gets the warmer machine
+                watched = run_child(name, args.steps, True, args.profile)
+                plain = run_child(name, args.steps, False, args.profile)
+            else:
+                plain = run_child(name, args.steps, False, args.profile)
+                watched = run_child(name, args.steps, True, args.profile)
             loop_ratios.append(watched["loop"] / plain["loop"])
             cpu_ratios.append(watched["cpu"] / plain["cpu"])
             step_ratios.append(watched["median_step"] / plain["median_step"])

@@ -1,0 +1,195 @@
+"""Facts of one process of a distributed (torchrun-style) run, for comparing the processes.
+
+An extra observer (`Session(observers=[DistributedObserver(...)])`): it records, in this
+process, which samples the model was trained on at each sampled step (a fingerprint of the
+root model's input), where the replicas' parameters stand (per-parameter sums before the first
+optimizer step, after steps 1, 2, 4, 8, ... and at the end), whether the model is wrapped in
+DistributedDataParallel / FSDP, and which DataLoaders were built with which sampler. It stores
+them in `trace.distributed` as this rank's `RankFacts`; the launcher
+(`unstuck.integrations.distributed`) gathers every rank's facts and the rules compare them.
+
+Cost: two optimizer step hooks that do nothing on most steps; a fingerprint (one float64 sum
+and a few values of the input) on sampled steps only; two float64 reductions per parameter
+tensor on about log2(steps) steps; a wrapper around `DataLoader.__init__` (per construction).
+Nothing here draws random numbers, changes a tensor, or talks to the other processes: the
+comparison happens after the run, from the facts each process wrote.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from itertools import islice
+
+import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+from unstuck.observe.callsite import user_site
+from unstuck.observe.patching import Patches
+from unstuck.observe.probes import tensors
+from unstuck.observe.tracing import tracing
+from unstuck.trace import DistributedRun, LoaderFacts, RankFacts
+
+FINGERPRINT_TENSORS = 4  # input tensors of a forward call that are fingerprinted
+FINGERPRINT_VALUES = 16  # evenly spaced values kept of each
+MAX_LOADERS = 16  # DataLoader constructions recorded
+MAX_BATCHES = 64  # sampled steps fingerprinted
+
+
+def fingerprint(args) -> tuple[float, ...]:
+    """Shapes, a float64 sum and a few evenly spaced values of the tensors in a forward's
+    arguments: equal for the same batch, different for different batches (a NaN is kept as
+    infinity so that equal batches stay equal)."""
+    out: list[float] = []
+    for x in islice((t for t in tensors(args) if not t.is_sparse), FINGERPRINT_TENSORS):
+        x = x.detach()
+        out += [float(d) for d in x.shape]
+        if not x.numel():
+            continue
+        if x.is_complex():
+            x = torch.view_as_real(x)
+        flat = x.reshape(-1)
+        values = flat[::max(1, flat.numel() // FINGERPRINT_VALUES)][:FINGERPRINT_VALUES]
+        out += [float(x.sum(dtype=torch.float64))] + values.to(torch.float64).tolist()
+    return tuple(v if not math.isnan(v) else math.inf for v in out)
+
+
+def _wrapper_kinds():
+    """The distributed wrapper classes that are imported (never importing one ourselves)."""
+    kinds = []
+    ddp = sys.modules.get("torch.nn.parallel.distributed")
+    if ddp is not None:
+        kinds.append((ddp.DistributedDataParallel, False))
+    fsdp = sys.modules.get("torch.distributed.fsdp")
+    if fsdp is not None:
+        for name in ("FullyShardedDataParallel", "FSDPModule"):
+            cls = getattr(fsdp, name, None)
+            if isinstance(cls, type):
+                kinds.append((cls, True))
+    return kinds
+
+
+def _is_shard(p) -> bool:
+    return type(p).__name__ in ("DTensor", "FlatParameter")
+
+
+class DistributedObserver:
+    """Records this rank's `RankFacts` into the session's Trace (see the module docstring)."""
+
+    def __init__(self, rank: int, world_size: int, local_rank: int | None = None) -> None:
+        self.facts = RankFacts(rank=rank, world_size=world_size, local_rank=local_rank)
+        self.s = None
+        self.handles: list = []
+        self.patches = Patches()
+        self.started = False
+        self.last_args = None  # the forward arguments fingerprinted last (not fingerprinted twice)
+
+    # ------------------------------------------------------------ install
+    def install(self, session) -> None:
+        self.s = session
+        session.trace.distributed = DistributedRun(world_size=self.facts.world_size, ranks=[self.facts])
+        self.handles = [register_optimizer_step_pre_hook(self._pre),
+                        register_optimizer_step_post_hook(self._post)]
+        from torch.utils.data import DataLoader
+        init = DataLoader.__init__
+        observer = self
+
+        @functools.wraps(init)
+        def __init__(loader, *args, **kwargs):
+            init(loader, *args, **kwargs)
+            session.guard("distributed loader", observer._on_loader, loader)
+
+        self.patches.patch(DataLoader, "__init__", __init__)
+
+    def uninstall(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+        self.patches.restore()
+        if self.s is not None and self.started and self.s.tick not in self.facts.checksums:
+            self.s.guard("distributed checksum", self._checksum, self.s.tick)  # where the replicas ended
+
+    # ------------------------------------------------------------ hooks
+    def _pre(self, opt, args, kwargs) -> None:
+        if not tracing():
+            self.s.guard("distributed step", self._on_pre)
+
+    def _post(self, opt, args, kwargs) -> None:
+        tick = self.s.tick  # the session's own post hook has counted this step already
+        if not tracing() and tick & (tick - 1) == 0 and tick not in self.facts.checksums:
+            self.s.guard("distributed checksum", self._checksum, tick)
+
+    def _on_pre(self) -> None:
+        s = self.s
+        if not self.started:  # the first optimizer step: where the replicas start from
+            self.started = True
+            self._checksum(0)
+        last = s.last_input
+        if s.sampling and last is not None and last[1] is not self.last_args \
+                and len(self.facts.batches) < MAX_BATCHES:
+            self.last_args = last[1]
+            self.facts.batches[s.tick] = fingerprint(last[1])
+            if self.facts.batch_site is None and s.trace.inputs:
+                self.facts.batch_site = s.trace.inputs[-1].site
+
+    def _on_loader(self, loader) -> None:
+        if len(self.facts.loaders) >= MAX_LOADERS:
+            return
+        sampler = getattr(loader, "sampler", None)
+        batch_sampler = getattr(loader, "batch_sampler", None)
+        inner = getattr(batch_sampler, "sampler", None)
+        from torch.utils.data.distributed import DistributedSampler
+        distributed = isinstance(sampler, DistributedSampler) or isinstance(inner, DistributedSampler)
+        shown = inner if isinstance(inner, DistributedSampler) else sampler
+        self.facts.loaders.append(LoaderFacts(site=user_site(), sampler=type(shown).__name__,
+                                              distributed=distributed))
+
+    # ------------------------------------------------------------ measures
+    def _params(self) -> list[torch.Tensor]:
+        seen: dict[int, torch.Tensor] = {}
+        for st in list(self.s.opts.values()):
+            opt = st.ref()
+            if opt is None:
+                continue
+            for group in opt.param_groups:
+                for p in group["params"]:
+                    seen.setdefault(id(p), p)
+        return list(seen.values())
+
+    def _checksum(self, tick: int) -> None:
+        params = self._params()
+        f = self.facts
+        if not f.param_names:
+            f.param_names = tuple(self.s.trace.param_name(id(p)) for p in params)
+            f.param_shapes = tuple(tuple(p.shape) for p in params)
+        self._wrapping(params)
+        sums = []
+        for p in params:
+            d = p.detach()
+            if _is_shard(p) or d.is_sparse:
+                sums.append((0.0, 0.0))
+                continue
+            sums.append((float(d.sum(dtype=torch.float64)), float(d.abs().sum(dtype=torch.float64))))
+        f.checksums[tick] = tuple(sums)
+
+    def _wrapping(self, params) -> None:
+        """Whether the model is wrapped for data parallelism, and where it and its wrapper were built."""
+        f = self.facts
+        f.sharded = f.sharded or any(_is_shard(p) for p in params)
+        kinds = _wrapper_kinds()
+        sites = self.s.sites.defined
+        for ref, has_params in list(self.s.modules.roots.values()):
+            module = ref()
+            if module is None or not has_params:
+                continue
+            wrapped = [(cls, sharded) for cls, sharded in kinds if isinstance(module, cls)]
+            if wrapped:
+                names = tuple(dict.fromkeys(f.wrappers + tuple(cls.__name__ for cls, _ in wrapped)))
+                f.wrappers = names
+                f.sharded = f.sharded or any(sharded for _, sharded in wrapped)
+                f.wrap_site = f.wrap_site or sites.get(module)
+                inner = getattr(module, "module", None)
+                if f.model_site is None and isinstance(inner, torch.nn.Module):
+                    f.model_site = sites.get(inner)
+            elif f.model_site is None:
+                f.model_site = sites.get(module)

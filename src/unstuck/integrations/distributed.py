@@ -28,6 +28,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -73,12 +74,13 @@ def write_result(folder: str, rank: int, result: ScriptResult) -> None:
     os.makedirs(folder, exist_ok=True)
     path = _result_path(folder, rank)
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    with open(tmp, "wb") as f:  # when it ended: the rank that failed first is the one to show
+        pickle.dump((time.time(), result), f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
 
 
-def read_results(folder: str, world_size: int, newer_than: float | None = None) -> dict[int, ScriptResult]:
+def read_results(folder: str, world_size: int, newer_than: float | None = None) -> dict[int, tuple[float, ScriptResult]]:
+    """rank -> (when its script ended, its result), for the ranks that wrote one."""
     out = {}
     for rank in range(world_size):
         path = _result_path(folder, rank)
@@ -87,7 +89,7 @@ def read_results(folder: str, world_size: int, newer_than: float | None = None) 
                 continue  # left over from an earlier launch with the same name
             with open(path, "rb") as f:
                 out[rank] = pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError):
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             continue
     return out
 
@@ -119,6 +121,22 @@ def _environ(**values: str):
         os.environ.update(saved)
 
 
+@contextlib.contextmanager
+def _signal_handlers_kept():
+    """The elastic launcher installs its own SIGTERM/SIGINT/SIGHUP/SIGQUIT handlers (to stop the
+    workers) and leaves them: put the caller's back afterwards."""
+    names = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        saved = {sig: signal.getsignal(sig) for sig in (getattr(signal, n, None) for n in names) if sig is not None}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
 def _exit_code(code: int | None) -> int:
     if code is None:
         return 0
@@ -144,7 +162,7 @@ def launch(script: str, script_args: Sequence[str], *, nproc: int, folder: str, 
                                           *worker, *script_args])
     targs.rdzv_backend, targs.rdzv_endpoint, targs.rdzv_id = "c10d", "localhost:0", str(uuid.uuid4())
     codes = {rank: 0 for rank in range(nproc)}
-    with _environ(**{FOLDER_ENV: folder}):
+    with _environ(**{FOLDER_ENV: folder}), _signal_handlers_kept():
         config, cmd, cmd_args = config_from_args(targs)
         try:
             elastic_launch(config=config, entrypoint=cmd)(*cmd_args)
@@ -193,7 +211,7 @@ def gather_and_diagnose(own: ScriptResult, folder: str, *, started: float, selec
             told = True
         time.sleep(GATHER_POLL)
         results = read_results(folder, world, newer_than=started)
-    results[0] = own
+    results[0] = (time.time(), own)
     for rank in results:
         with contextlib.suppress(OSError):
             os.remove(_result_path(folder, rank))
@@ -207,8 +225,9 @@ def gather_and_diagnose(own: ScriptResult, folder: str, *, started: float, selec
 
 
 # ---------------------------------------------------------------- judging the ranks together
-def _rank_status(rank: int, results: dict[int, ScriptResult], codes: dict[int, int]) -> tuple[int, str | None]:
-    result = results.get(rank)
+def _rank_status(rank: int, results: dict[int, tuple[float, ScriptResult]],
+                 codes: dict[int, int]) -> tuple[int, str | None]:
+    result = results[rank][1] if rank in results else None
     code = codes.get(rank, 0)
     if result is None:
         return code, (f"exited with status {code} before unstuck could record it" if code else None)
@@ -220,30 +239,36 @@ def _rank_status(rank: int, results: dict[int, ScriptResult], codes: dict[int, i
 
 
 def _failure(world: int, results, codes) -> tuple[int | None, str | None]:
-    """The run's failure: the lowest rank that failed on its own, before any rank that was
-    only stopped by the launcher (SIGTERM) because another one failed."""
+    """The run's failure: the rank whose script failed first (the others usually fail because
+    it did: a collective loses its peer, or the launcher stops them with SIGTERM)."""
     failed = [(rank, *_rank_status(rank, results, codes)) for rank in range(world)]
     failed = [f for f in failed if f[1]]
     if not failed:
         return None, None
-    own = [f for f in failed if f[1] != SIGTERM_STATUS] or failed
-    rank, status, error = own[0]
+
+    def order(f):
+        rank, status, _ = f
+        return status == SIGTERM_STATUS, results[rank][0] if rank in results else float("inf"), rank
+
+    rank, status, error = min(failed, key=order)
     return status, f"rank {rank}: {error or f'exited with status {status}'}"
 
 
-def diagnose_ranks(script: str, results: dict[int, ScriptResult], world: int, *, codes: dict[int, int] | None = None,
-                   select=None, ignore=None) -> tuple[Report, Trace]:
-    """One report for a distributed run: the single-process rules on the lowest rank that
-    reported (rank 0 normally), the distributed rules on every rank's facts."""
+def diagnose_ranks(script: str, ended: dict[int, tuple[float, ScriptResult]], world: int, *,
+                   codes: dict[int, int] | None = None, select=None, ignore=None) -> tuple[Report, Trace]:
+    """One report for a distributed run from each rank's (end time, result): the single-process
+    rules on the lowest rank that reported (rank 0 normally), the distributed rules on every
+    rank's facts."""
     from unstuck.api import diagnose_result
     codes = codes or {}
+    results = {rank: r for rank, (_, r) in ended.items()}
     lead = min(results) if results else None
     trace = results[lead].trace if lead is not None else Trace(script=script)
     facts = [r.trace.distributed.ranks[0] for _, r in sorted(results.items())
              if r.trace.distributed is not None and r.trace.distributed.ranks]
     trace.distributed = DistributedRun(world_size=world, ranks=facts,
                                        missing=tuple(r for r in range(world) if r not in {f.rank for f in facts}))
-    status, error = _failure(world, results, codes)
+    status, error = _failure(world, ended, codes)
     tool_errors = _merged_tool_errors(results)
     report = diagnose_result(ScriptResult(trace=trace, status=status, error=error, tool_errors=tool_errors),
                              select=select, ignore=ignore)

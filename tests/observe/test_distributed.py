@@ -1,0 +1,97 @@
+"""The distributed observer's facts, in one process (the two-process runs are in
+tests/rules/test_distributed.py and tests/integrations/test_distributed.py)."""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import torch
+
+from unstuck.observe.distributed import DistributedObserver, fingerprint
+from unstuck.runner import run_script
+
+SCRIPT = """
+import sys
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+{setup}
+torch.manual_seed(0)
+X = torch.randn(256, 6); y = X[:, :1] * 2
+loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
+model = nn.Sequential(nn.Linear(6, 16), nn.Dropout(0.1), nn.Linear(16, 1))
+{wrap}
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for xb, yb in loader:
+    opt.zero_grad()
+    F.mse_loss(model(xb), yb).backward()
+    opt.step()
+torch.save({{"params": [p.detach().clone() for p in model.parameters()], "rng": torch.get_rng_state()}},
+           sys.argv[1])
+{teardown}
+"""
+
+
+def _script(tmp_path, setup: str = "", wrap: str = "", teardown: str = "") -> str:
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(SCRIPT.format(setup=setup, wrap=wrap, teardown=teardown)))
+    return str(path)
+
+
+def test_fingerprint_tells_batches_apart_and_equal_batches_together():
+    x = torch.randn(8, 3)
+    assert fingerprint((x,)) == fingerprint((x.clone(),))
+    assert fingerprint((x,)) != fingerprint((x[torch.randperm(8)],))
+    ids = torch.randint(0, 100, (4, 7))
+    assert fingerprint(({"ids": ids, "mask": ids > 3},)) == fingerprint(({"ids": ids.clone(), "mask": ids > 3},))
+    assert fingerprint((ids,)) != fingerprint((ids + 1,))
+    nan = torch.tensor([[1.0, float("nan")]])
+    assert fingerprint((nan,)) == fingerprint((nan.clone(),)) and math.inf in fingerprint((nan,))
+    assert fingerprint((torch.empty(0, 3),)) == (0.0, 3.0)
+
+
+def test_facts_of_one_process(tmp_path):
+    observer = DistributedObserver(rank=0, world_size=1)
+    result = run_script(_script(tmp_path), [str(tmp_path / "out.pt")], observers=[observer])
+    facts = result.trace.distributed.ranks[0]
+    assert result.trace.ticks == 16
+    assert {0, 1, 2, 4, 8, 16} <= set(facts.checksums)  # the start, powers of two, the end
+    assert len(facts.checksums[0]) == len(facts.param_shapes) == 4
+    assert set(facts.batches) >= set(range(8))  # every warm-up step is sampled
+    assert facts.wrappers == () and not facts.sharded
+    assert facts.model_site.code.startswith("model = nn.Sequential")
+    assert facts.batch_site.code.startswith("F.mse_loss(model(xb), yb)")
+    [loader] = facts.loaders
+    assert loader.sampler == "RandomSampler" and not loader.distributed
+    assert loader.site.code.startswith("loader = DataLoader")
+
+
+def test_observer_changes_nothing(tmp_path):
+    script = _script(tmp_path)
+    run_script(script, [str(tmp_path / "plain.pt")], probes=False)
+    run_script(script, [str(tmp_path / "watched.pt")], probes=False, observers=[DistributedObserver(0, 1)])
+    plain, watched = (torch.load(tmp_path / f, weights_only=False) for f in ("plain.pt", "watched.pt"))
+    assert all(torch.equal(a, b) for a, b in zip(plain["params"], watched["params"]))
+    assert torch.equal(plain["rng"], watched["rng"])
+
+
+def test_ddp_wrap_and_where_the_model_was_built(tmp_path):
+    store = tmp_path / "store"
+    script = _script(tmp_path, setup=textwrap.dedent(f"""
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        from torch.utils.data.distributed import DistributedSampler
+        dist.init_process_group("gloo", init_method="file://{store}", rank=0, world_size=1)
+        """), wrap="model = DDP(model)\nloader = DataLoader(loader.dataset, batch_size=16, "
+                   "sampler=DistributedSampler(loader.dataset))",
+        teardown="dist.destroy_process_group()")
+    observer = DistributedObserver(rank=0, world_size=1)
+    result = run_script(script, [str(tmp_path / "out.pt")], observers=[observer])
+    assert result.status is None, result.error
+    facts = result.trace.distributed.ranks[0]
+    assert facts.wrappers == ("DistributedDataParallel",)
+    assert facts.model_site.code.startswith("model = nn.Sequential")
+    assert facts.wrap_site.code == "model = DDP(model)"
+    assert [ld.distributed for ld in facts.loaders] == [False, True]
+    assert facts.loaders[1].sampler == "DistributedSampler"

@@ -296,11 +296,14 @@ class RankFacts:
     # The optimizers' parameters, in the order the checksums list them
     param_names: tuple[str, ...] = ()
     param_shapes: tuple[Shape, ...] = ()
-    # tick -> per parameter (float64 sum, float64 sum of absolute values); tick 0 is taken before
-    # the first optimizer step (the replicas' starting point), then after steps 1, 2, 4, 8, ...
-    # and at the end of the run
+    # tick -> per parameter (float64 sum, float64 sum of absolute values) before the optimizer
+    # step of that tick: before the first step (the replicas' starting point), before the steps of
+    # the base sampling schedule (the same in every process), and at the end of the run
     checksums: dict[int, tuple[tuple[float, float], ...]] = field(default_factory=dict)
     loaders: list[LoaderFacts] = field(default_factory=list)
+    # Collectives (all_reduce, broadcast, reduce) the script ran on the parameters themselves
+    # (averaging the replicas by hand, as in local SGD), or torch's model averagers were used
+    param_syncs: int = 0
 
 
 @dataclass

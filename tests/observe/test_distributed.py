@@ -56,7 +56,7 @@ def test_facts_of_one_process(tmp_path):
     result = run_script(_script(tmp_path), [str(tmp_path / "out.pt")], observers=[observer])
     facts = result.trace.distributed.ranks[0]
     assert result.trace.ticks == 16
-    assert {0, 1, 2, 4, 8, 16} <= set(facts.checksums)  # the start, powers of two, the end
+    assert set(facts.checksums) == {0, 1, 2, 3, 4, 5, 6, 7, 10, 16}  # the start, the sampled steps, the end
     assert len(facts.checksums[0]) == len(facts.param_shapes) == 4
     assert set(facts.batches) >= set(range(8))  # every warm-up step is sampled
     assert facts.wrappers == () and not facts.sharded
@@ -95,3 +95,29 @@ def test_ddp_wrap_and_where_the_model_was_built(tmp_path):
     assert facts.wrap_site.code == "model = DDP(model)"
     assert [ld.distributed for ld in facts.loaders] == [False, True]
     assert facts.loaders[1].sampler == "DistributedSampler"
+
+
+def test_collectives_on_parameters_are_counted(tmp_path):
+    store = tmp_path / "store"
+    script = tmp_path / "avg.py"
+    script.write_text(textwrap.dedent(f"""
+        import torch, torch.distributed as dist
+        dist.init_process_group("gloo", init_method="file://{store}", rank=0, world_size=1)
+        model = torch.nn.Linear(3, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for step in range(6):
+            opt.zero_grad()
+            loss = model(torch.randn(8, 3)).pow(2).mean()
+            loss.backward()
+            opt.step()
+            dist.all_reduce(loss.detach())          # a metric: not the parameters
+            if step % 2 == 1:
+                with torch.no_grad():
+                    for p in model.parameters():
+                        dist.all_reduce(p)           # local SGD: the replicas averaged by hand
+        dist.destroy_process_group()
+        """))
+    result = run_script(str(script), [], observers=[DistributedObserver(0, 1)])
+    assert result.status is None, result.error
+    assert result.trace.distributed.ranks[0].param_syncs == 3 * 2
+    assert torch.distributed.all_reduce.__code__.co_name != "collective"  # our wrapper is gone

@@ -85,21 +85,24 @@ for i in range(0, len(Xs), 16):
     assert report.findings[0].location.code.startswith("model = nn.Sequential")
 
 
-def test_gradients_averaged_by_hand_and_per_rank_shuffles_are_silent(tmp_path):
-    """No DDP, but every gradient is all-reduced by hand (replicas stay equal); each process
-    shuffles with its own generator on purpose (different batches)."""
+def test_local_sgd_and_per_rank_shuffles_are_silent(tmp_path):
+    """No DDP: each process steps on its own batches (shuffled with its own generator on purpose),
+    and every third step the parameters are averaged by hand (local SGD), so the replicas drift
+    in between and become equal again; the run ends between two averagings."""
     report, _ = run2(tmp_path, """
 loader = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True,
                     generator=torch.Generator().manual_seed(1000 + rank))
 model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 1))
 opt = torch.optim.SGD(model.parameters(), lr=0.05)
-for xb, yb in loader:
+for step, (xb, yb) in enumerate(loader, 1):
     opt.zero_grad()
     F.mse_loss(model(xb), yb).backward()
-    for p in model.parameters():
-        dist.all_reduce(p.grad)
-        p.grad /= world
     opt.step()
+    if step % 3 == 0:
+        with torch.no_grad():
+            for p in model.parameters():
+                dist.all_reduce(p)
+                p /= world
 """)
     assert causes(report) == []
 

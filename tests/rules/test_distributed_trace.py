@@ -90,3 +90,15 @@ def test_wrapped_replicas_that_drift_point_at_the_wrapper():
     from tests.rules.tracebuild import LOADER_BUILT
     findings, _, _ = judge("DD002", distributed(drift_from=1, wrapped=True, wrap_site=LOADER_BUILT))
     assert findings[0].location == LOADER_BUILT and "although" in findings[0].message
+
+
+def test_replicas_that_become_equal_again_are_silent():
+    """Local SGD: the replicas drift between averaging steps and are made equal again."""
+    assert not fires("DD002", distributed(steps=16, drift_from=1, wrapped=False, equal_again=(4,)))
+    assert fires("DD002", distributed(steps=16, drift_from=1, wrapped=False))
+
+
+def test_replicas_averaged_by_hand_are_silent():
+    tr = distributed(steps=16, drift_from=1, wrapped=False)
+    tr.distributed.ranks[1].param_syncs = 3
+    assert not fires("DD002", tr)

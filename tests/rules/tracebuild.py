@@ -411,12 +411,12 @@ LOADER_BUILT = Location("train.py", 6, "<module>", "loader = DataLoader(ds, batc
 
 
 def distributed(world: int = 2, steps: int = 8, *, duplicated: int = 0, drift_from: int | None = None,
-                start_gap: float = 0.0, wrapped: bool = True, gap: float = 0.01, **facts) -> Trace:
+                start_gap: float = 0.0, wrapped: bool = True, gap: float = 0.01, equal_again=(), **facts) -> Trace:
     """A distributed run of `world` processes: `steps` sampled steps with a batch fingerprint
     each, the first `duplicated` of them the same batch in every process; parameter sums at
     ticks 0, 1, 2, 4, ... up to `steps`, equal in every process until tick `drift_from`, from
     which each rank's first parameter sum is off by `gap` of its absolute sum (`start_gap` at
-    tick 0)."""
+    tick 0), except at the ticks `equal_again` (replicas averaged again)."""
     from unstuck.trace import DistributedRun, LoaderFacts, RankFacts
     tr = training_run()
     ticks = [0] + [k for k in range(1, steps + 1) if k & (k - 1) == 0]
@@ -428,7 +428,8 @@ def distributed(world: int = 2, steps: int = 8, *, duplicated: int = 0, drift_fr
                       loaders=[LoaderFacts(site=LOADER_BUILT, sampler="RandomSampler", distributed=False)])
         f.batches = {k: (32.0, 4.0, float(k) if k < duplicated else float(k) + 1000 * rank) for k in range(steps)}
         for k in ticks:
-            off = start_gap if k == 0 else (gap if drift_from is not None and k >= drift_from else 0.0)
+            drifting = drift_from is not None and k >= drift_from and k not in equal_again
+            off = start_gap if k == 0 else (gap if drifting else 0.0)
             f.checksums[k] = ((1.0 + off * rank * 10.0, 10.0), (0.5, 2.0))
         for key, value in facts.items():
             setattr(f, key, value)

@@ -3,14 +3,15 @@
 An extra observer (`Session(observers=[DistributedObserver(...)])`): it records, in this
 process, which samples the model was trained on at each sampled step (a fingerprint of the
 root model's input), where the replicas' parameters stand (per-parameter sums before the first
-optimizer step, after steps 1, 2, 4, 8, ... and at the end), whether the model is wrapped in
+optimizer step, before the steps of the base sampling schedule and at the end), whether the model is wrapped in
 DistributedDataParallel / FSDP, and which DataLoaders were built with which sampler. It stores
-them in `trace.distributed` as this rank's `RankFacts`; the launcher
+them in `trace.distributed` as this rank's `RankFacts`, with how often the script ran a
+collective on the parameters themselves (averaging replicas by hand); the launcher
 (`unstuck.integrations.distributed`) gathers every rank's facts and the rules compare them.
 
-Cost: two optimizer step hooks that do nothing on most steps; a fingerprint (one float64 sum
-and a few values of the input) on sampled steps only; two float64 reductions per parameter
-tensor on about log2(steps) steps; a wrapper around `DataLoader.__init__` (per construction).
+Cost: an optimizer step pre-hook that does nothing on most steps; on sampled steps only, a
+fingerprint (one float64 sum and a few values of the input) and two float64 reductions per
+parameter tensor (the sampled steps already read every parameter); a wrapper around `DataLoader.__init__` (per construction).
 Nothing here draws random numbers, changes a tensor, or talks to the other processes: the
 comparison happens after the run, from the facts each process wrote.
 """
@@ -22,7 +23,7 @@ import sys
 from itertools import islice
 
 import torch
-from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
@@ -34,6 +35,8 @@ FINGERPRINT_TENSORS = 4  # input tensors of a forward call that are fingerprinte
 FINGERPRINT_VALUES = 16  # evenly spaced values kept of each
 MAX_LOADERS = 16  # DataLoader constructions recorded
 MAX_BATCHES = 64  # sampled steps fingerprinted
+SYNC_COLLECTIVES = ("all_reduce", "broadcast", "reduce")  # collectives that can make replicas equal
+AVERAGERS = "torch.distributed.algorithms.model_averaging"
 
 
 def fingerprint(args) -> tuple[float, ...]:
@@ -83,13 +86,13 @@ class DistributedObserver:
         self.patches = Patches()
         self.started = False
         self.last_args = None  # the forward arguments fingerprinted last (not fingerprinted twice)
+        self.param_ptrs: set[int] = set()  # storage of the optimizers' parameters (at the last checksum)
 
     # ------------------------------------------------------------ install
     def install(self, session) -> None:
         self.s = session
         session.trace.distributed = DistributedRun(world_size=self.facts.world_size, ranks=[self.facts])
-        self.handles = [register_optimizer_step_pre_hook(self._pre),
-                        register_optimizer_step_post_hook(self._post)]
+        self.handles = [register_optimizer_step_pre_hook(self._pre)]
         from torch.utils.data import DataLoader
         init = DataLoader.__init__
         observer = self
@@ -100,6 +103,28 @@ class DistributedObserver:
             session.guard("distributed loader", observer._on_loader, loader)
 
         self.patches.patch(DataLoader, "__init__", __init__)
+        dist = sys.modules.get("torch.distributed")
+        if dist is not None and dist.is_available():
+            for name in SYNC_COLLECTIVES:
+                if callable(getattr(dist, name, None)):
+                    self._watch_collective(dist, name)
+
+    def _watch_collective(self, dist, name: str) -> None:
+        """Count the collectives the script runs on parameters (replicas averaged by hand)."""
+        original = getattr(dist, name)
+        observer = self
+
+        @functools.wraps(original)
+        def collective(tensor, *args, **kwargs):
+            if observer.param_ptrs and isinstance(tensor, torch.Tensor) and not tracing():
+                observer.s.guard("distributed collective", observer._on_collective, tensor)
+            return original(tensor, *args, **kwargs)
+
+        self.patches.patch(dist, name, collective)
+
+    def _on_collective(self, tensor) -> None:
+        if tensor.data_ptr() in self.param_ptrs:
+            self.facts.param_syncs += 1
 
     def uninstall(self) -> None:
         for h in self.handles:
@@ -107,23 +132,25 @@ class DistributedObserver:
         self.handles = []
         self.patches.restore()
         if self.s is not None and self.started and self.s.tick not in self.facts.checksums:
-            self.s.guard("distributed checksum", self._checksum, self.s.tick)  # where the replicas ended
+            self._checksum(self.s.tick)  # where the replicas ended (the session guards uninstall)
+        if any(name.startswith(AVERAGERS) for name in list(sys.modules)):
+            self.facts.param_syncs += 1  # torch's periodic model averaging (post-local SGD)
+        self.param_ptrs = set()
 
     # ------------------------------------------------------------ hooks
     def _pre(self, opt, args, kwargs) -> None:
         if not tracing():
             self.s.guard("distributed step", self._on_pre)
 
-    def _post(self, opt, args, kwargs) -> None:
-        tick = self.s.tick  # the session's own post hook has counted this step already
-        if not tracing() and tick & (tick - 1) == 0 and tick not in self.facts.checksums:
-            self.s.guard("distributed checksum", self._checksum, tick)
-
     def _on_pre(self) -> None:
         s = self.s
-        if not self.started:  # the first optimizer step: where the replicas start from
+        # Before the first optimizer step: where the replicas start from. Later, before the steps
+        # of the base sampling schedule (the same ticks in every process, whatever each one's
+        # pace): the parameters after the previous update and after whatever the script did
+        # between the steps (periodic averaging, as in local SGD).
+        if s.tick not in self.facts.checksums and (not self.started or s.sampling_cfg.sampled(s.tick)):
             self.started = True
-            self._checksum(0)
+            self._checksum(s.tick)
         last = s.last_input
         if s.sampling and last is not None and last[1] is not self.last_args \
                 and len(self.facts.batches) < MAX_BATCHES:
@@ -171,6 +198,7 @@ class DistributedObserver:
                 continue
             sums.append((float(d.sum(dtype=torch.float64)), float(d.abs().sum(dtype=torch.float64))))
         f.checksums[tick] = tuple(sums)
+        self.param_ptrs = {p.data_ptr() for p in params if not p.is_sparse and not _is_shard(p)}
 
     def _wrapping(self, params) -> None:
         """Whether the model is wrapped for data parallelism, and where it and its wrapper were built."""

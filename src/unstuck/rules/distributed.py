@@ -3,8 +3,8 @@
 These rules read `trace.distributed`, the facts every process of `unstuck run --nproc-per-node N`
 (or of a torchrun launch of `unstuck run`) recorded (`observe.distributed`): a fingerprint of
 the batch each process trained on at each sampled step, and per-parameter sums of each
-replica's parameters before the first step and after steps 1, 2, 4, 8, ... In a single
-process they are skipped.
+replica's parameters before the first optimizer step, before the sampled steps and at the end.
+In a single process they are skipped.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _replicas(d: DistributedRun) -> str | None:
         return "the parameters are shards (FSDP or DTensor), not replicas"
     if any(r.param_shapes != first.param_shapes for r in d.ranks):
         return "the processes hold parameters of different shapes (model or pipeline parallelism)"
-    if any(0 not in r.checksums for r in d.ranks):
+    if not _common(d.ranks, "checksums"):
         return "no optimizer step was seen in every process"
     return None
 
@@ -159,17 +159,21 @@ def desync(self, trace: Trace):
     What it detects:
         In a distributed run, the processes' replicas start with identical parameters (equal
         per-parameter sums before the first optimizer step, within {PARAM_REL_TOL:g} of their
-        absolute sums) but differ afterwards: at {MIN_DRIFTED} or more of the checkpoints after
-        steps 1, 2, 4, 8, ... that every process recorded, the last one included (at least
-        {MIN_CHECKPOINTS} checkpoints). Typically the data is sharded by rank, but the model is
-        not wrapped in DistributedDataParallel, so each process follows only its own shard's
-        gradient.
+        absolute sums) but differ afterwards and never become equal again: they differ at every
+        checkpoint (before the sampled optimizer steps, and at the end of the run) from the first
+        difference on, at {MIN_DRIFTED} or more of them (of at least {MIN_CHECKPOINTS}
+        checkpoints every process recorded after the start). Typically the data is sharded by
+        rank, but the model is not wrapped in DistributedDataParallel, so each process follows
+        only its own shard's gradient.
 
         Deliberately not flagged: replicas that start different (independent models per
         process on purpose: a sweep, an ensemble, different seeds); sharded parameters (FSDP,
         DTensor) and processes whose parameters differ in shape (pipeline or tensor
         parallelism), which are no replicas; replicas kept equal by hand (gradients all-reduced
-        with `dist.all_reduce`) and DDP with `no_sync()` gradient accumulation, which stay equal.
+        with `dist.all_reduce`) and DDP with `no_sync()` gradient accumulation, which stay equal;
+        replicas averaged every few steps (local SGD: the script runs `all_reduce`/`broadcast`
+        on the parameters themselves, or uses torch's model averagers), which drift in between
+        by design.
 
     Why it stops learning:
         Nothing averages the gradients between the processes: N models each learn from 1/N of
@@ -194,15 +198,17 @@ def desync(self, trace: Trace):
     why_not = _replicas(d)
     if why_not:
         raise NotJudged(why_not)
+    if any(r.param_syncs for r in d.ranks):
+        return []  # the script averages the replicas itself, now and then: drift in between is by design
     first, others = d.ranks[0], d.ranks[1:]
-    if not all(_same_sums(r.checksums[0], first.checksums[0], t.PARAM_REL_TOL) for r in others):
+    start, *ticks = _common(d.ranks, "checksums")
+    if not all(_same_sums(r.checksums[start], first.checksums[start], t.PARAM_REL_TOL) for r in others):
         return []  # different from the start: independent models on purpose
-    ticks = [k for k in _common(d.ranks, "checksums") if k > 0]
     self.require(len(ticks), t.MIN_CHECKPOINTS, "parameter checkpoints after the first step in every process")
     drifted = [k for k in ticks
                if not all(_same_sums(r.checksums[k], first.checksums[k], t.PARAM_REL_TOL) for r in others)]
-    if len(drifted) < t.MIN_DRIFTED or drifted[-1] != ticks[-1]:
-        return []
+    if len(drifted) < t.MIN_DRIFTED or drifted != ticks[ticks.index(drifted[0]):]:
+        return []  # too little, or made equal again (periodic averaging, as in local SGD)
     last = ticks[-1]
     gaps = [(*_largest_gap(first.checksums[last], r.checksums[last]), r.rank) for r in others]
     index, gap, rank = max(gaps, key=lambda g: g[1])

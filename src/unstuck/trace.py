@@ -304,6 +304,7 @@ class RankFacts:
     # Collectives (all_reduce, broadcast, reduce) the script ran on the parameters themselves
     # (averaging the replicas by hand, as in local SGD), or torch's model averagers were used
     param_syncs: int = 0
+    backend: str | None = None  # the default process group's backend, once one was initialized
 
 
 @dataclass

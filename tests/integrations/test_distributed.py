@@ -115,6 +115,7 @@ def test_the_failure_shown_is_the_rank_that_failed_first():
     assert trace.distributed.missing == (1,)
     assert any("rank(s) 1" in note for note in report.notes)
     assert report.summary["ranks_reported"] == [0, 2]
+    assert any("independent copies" in note for note in report.notes)  # no rank saw a process group
 
 
 def test_causes_seen_only_on_another_rank_are_noted():

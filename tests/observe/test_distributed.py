@@ -59,7 +59,7 @@ def test_facts_of_one_process(tmp_path):
     assert set(facts.checksums) == {0, 1, 2, 3, 4, 5, 6, 7, 10, 16}  # the start, the sampled steps, the end
     assert len(facts.checksums[0]) == len(facts.param_shapes) == 4
     assert set(facts.batches) >= set(range(8))  # every warm-up step is sampled
-    assert facts.wrappers == () and not facts.sharded
+    assert facts.wrappers == () and not facts.sharded and facts.backend is None
     assert facts.model_site.code.startswith("model = nn.Sequential")
     assert facts.batch_site.code.startswith("F.mse_loss(model(xb), yb)")
     [loader] = facts.loaders
@@ -90,7 +90,7 @@ def test_ddp_wrap_and_where_the_model_was_built(tmp_path):
     result = run_script(script, [str(tmp_path / "out.pt")], observers=[observer])
     assert result.status is None, result.error
     facts = result.trace.distributed.ranks[0]
-    assert facts.wrappers == ("DistributedDataParallel",)
+    assert facts.wrappers == ("DistributedDataParallel",) and facts.backend == "gloo"
     assert facts.model_site.code.startswith("model = nn.Sequential")
     assert facts.wrap_site.code == "model = DDP(model)"
     assert [ld.distributed for ld in facts.loaders] == [False, True]

@@ -274,6 +274,9 @@ def diagnose_ranks(script: str, ended: dict[int, tuple[float, ScriptResult]], wo
                              select=select, ignore=ignore)
     report.summary.update(processes=world, rank=lead, ranks_reported=sorted(results))
     report.notes += _other_ranks(results, lead, report, select, ignore)
+    if facts and not any(f.backend for f in facts):
+        report.notes.append("No process initialized a process group (`torch.distributed.init_process_group`) "
+                            "before its first optimizer step: the processes ran as independent copies of the script.")
     if trace.distributed.missing:
         report.notes.append("No facts came back from rank(s) " + ", ".join(map(str, trace.distributed.missing))
                             + ": they were not compared.")

@@ -190,6 +190,9 @@ class DistributedObserver:
             f.param_names = tuple(self.s.trace.param_name(id(p)) for p in params)
             f.param_shapes = tuple(tuple(p.shape) for p in params)
         self._wrapping(params)
+        dist = sys.modules.get("torch.distributed")
+        if f.backend is None and dist is not None and dist.is_available() and dist.is_initialized():
+            f.backend = str(dist.get_backend())
         sums = []
         for p in params:
             d = p.detach()

@@ -289,10 +289,11 @@ class RankFacts:
     sharded: bool = False  # parameters are shards (FSDP, DTensor): replicas are not meant to be equal
     model_site: Location | None = None  # construction of the model (inside its wrapper, if any)
     wrap_site: Location | None = None  # construction of the wrapper
-    # tick -> a cheap fingerprint of the training forward's input on that tick (shapes, a float64
-    # sum and a few evenly spaced values): equal fingerprints mean the same batch
-    batches: dict[int, tuple[float, ...]] = field(default_factory=dict)
-    batch_site: Location | None = None  # the user's line that called the model with that input
+    # tick -> a cheap fingerprint of the input of each training forward of a root model on that
+    # tick (shapes, a float64 sum and a few evenly spaced values), in call order: equal
+    # fingerprints mean the same batches (every micro-batch, every model of the step)
+    batches: dict[int, tuple[tuple[float, ...], ...]] = field(default_factory=dict)
+    batch_site: Location | None = None  # the user's line that called the model with its first input
     # The optimizers' parameters, in the order the checksums list them
     param_names: tuple[str, ...] = ()
     param_shapes: tuple[Shape, ...] = ()

@@ -121,3 +121,25 @@ def test_collectives_on_parameters_are_counted(tmp_path):
     assert result.status is None, result.error
     assert result.trace.distributed.ranks[0].param_syncs == 3 * 2
     assert torch.distributed.all_reduce.__code__.co_name != "collective"  # our wrapper is gone
+
+
+def test_every_training_forward_of_a_step_is_fingerprinted(tmp_path):
+    """A GAN-like step (real batch, noise, fakes) gives one fingerprint per training forward of
+    a model, in call order; an evaluation forward under no_grad gives none."""
+    script = tmp_path / "gan.py"
+    script.write_text(textwrap.dedent("""
+        import torch, torch.nn as nn
+        G, D = nn.Linear(4, 2), nn.Linear(2, 1)
+        opt = torch.optim.SGD(list(G.parameters()) + list(D.parameters()), lr=0.01)
+        for step in range(3):
+            opt.zero_grad()
+            fake = G(torch.randn(8, 4))
+            (D(torch.randn(8, 2)).mean() - D(fake).mean()).backward()
+            with torch.no_grad():
+                D(torch.randn(5, 2))
+            opt.step()
+        """))
+    result = run_script(str(script), [], observers=[DistributedObserver(0, 1)])
+    batches = result.trace.distributed.ranks[0].batches
+    assert sorted(batches) == [0, 1, 2]
+    assert [fp[:2] for fp in batches[0]] == [(8.0, 4.0), (8.0, 2.0), (8.0, 2.0)]

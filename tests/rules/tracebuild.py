@@ -426,7 +426,7 @@ def distributed(world: int = 2, steps: int = 8, *, duplicated: int = 0, drift_fr
                       model_site=MODEL_BUILT, batch_site=MODEL_SITE, param_names=("net.0.weight", "net.0.bias"),
                       param_shapes=((16, 4), (16,)),
                       loaders=[LoaderFacts(site=LOADER_BUILT, sampler="RandomSampler", distributed=False)])
-        f.batches = {k: (32.0, 4.0, float(k) if k < duplicated else float(k) + 1000 * rank) for k in range(steps)}
+        f.batches = {k: ((32.0, 4.0, float(k) if k < duplicated else float(k) + 1000 * rank),) for k in range(steps)}
         for k in ticks:
             drifting = drift_from is not None and k >= drift_from and k not in equal_again
             off = start_gap if k == 0 else (gap if drifting else 0.0)

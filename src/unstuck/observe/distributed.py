@@ -2,7 +2,7 @@
 
 An extra observer (`Session(observers=[DistributedObserver(...)])`): it records, in this
 process, which samples the model was trained on at each sampled step (a fingerprint of the
-root model's input), where the replicas' parameters stand (per-parameter sums before the first
+input of each training forward of a root model, told by the module observer), where the replicas' parameters stand (per-parameter sums before the first
 optimizer step, before the steps of the base sampling schedule and at the end), whether the model is wrapped in
 DistributedDataParallel / FSDP, and which DataLoaders were built with which sampler. It stores
 them in `trace.distributed` as this rank's `RankFacts`, with how often the script ran a
@@ -35,6 +35,7 @@ FINGERPRINT_TENSORS = 4  # input tensors of a forward call that are fingerprinte
 FINGERPRINT_VALUES = 16  # evenly spaced values kept of each
 MAX_LOADERS = 16  # DataLoader constructions recorded
 MAX_BATCHES = 64  # sampled steps fingerprinted
+FORWARDS_PER_STEP = 8  # root model forwards fingerprinted per step (micro-batches, several models)
 SYNC_COLLECTIVES = ("all_reduce", "broadcast", "reduce")  # collectives that can make replicas equal
 AVERAGERS = "torch.distributed.algorithms.model_averaging"
 
@@ -85,13 +86,13 @@ class DistributedObserver:
         self.handles: list = []
         self.patches = Patches()
         self.started = False
-        self.last_args = None  # the forward arguments fingerprinted last (not fingerprinted twice)
         self.param_ptrs: set[int] = set()  # storage of the optimizers' parameters (at the last checksum)
 
     # ------------------------------------------------------------ install
     def install(self, session) -> None:
         self.s = session
         session.trace.distributed = DistributedRun(world_size=self.facts.world_size, ranks=[self.facts])
+        session.input_listeners.append(self._on_input)
         self.handles = [register_optimizer_step_pre_hook(self._pre)]
         from torch.utils.data import DataLoader
         init = DataLoader.__init__
@@ -127,6 +128,8 @@ class DistributedObserver:
             self.facts.param_syncs += 1
 
     def uninstall(self) -> None:
+        if self.s is not None and self._on_input in self.s.input_listeners:
+            self.s.input_listeners.remove(self._on_input)
         for h in self.handles:
             h.remove()
         self.handles = []
@@ -151,13 +154,19 @@ class DistributedObserver:
         if s.tick not in self.facts.checksums and (not self.started or s.sampling_cfg.sampled(s.tick)):
             self.started = True
             self._checksum(s.tick)
-        last = s.last_input
-        if s.sampling and last is not None and last[1] is not self.last_args \
-                and len(self.facts.batches) < MAX_BATCHES:
-            self.last_args = last[1]
-            self.facts.batches[s.tick] = fingerprint(last[1])
-            if self.facts.batch_site is None and s.trace.inputs:
-                self.facts.batch_site = s.trace.inputs[-1].site
+
+    def _on_input(self, module, args, grad_enabled: bool) -> None:
+        """A root model's forward on a sampled step (told inside the module observer's guard):
+        a training forward's input fingerprint joins the step's."""
+        s, f = self.s, self.facts
+        if not grad_enabled:  # an evaluation pass, not training data
+            return
+        seen = f.batches.get(s.tick, ())
+        if len(seen) >= FORWARDS_PER_STEP or (not seen and len(f.batches) >= MAX_BATCHES):
+            return
+        f.batches[s.tick] = seen + (fingerprint(args),)
+        if f.batch_site is None:
+            f.batch_site = user_site()
 
     def _on_loader(self, loader) -> None:
         if len(self.facts.loaders) >= MAX_LOADERS:

@@ -86,6 +86,9 @@ class Session:
         # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
         # (sampled steps only); the checkup's capture uses it.
         self.loss_listeners: list = []
+        # Callables (module, args, grad_enabled) told of every root model forward the module hooks
+        # see (sampled steps only); the distributed observer fingerprints the batches with it.
+        self.input_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False

@@ -90,7 +90,7 @@ def duplicate_data(self, trace: Trace):
         In a distributed run, two or more processes feed their model the identical batch on at
         least {DUPLICATE_SHARE:.0%} of the sampled steps compared (at least
         {MIN_COMPARED_STEPS} steps with a batch fingerprint from every process: shapes, a sum and
-        a few values of the model's input), while their replicas are kept identical (the model
+        a few values of the input of every training forward of the step), while their replicas are kept identical (the model
         is wrapped in DistributedDataParallel/FSDP, or the replicas' parameters stay equal).
         Typically each process shuffles the whole dataset with the same seed, with no
         `DistributedSampler` and no indexing by rank.
@@ -99,7 +99,9 @@ def duplicate_data(self, trace: Trace):
         hyperparameter sweep or an ensemble launched with torchrun, each process its own model
         on the same data); processes that see the same samples with different random
         augmentations (their batches differ); tensor-parallel shards that all need the same
-        input (their parameters differ in shape, so they are no replicas).
+        input (their parameters differ in shape, so they are no replicas); a GAN whose real
+        batches are sharded but whose noise is the same in every process (a step's batches
+        count as the same only when all of its forwards' inputs are).
 
     Why it stops learning:
         N processes compute the gradient of the same samples, so the averaged gradient is that

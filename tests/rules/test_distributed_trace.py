@@ -7,7 +7,7 @@ from unstuck.trace import DistributedRun
 
 
 def test_single_process_runs_skip_the_distributed_rules():
-    assert "distributed runs only" in skipped("DD001", training_run())
+    assert "--nproc-per-node N` only" in skipped("DD001", training_run())
     tr = distributed()
     tr.distributed = DistributedRun(world_size=2, ranks=tr.distributed.ranks[:1], missing=(1,))
     assert "needs 2" in skipped("DD002", tr)

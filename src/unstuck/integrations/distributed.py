@@ -200,7 +200,7 @@ def gather_and_diagnose(own: ScriptResult, folder: str, *, started: float, selec
                         environ=os.environ) -> tuple[Report, Trace]:
     """Rank 0 under an outside torchrun: wait for the other ranks of this node, then judge."""
     _, world, _ = launcher_env(environ)
-    local_world = int(environ.get("LOCAL_WORLD_SIZE", world) or world)
+    local_world = int(environ.get("LOCAL_WORLD_SIZE") or 1)  # unknown: the other ranks may be anywhere
     deadline = time.monotonic() + GATHER_TIMEOUT
     told = False
     results = read_results(folder, world, newer_than=started)

@@ -64,7 +64,8 @@ def headline(report: Report) -> str:
     n = report.steps_observed
     procs = s.get("processes")
     if procs is not None:  # a distributed run: every process was watched, one is shown in detail
-        return f"{procs} processes ran; rank {s.get('rank')} in detail. " + _one_process(report, n)
+        ran = "1 process ran" if procs == 1 else f"{procs} processes ran"
+        return f"{ran}; rank {s.get('rank')} in detail. " + _one_process(report, n)
     return _one_process(report, n)
 
 

@@ -24,7 +24,7 @@ PARAM_REL_TOL = 1e-6  # sums differing by less than this share of the parameter'
 def needs_processes(trace: Trace) -> str | None:
     d = trace.distributed
     if d is None:
-        return "runs on distributed runs only (`unstuck run --nproc-per-node N`)"
+        return "runs with `unstuck run --nproc-per-node N` only"
     if len(d.ranks) < 2:
         return f"facts of {len(d.ranks)} process(es) came back, needs 2"
     return None

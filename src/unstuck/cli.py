@@ -211,11 +211,15 @@ def cmd_run(args, parser) -> int:
     from unstuck.api import observe_and_diagnose
     from unstuck.report import emit
     observers, book = _watchers(args)
+
+    def terminated(report) -> None:  # SIGTERM: the same report and run folder, then the signal
+        emit(report, json_path=args.json, quiet=args.quiet)
+        _finish_logbook(book, report, None, args)
+
     report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
                                          max_steps=args.max_steps, profile=args.profile,
                                          select=_split(args.select), ignore=_split(args.ignore),
-                                         observers=observers,
-                                         on_terminate=lambda r: emit(r, json_path=args.json, quiet=args.quiet))
+                                         observers=observers, on_terminate=terminated)
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)

@@ -148,3 +148,25 @@ def test_a_tables_checkup_keeps_its_reports(tmp_path, monkeypatch):
     assert sorted(os.listdir(run)) == ["report.html", "report.json", "report.txt"]  # no training was watched
     assert json.loads((run / "report.json").read_text())["checkup"]
     assert 'id="checkup"' in (tmp_path / "page.html").read_text()
+
+
+def test_sigterm_still_keeps_the_run_folder(tmp_path):
+    """What a cluster scheduler sends: the step log, the reports and the page are all written
+    before the process dies of the signal."""
+    import signal
+    import subprocess
+    import sys
+    (tmp_path / "t.py").write_text(
+        "import os, signal, time\nimport torch, torch.nn as nn, torch.nn.functional as F\n"
+        "torch.manual_seed(0)\nX = torch.randn(32, 4); y = X.sum(1, keepdim=True)\n"
+        "m = nn.Linear(4, 1); o = torch.optim.SGD(m.parameters(), lr=0.1)\n"
+        "for _ in range(30):\n    o.zero_grad(); F.mse_loss(m(X), y).backward(); o.step()\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(10)\n")
+    r = subprocess.run([sys.executable, "-m", "unstuck", "run", "--quiet", "t.py"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == -signal.SIGTERM
+    (run_dir,) = (tmp_path / "unstuck-runs").iterdir()
+    assert {"steps.jsonl", "report.json", "report.html"} <= set(os.listdir(run_dir))
+    run = load_run(str(run_dir))
+    assert [row["step"] for row in run.rows] == list(range(1, 31))
+    assert run.report["script_status"] == 128 + signal.SIGTERM

@@ -114,15 +114,18 @@ def test_two_optimizers_are_told_apart(tmp_path):
 def test_long_runs_are_thinned_oldest_first_and_say_so(tmp_path):
     path = tmp_path / "steps.jsonl"
     log = StepLog(str(path), max_rows=16, flush_every=5)
+    in_memory = StepLog(max_rows=16, flush_every=5)
     run(tmp_path, """
         import torch
         w = torch.nn.Parameter(torch.ones(2))
         opt = torch.optim.SGD([w], lr=0.01)
         for _ in range(100):
             opt.zero_grad(); (w ** 2).sum().backward(); opt.step()
-        """, observers=[log])
+        """, observers=[log, in_memory])
     header, rows = read_steplog(str(path))
     assert rows == log.rows and len(rows) <= 16
+    assert [r["step"] for r in in_memory.rows] == [r["step"] for r in rows]  # without a file: the same rows
+    assert in_memory.header() == header
     steps = [r["step"] for r in rows]
     assert steps == sorted(steps) and steps[0] == 1 and steps[-1] == 100
     assert header["downsampled"] and "thinned" in header["note"]

@@ -21,19 +21,28 @@ A row:
   over the optimizer's parameters, and `layers`: each weight matrix's gradient norm and
   update-to-weight ratio (`||delta w|| / ||w||`).
 
-Bounded: at most `max_rows` rows are kept. When a run exceeds it, the older rows are thinned
-(every second one of the older half is dropped, repeatedly, so the oldest part of a long run
-is the sparsest while the latest steps keep full resolution). The file's first line is a
+Bounded: at most `max_rows` rows are kept. When a run exceeds it, every second row is
+dropped except the newest quarter, which keeps full resolution; repeated, the older part of a
+long run is evenly spaced (every 2nd, 4th, ... step, the oldest never sparser than the
+newer), so the curve of the early steps is kept too. The file's first line is a
 header object (no `step` key) that says so and how far the thinning reached.
+
+Memory stays flat however long the run: with a file, the file is the store (rows are
+appended as they are converted; a thinning reads it back and rewrites it); without one,
+rows are kept as compact JSON lines. TensorBoard event files are written once, when the
+run ends, from the rows kept (writing them live cost ~100 µs a step).
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
 import os
 import time
 import weakref
+from array import array
+from collections import deque
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
@@ -48,6 +57,8 @@ STEPLOG_FORMAT = 1
 MAX_ROWS = 20_000
 # Loss tensors converted to numbers (and rows written) in batches of this many steps.
 FLUSH_EVERY = 256
+# Latest losses kept as numbers for `recent_loss` (the checkpointer's "best").
+RECENT = 256
 
 
 class StepLog:
@@ -61,7 +72,9 @@ class StepLog:
         self.max_rows = max_rows
         self.flush_every = max(1, flush_every)
         self.tensorboard_dir = tensorboard_dir
-        self.rows: list[dict] = []  # converted rows (bounded by max_rows)
+        self._lines: list[str] = []  # converted rows as JSON lines, without a file (bounded by max_rows)
+        self._kept = 0  # rows kept (in the file or in _lines)
+        self._recent: deque = deque(maxlen=RECENT)  # latest losses (numbers or None)
         self.pending: list[tuple] = []  # (tick, opt, time, lrs, loss tensor | None, epoch, StepRecord | None)
         self.thinned_before: int | None = None  # rows with a smaller step have been thinned
         self.thinnings = 0
@@ -76,8 +89,7 @@ class StepLog:
         self._opt_keys: dict[int, tuple[weakref.ref, int]] = {}
         self._loaders: dict[int, int] = {}  # id(DataLoader) -> times iterated with grad enabled
         self._epoch: int | None = None
-        self._written = 0  # rows of self.rows already in the file
-        self._tb = None
+        self._tb_closed = False
 
     # ------------------------------------------------------------------ observer contract
     def install(self, session) -> None:
@@ -86,7 +98,6 @@ class StepLog:
         if self.path:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             atomic_write_text(self.path, json.dumps(self.header()) + "\n")
-        self._open_tensorboard()
         self._handles = [register_optimizer_step_pre_hook(self._pre),
                          register_optimizer_step_post_hook(self._post)]
         backward = torch.autograd.backward
@@ -120,9 +131,7 @@ class StepLog:
             self._finish_step()
         self._loss = None
         self.flush()
-        if self._tb is not None:
-            self._tb.close()
-            self._tb = None
+        self._write_tensorboard()
 
     # ------------------------------------------------------------------ hooks
     def _pre(self, opt, args, kwargs) -> None:
@@ -176,13 +185,13 @@ class StepLog:
     # ------------------------------------------------------------------ rows
     def flush(self) -> None:
         """Convert pending rows to numbers (one batched read of the losses), append them to
-        the file, thin the log when it is over `max_rows`."""
+        the file (or the in-memory lines), thin the log when it is over `max_rows`."""
         if not self.pending:
             return
         pending, self.pending = self.pending, []
         losses = _to_floats([p[4] for p in pending])
         trace = self._session.trace if self._session is not None else None
-        new = []
+        lines = []
         for (tick, key, t, lrs, _, epoch, record), loss in zip(pending, losses):
             row = {"step": tick + 1}
             if len(self._opt_keys) > 1 or key:
@@ -194,22 +203,55 @@ class StepLog:
                 row["epoch"] = epoch
             if record is not None and trace is not None:
                 row.update(_sampled_fields(record, trace))
-            new.append(row)
-        self.rows.extend(new)
-        self._write_tensorboard(new)
-        if len(self.rows) > self.max_rows:
-            self._thin()
-            self._rewrite()
+            lines.append(json.dumps(row, separators=(",", ":")))
+            self._recent.append(loss)
+        if self.path:
+            with open(self.path, "a") as f:
+                f.writelines(line + "\n" for line in lines)
         else:
-            self._append(new)
+            self._lines.extend(lines)
+        self._kept += len(lines)
+        if self._kept > self.max_rows:
+            self._thin()
+
+    def _stored_lines(self) -> list[str]:
+        if not self.path or not os.path.exists(self.path):  # no file, or never installed
+            return self._lines
+        with open(self.path) as f:
+            return [line.rstrip("\n") for line in _file_rows(f)]
 
     def _thin(self) -> None:
-        while len(self.rows) > self.max_rows:
-            half = len(self.rows) // 2
-            older, newer = self.rows[:half], self.rows[half:]
-            self.rows = older[::2] + newer
-            self.thinned_before = newer[0]["step"]
+        """Drop every second row but the newest quarter until at most `max_rows` are left. A file
+        is streamed into its replacement: no copy of the log is held in memory."""
+        keep = array("i", range(self._kept))  # indices of the rows kept
+        first_full = 0  # index of the oldest row kept at full resolution
+        while len(keep) > self.max_rows:
+            cut = len(keep) - self.max_rows // 4
+            first_full = keep[cut]
+            keep = keep[:cut][::2] + keep[cut:]
             self.thinnings += 1
+        self._kept = len(keep)
+        if not self.path:
+            self.thinned_before = json.loads(self._lines[first_full])["step"]
+            self._lines = [self._lines[i] for i in keep]
+            return
+        with open(self.path) as src:
+            line = next(itertools.islice(_file_rows(src), first_full, None))
+            self.thinned_before = json.loads(line)["step"]
+        wanted = bytearray(keep[-1] + 1)
+        for i in keep:
+            wanted[i] = 1
+        tmp = self.path + ".tmp"
+        with open(self.path) as src, open(tmp, "w") as dst:
+            dst.write(json.dumps(self.header()) + "\n")
+            dst.writelines(line for i, line in enumerate(_file_rows(src)) if i < len(wanted) and wanted[i])
+        os.replace(tmp, self.path)
+
+    @property
+    def rows(self) -> list[dict]:
+        """The rows kept so far (read back: meant for reports, not for every step)."""
+        self.flush()
+        return [json.loads(line) for line in self._stored_lines()]
 
     def header(self) -> dict:
         header = {"unstuck_steplog": STEPLOG_FORMAT, "max_rows": self.max_rows,
@@ -217,29 +259,15 @@ class StepLog:
         if self.thinned_before is not None:
             header["downsampled"] = True
             header["note"] += (f"; the log was over {self.max_rows} rows, so rows before step "
-                               f"{self.thinned_before} were thinned {self.thinnings} time(s), the oldest most: "
-                               "every second row of the older half dropped each time")
+                               f"{self.thinned_before} were thinned {self.thinnings} time(s): every second row "
+                               "dropped each time, the newest quarter kept")
             header["thinned_before_step"] = self.thinned_before
         return header
 
-    def _append(self, rows: list[dict]) -> None:
-        if not self.path:
-            return
-        with open(self.path, "a") as f:
-            f.writelines(json.dumps(row) + "\n" for row in rows)
-        self._written = len(self.rows)
-
-    def _rewrite(self) -> None:
-        if not self.path:
-            return
-        lines = [json.dumps(self.header())] + [json.dumps(r) for r in self.rows]
-        atomic_write_text(self.path, "\n".join(lines) + "\n")
-        self._written = len(self.rows)
-
     def recent_loss(self, n: int) -> float | None:
-        """Mean of the last `n` finite losses (flushes first)."""
+        """Mean of the last `n` finite losses (at most the last RECENT; flushes first)."""
         self.flush()
-        values = [r["loss"] for r in self.rows[-n:] if r.get("loss") is not None and math.isfinite(r["loss"])]
+        values = [v for v in list(self._recent)[-n:] if v is not None and math.isfinite(v)]
         return sum(values) / len(values) if values else None
 
     @property
@@ -252,32 +280,35 @@ class StepLog:
         return self._epoch
 
     # ------------------------------------------------------------------ tensorboard
-    def _open_tensorboard(self) -> None:
-        if not self.tensorboard_dir:
+    def _write_tensorboard(self) -> None:
+        """Event files from the rows kept, once, at the end of the run."""
+        if not self.tensorboard_dir or self._tb_closed:
             return
+        self._tb_closed = True
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # the optional `tensorboard` package is not installed
             log.debug("tensorboard is not installed: no event files")
             return
-        self._tb = SummaryWriter(log_dir=self.tensorboard_dir)
+        with SummaryWriter(log_dir=self.tensorboard_dir) as tb:
+            for row in self.rows:
+                step = row["step"]
+                suffix = f"/opt{row['opt']}" if "opt" in row else ""
+                if row.get("loss") is not None:
+                    tb.add_scalar("loss" + suffix, row["loss"], step)
+                for i, lr in enumerate(row["lr"]):
+                    if lr is not None:
+                        tb.add_scalar(f"lr{suffix}/group{i}", lr, step)
+                for name, layer in row.get("layers", {}).items():
+                    for what, value in layer.items():
+                        if value is not None:
+                            tb.add_scalar(f"{what}/{name}", value, step)
 
-    def _write_tensorboard(self, rows: list[dict]) -> None:
-        if self._tb is None:
-            return
-        for row in rows:
-            step = row["step"]
-            suffix = f"/opt{row['opt']}" if "opt" in row else ""
-            if row.get("loss") is not None:
-                self._tb.add_scalar("loss" + suffix, row["loss"], step)
-            for i, lr in enumerate(row["lr"]):
-                if lr is not None:
-                    self._tb.add_scalar(f"lr{suffix}/group{i}", lr, step)
-            for name, layer in row.get("layers", {}).items():
-                for what, value in layer.items():
-                    if value is not None:
-                        self._tb.add_scalar(f"{what}/{name}", value, step)
-        self._tb.flush()
+
+def _file_rows(f):
+    """The row lines of an open steps.jsonl (the header line skipped)."""
+    next(f, None)
+    return (line for line in f if line.strip())
 
 
 def _num(x) -> float | None:

@@ -51,7 +51,21 @@ def user_site(skip: int = 1) -> Location | None:
     return _location(fallback) if fallback is not None else None
 
 
+_locations: dict[tuple, Location] = {}  # (code object, line) -> Location: a watched step asks for a few
+MAX_LOCATIONS = 4096
+
+
 def _location(frame) -> Location:
+    key = (frame.f_code, frame.f_lineno)
+    found = _locations.get(key)
+    if found is None:
+        if len(_locations) >= MAX_LOCATIONS:
+            _locations.clear()
+        found = _locations[key] = _new_location(frame)
+    return found
+
+
+def _new_location(frame) -> Location:
     filename = frame.f_code.co_filename
     line = frame.f_lineno
     shown = filename

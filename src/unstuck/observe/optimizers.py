@@ -47,6 +47,14 @@ def _float(x) -> float | None:
         return None
 
 
+def _sq_norm(t: torch.Tensor) -> float:
+    """Squared L2 norm, in one reduction without a temporary (in float32 for half precision)."""
+    t = t.detach()
+    half = t.dtype in (torch.float16, torch.bfloat16)
+    n = float(torch.linalg.vector_norm(t, dtype=torch.float32 if half else None))
+    return n * n
+
+
 def _grad_norm(g: torch.Tensor) -> float:
     """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
     looked up, possibly repeated: coalesce sums the repeats."""
@@ -90,6 +98,7 @@ class OptimizerObserver:
         self.s = session
         self.patches = Patches()
         self.handles = []
+        self.suspended = None  # the optimizer whose step runs with the op tracer lifted
 
     def install(self) -> None:
         s = self.s
@@ -151,14 +160,24 @@ class OptimizerObserver:
     def _pre(self, opt, args, kwargs) -> None:
         if tracing():  # a compiled optimizer step: Dynamo inlines global step hooks
             return
-        self.s.guard("step", self._on_pre, opt)
-        self.s.in_step += 1
+        s = self.s
+        s.guard("step", self._on_pre, opt)
+        s.in_step += 1
+        # The optimizer's own arithmetic (dozens of ops per parameter) is none of the op
+        # tracer's business: lift it for the step, unless a closure computes the loss inside.
+        closure = len(args) > 1 or kwargs.get("closure") is not None  # args[0] is the optimizer
+        if s.sampling and not closure and s.ops.pushed and not s.ops.dispatch_depth:
+            s.ops.suspend()
+            self.suspended = opt
 
     def _post(self, opt, args, kwargs) -> None:
         if tracing():
             return
         s = self.s
         s.in_step = max(0, s.in_step - 1)
+        if self.suspended is opt:
+            self.suspended = None
+            s.ops.resume()
         s.guard("step", self._on_post, opt)
         s.advance()
 
@@ -192,7 +211,7 @@ class OptimizerObserver:
         for p in params:
             n = p.numel()
             elems += n
-            param_sq += float(p.detach().float().pow(2).sum())
+            param_sq += _sq_norm(p)
             if not p.requires_grad:
                 frozen += n
                 continue
@@ -249,12 +268,12 @@ class OptimizerObserver:
                     d2 = n2 = 0.0
                     layers = []
                     for p, b in zip(trainable, st.before):
-                        d, n = float((p.detach() - b).pow(2).sum()), float(b.pow(2).sum())
+                        d, n = _sq_norm(p.detach() - b), _sq_norm(b)
                         d2, n2 = d2 + d, n2 + n
                         if p.dim() >= 2 and n > 0:
                             layers.append((id(p), math.sqrt(d / n)))
                     rec.layer_update_ratios = tuple(layers)
-                    n2 += sum(float(p.detach().pow(2).sum()) for p in params if not p.requires_grad)
+                    n2 += sum(_sq_norm(p) for p in params if not p.requires_grad)
                     rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)
         st.before = None

@@ -35,6 +35,7 @@ FINGERPRINT_TENSORS = 4  # input tensors of a forward call that are fingerprinte
 FINGERPRINT_VALUES = 16  # evenly spaced values kept of each
 MAX_LOADERS = 16  # DataLoader constructions recorded
 MAX_BATCHES = 64  # sampled steps fingerprinted
+SUM_CHUNK = 1 << 20  # elements summed at a time for a parameter checksum
 FORWARDS_PER_STEP = 8  # root model forwards fingerprinted per step (micro-batches, several models)
 SYNC_COLLECTIVES = ("all_reduce", "broadcast", "reduce")  # collectives that can make replicas equal
 AVERAGERS = "torch.distributed.algorithms.model_averaging"
@@ -54,7 +55,7 @@ def fingerprint(args) -> tuple[float, ...]:
             x = torch.view_as_real(x)
         flat = x.reshape(-1)
         values = flat[::max(1, flat.numel() // FINGERPRINT_VALUES)][:FINGERPRINT_VALUES]
-        out += [float(x.sum(dtype=torch.float64))] + values.to(torch.float64).tolist()
+        out += [_total(flat.split(SUM_CHUNK))] + values.to(torch.float64).tolist()
     return tuple(v if not math.isnan(v) else math.inf for v in out)
 
 
@@ -71,6 +72,17 @@ def _wrapper_kinds():
             if isinstance(cls, type):
                 kinds.append((cls, True))
     return kinds
+
+
+def _sums(d: torch.Tensor) -> tuple[float, float]:
+    """float64 sum and absolute sum of a tensor, a chunk at a time: a float64 (or absolute)
+    copy of a whole embedding matrix would be a memory spike on the user's device."""
+    parts = d.reshape(-1).split(SUM_CHUNK)
+    return _total(parts), _total([p.abs() for p in parts])
+
+
+def _total(parts) -> float:
+    return float(torch.stack([p.sum(dtype=torch.float64) for p in parts]).sum())
 
 
 def _is_shard(p) -> bool:
@@ -208,7 +220,7 @@ class DistributedObserver:
             if _is_shard(p) or d.is_sparse:
                 sums.append((0.0, 0.0))
                 continue
-            sums.append((float(d.sum(dtype=torch.float64)), float(d.abs().sum(dtype=torch.float64))))
+            sums.append(_sums(d))
         f.checksums[tick] = tuple(sums)
         self.param_ptrs = {p.data_ptr() for p in params if not p.is_sparse and not _is_shard(p)}
 

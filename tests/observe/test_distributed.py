@@ -143,3 +143,35 @@ def test_every_training_forward_of_a_step_is_fingerprinted(tmp_path):
     batches = result.trace.distributed.ranks[0].batches
     assert sorted(batches) == [0, 1, 2]
     assert [fp[:2] for fp in batches[0]] == [(8.0, 4.0), (8.0, 2.0), (8.0, 2.0)]
+
+
+def test_probes_run_on_the_model_inside_ddp(tmp_path):
+    """The input probe copies the module inside DistributedDataParallel, never the wrapper (whose
+    forward would broadcast buffers in this process alone), and still finds an ignored input."""
+    store = tmp_path / "store"
+    script = tmp_path / "ignored.py"
+    script.write_text(textwrap.dedent(f"""
+        import torch, torch.nn as nn, torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        dist.init_process_group("gloo", init_method="file://{store}", rank=0, world_size=1)
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bias = nn.Parameter(torch.zeros(1)); self.bn = nn.BatchNorm1d(3)
+            def forward(self, x):
+                return self.bias.expand(x.shape[0], 1) + 0 * self.bn(x).sum(1, keepdim=True)
+        model = DDP(Net())
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        X = torch.randn(64, 3); y = X[:, :1]
+        for step in range(12):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(X[step % 4 * 16:][:16]), y[step % 4 * 16:][:16]).backward()
+            opt.step()
+        dist.destroy_process_group()
+        """))
+    from unstuck.observe.distributed import unwrapped
+    result = run_script(str(script), [], observers=[DistributedObserver(0, 1)])
+    assert result.status is None, result.error
+    assert not result.tool_errors and result.trace.input_dependence is not None
+    assert result.trace.input_dependence < 1e-6
+    assert unwrapped(torch.nn.Linear(1, 1)).__class__ is torch.nn.Linear

@@ -59,8 +59,9 @@ def fingerprint(args) -> tuple[float, ...]:
     return tuple(v if not math.isnan(v) else math.inf for v in out)
 
 
-def _wrapper_kinds():
-    """The distributed wrapper classes that are imported (never importing one ourselves)."""
+def wrapper_kinds() -> list[tuple[type, bool]]:
+    """The data-parallel wrapper classes that are imported (never importing one ourselves),
+    each with whether it shards the parameters."""
     kinds = []
     ddp = sys.modules.get("torch.nn.parallel.distributed")
     if ddp is not None:
@@ -228,7 +229,7 @@ class DistributedObserver:
         """Whether the model is wrapped for data parallelism, and where it and its wrapper were built."""
         f = self.facts
         f.sharded = f.sharded or any(_is_shard(p) for p in params)
-        kinds = _wrapper_kinds()
+        kinds = wrapper_kinds()
         sites = self.s.sites.defined
         for ref, has_params in list(self.s.modules.roots.values()):
             module = ref()
@@ -245,3 +246,15 @@ class DistributedObserver:
                     f.model_site = sites.get(inner)
             elif f.model_site is None:
                 f.model_site = sites.get(module)
+
+
+def unwrapped(model):
+    """The model a deep copy may run on its own: the module inside DistributedDataParallel (a
+    copy of the wrapper would run collectives in this process alone, e.g. broadcasting buffers
+    before its forward); None for a wrapper that shards the parameters (FSDP), whose shards
+    cannot run alone."""
+    for cls, sharded in wrapper_kinds():
+        if isinstance(model, cls):
+            inner = getattr(model, "module", None)
+            return None if sharded or not isinstance(inner, torch.nn.Module) else inner
+    return model

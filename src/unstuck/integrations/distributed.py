@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 FOLDER_ENV = "UNSTUCK_DIST_DIR"  # set by `unstuck run --nproc-per-node` for its workers
 GATHER_TIMEOUT = 30.0  # seconds rank 0 waits for the other ranks under an outside torchrun
 GATHER_POLL = 0.1
+GATHER_TELL_AFTER = 2.0  # seconds of waiting before rank 0 says that it waits
 SIGTERM_STATUS = 128 + signal.SIGTERM
 
 
@@ -205,13 +206,13 @@ def gather_and_diagnose(own: ScriptResult, folder: str, *, started: float, selec
     told = False
     results = read_results(folder, world, newer_than=started)
     while len(results) < local_world and time.monotonic() < deadline:
-        if not told and time.monotonic() > deadline - GATHER_TIMEOUT + 2:
+        if not told and time.monotonic() > deadline - GATHER_TIMEOUT + GATHER_TELL_AFTER:
             print(f"unstuck: waiting for the other ranks to finish (at most {GATHER_TIMEOUT:g} s)",
                   file=sys.stderr)
             told = True
         time.sleep(GATHER_POLL)
         results = read_results(folder, world, newer_than=started)
-    results[0] = (time.time(), own)
+    results.setdefault(0, (time.time(), own))  # its own file, with when it ended, is there normally
     for rank in results:
         with contextlib.suppress(OSError):
             os.remove(_result_path(folder, rank))

@@ -123,3 +123,22 @@ def test_causes_seen_only_on_another_rank_are_noted():
     results[0][1].trace.steps = []  # rank 0 shows no stale gradients, rank 1 does
     report, _ = diagnose_ranks("train.py", results, 2)
     assert any(note.startswith("Rank 1 also shows: missing-zero-grad") for note in report.notes)
+
+
+def test_rank_0_gathers_its_node_and_ignores_stale_files(tmp_path, monkeypatch):
+    import time
+
+    from unstuck.integrations import distributed
+    env = {"RANK": "0", "WORLD_SIZE": "3", "LOCAL_WORLD_SIZE": "2"}
+    folder = str(tmp_path / "meet")
+    own = _result(0)
+    for rank, result in ((0, own), (1, _result(1))):  # as run_rank writes them
+        distributed.write_result(folder, rank, result)
+    report, trace = distributed.gather_and_diagnose(own, folder, started=time.time() - 60, environ=env)
+    assert [f.rank for f in trace.distributed.ranks] == [0, 1] and trace.distributed.missing == (2,)
+    assert any("on this node" in note for note in report.notes)
+    assert not (tmp_path / "meet").exists()  # the files and the folder are gone
+    distributed.write_result(folder, 1, _result(1))  # left over from an earlier launch
+    monkeypatch.setattr(distributed, "GATHER_TIMEOUT", 0.3)
+    _, trace = distributed.gather_and_diagnose(_result(0), folder, started=time.time() + 60, environ=env)
+    assert [f.rank for f in trace.distributed.ranks] == [0]

@@ -102,3 +102,11 @@ def test_replicas_averaged_by_hand_are_silent():
     tr = distributed(steps=16, drift_from=1, wrapped=False)
     tr.distributed.ranks[1].param_syncs = 3
     assert not fires("DD002", tr)
+
+
+def test_replicas_that_blow_up_together_are_no_drift():
+    tr = distributed(steps=16)
+    for r in tr.distributed.ranks:
+        for k in (4, 8, 16):
+            r.checksums[k] = ((float("nan"), float("nan")), (float("inf"), float("inf")))
+    assert not fires("DD002", tr)

@@ -8,6 +8,8 @@ In a single process they are skipped.
 """
 from __future__ import annotations
 
+import math
+
 from unstuck.findings import Severity
 from unstuck.rules.base import SHOWN_NAMES, NotJudged, rule
 from unstuck.trace import DistributedRun, RankFacts, Trace
@@ -31,10 +33,13 @@ def needs_processes(trace: Trace) -> str | None:
 
 
 def _same_sums(a, b, tol: float) -> bool:
-    """Two replicas' per-parameter (sum, absolute sum) agree within `tol` of the absolute sums."""
+    """Two replicas' per-parameter (sum, absolute sum) agree within `tol` of the absolute sums.
+    Parameters that are non-finite in both agree: a run that blew up is `nonfinite-values`'
+    business, not drift."""
     if len(a) != len(b):
         return False
-    return all(abs(sa - sb) <= tol * max(aa, ab) for (sa, aa), (sb, ab) in zip(a, b))
+    return all(abs(sa - sb) <= tol * max(aa, ab) if math.isfinite(sa) and math.isfinite(sb)
+               else not math.isfinite(sa) and not math.isfinite(sb) for (sa, aa), (sb, ab) in zip(a, b))
 
 
 def _largest_gap(a, b) -> tuple[int, float]:

@@ -47,6 +47,7 @@ class OptimizerRecord:
     steps: int = 0
     lrs: list[float] = field(default_factory=list)  # first group's lr at every step
     initial_lr: float | None = None
+    compiled_steps: int = 0  # steps taken inside torch.compile'd code (counted, not watched)
 
 
 @dataclass

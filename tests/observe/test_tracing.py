@@ -7,6 +7,7 @@ import textwrap
 
 import torch
 
+from unstuck.logbook.rundir import latest_run, load_run
 from unstuck.observe.tracing import hidden, tracing
 
 
@@ -70,6 +71,50 @@ def test_compiled_code_is_observed_at_its_boundary_only(tmp_path):
     assert "unstuck" not in err
     report = _report(tmp_path)
     assert report["tool_errors"] == [] and report["summary"]["steps"] == 90
+
+
+COMPILED_STEPS = """
+import sys
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(128, 8); y = X[:, :2].sum(1, keepdim=True)
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+if sys.argv[1] == "optimizer":  # only the optimizer step is compiled
+    @torch.compile(backend="aot_eager")
+    def step():
+        opt.step()
+    for _ in range(40):
+        opt.zero_grad()
+        loss = F.mse_loss(model(X), y)
+        loss.backward()
+        step()
+else:  # the whole training step is compiled
+    @torch.compile(backend="aot_eager")
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = F.mse_loss(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+    for _ in range(40):
+        loss = step(X, y)
+print(repr(loss.item()), repr(sum(float(p.double().sum()) for p in model.parameters())))
+"""
+
+
+def test_optimizer_steps_inside_compiled_code_are_counted_at_the_boundary(tmp_path):
+    """Inside compiled code the step hooks are compiled away; the steps are still counted
+    (they change the parameters' version counters), so a healthy run is not told its
+    optimizer never stepped, and the step log has its rows."""
+    for variant in ("optimizer", "train-step"):
+        plain, watched, err = _run(tmp_path, COMPILED_STEPS, variant, json_path="r.json")
+        assert watched == plain, variant
+        report = _report(tmp_path)
+        assert report["tool_errors"] == [] and report["findings"] == [], variant
+        assert report["summary"]["optimizer_steps"] == 40 and report["summary"]["steps"] == 40, variant
+        run = load_run(latest_run(str(tmp_path / "unstuck-runs")))
+        assert [row["step"] for row in run.rows] == list(range(1, 41)), variant  # the step log has them too
 
 
 TRACED = """

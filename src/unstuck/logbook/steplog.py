@@ -1,6 +1,8 @@
 """The step log: one row per optimizer step, kept in memory and appended to `steps.jsonl`.
 
-An extra observer (`install(session)` / `uninstall()`). Always on, and cheap: a step costs a
+An extra observer (`install(session)` / `uninstall()`) that listens to the session's step and
+backward events (`Session.step_listeners`, `backward_listeners`: steps taken inside compiled
+code included). Always on, and cheap: a step costs a
 reference to the latest loss tensor, an lr read per param group and a clock read. Loss
 tensors are detached and converted to numbers in batches (one `torch.stack(...).tolist()`
 every `flush_every` rows), never with an `.item()` per step, so a GPU run is not
@@ -45,7 +47,6 @@ from array import array
 from collections import deque
 
 import torch
-from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from unstuck.logbook.atomic import atomic_write_text
 from unstuck.observe.patching import Patches
@@ -82,9 +83,7 @@ class StepLog:
         self.last_step = 0  # `step` of the latest row
         self._session = None
         self._patches = Patches()
-        self._handles: list = []
         self._loss = None  # the latest tensor given to backward()
-        self._step = None  # (tick, optimizer key, time, lrs) between the pre and post hooks
         self._t0 = 0.0
         self._opt_keys: dict[int, tuple[weakref.ref, int]] = {}
         self._loaders: dict[int, int] = {}  # id(DataLoader) -> times iterated with grad enabled
@@ -98,18 +97,8 @@ class StepLog:
         if self.path:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             atomic_write_text(self.path, json.dumps(self.header()) + "\n")
-        self._handles = [register_optimizer_step_pre_hook(self._pre),
-                         register_optimizer_step_post_hook(self._post)]
-        backward = torch.autograd.backward
-        steplog = self
-
-        def backward_for_steplog(tensors, *args, **kwargs):
-            steplog._loss = tensors  # a reference only: detached and read at the step
-            return backward(tensors, *args, **kwargs)
-
-        backward_for_steplog.__wrapped__ = backward
-        backward_for_steplog.__doc__ = backward.__doc__
-        self._patches.patch(torch.autograd, "backward", backward_for_steplog)
+        session.step_listeners.append(self._on_step)
+        session.backward_listeners.append(self._on_backward)
         from torch.utils.data import DataLoader
         loader_iter = DataLoader.__iter__
 
@@ -123,29 +112,18 @@ class StepLog:
         self._patches.patch(DataLoader, "__iter__", iter_for_steplog)
 
     def uninstall(self) -> None:
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+        s = self._session
+        for listeners, fn in ((s.step_listeners, self._on_step), (s.backward_listeners, self._on_backward)):
+            if s is not None and fn in listeners:
+                listeners.remove(fn)
         self._patches.restore()
-        if self._step is not None:  # the last step's post hook did not run (--max-steps)
-            self._finish_step()
         self._loss = None
         self.flush()
         self._write_tensorboard()
 
-    # ------------------------------------------------------------------ hooks
-    def _pre(self, opt, args, kwargs) -> None:
-        s = self._session
-        s.guard("step log", self._on_pre, opt)
-
-    def _post(self, opt, args, kwargs) -> None:
-        self._session.guard("step log", self._finish_step)
-
-    def _on_pre(self, opt) -> None:
-        if self._step is not None:
-            self._finish_step()
-        self._step = (self._session.tick, self._opt_key(opt), time.perf_counter() - self._t0,
-                      [g.get("lr") for g in opt.param_groups])
+    # ------------------------------------------------------------------ session events
+    def _on_backward(self, tensors) -> None:
+        self._loss = tensors  # a reference only: detached and read at the step
 
     def _opt_key(self, opt) -> int:
         known = self._opt_keys.get(id(opt))
@@ -160,11 +138,11 @@ class StepLog:
         found = [(key, ref()) for ref, key in self._opt_keys.values()]
         return [opt for key, opt in sorted(found, key=lambda kv: kv[0]) if opt is not None]
 
-    def _finish_step(self) -> None:
-        step, self._step = self._step, None
-        if step is None:
-            return
-        tick, key, t, lrs = step
+    def _on_step(self, opt) -> None:
+        """A row for the step the session just counted (its tick not yet advanced)."""
+        s = self._session
+        tick, key = s.tick, self._opt_key(opt)
+        lrs = [g.get("lr") for g in opt.param_groups]
         loss = self._loss
         self._loss = None  # do not keep the user's graph alive
         if isinstance(loss, (list, tuple)):
@@ -173,9 +151,9 @@ class StepLog:
             loss = loss.detach()
         else:
             loss = None
-        steps = self._session.trace.steps
+        steps = s.trace.steps
         record = steps[-1] if steps and steps[-1].tick == tick else None
-        self.pending.append((tick, key, t, lrs, loss, self._epoch, record))
+        self.pending.append((tick, key, time.perf_counter() - self._t0, lrs, loss, self._epoch, record))
         self.last_step = tick + 1
         for callback in self.on_step:
             callback(self)

@@ -93,6 +93,8 @@ class AutogradObserver:
                     s.guard("backward", self._note_reached, _roots(tensors))
                 return backward(tensors, *args, **kwargs)
             s.guard("backward", self._on_backward, tensors)
+            for listener in s.backward_listeners:
+                s.guard("backward listener", listener, tensors)
             result = backward(tensors, *args, **kwargs)
             s.guard("backward", self._after_backward)
             if not s.opts and not s.in_step:  # no optimizer: a backward pass is a training step

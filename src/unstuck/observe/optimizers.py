@@ -47,6 +47,26 @@ def _float(x) -> float | None:
         return None
 
 
+def _signature(opt) -> tuple[int, int]:
+    """Changes when `opt` steps: the version counters of the tensors in each group's first
+    parameter's state (its `step`, moments, momentum buffer: only a step changes them), or,
+    for an optimizer without state (plain SGD), of the parameter itself (bumped by the in-place
+    update, compiled or not). Written as (entries in the state, sum of versions)."""
+    entries = total = 0
+    for group in opt.param_groups:
+        for p in group["params"]:
+            state = opt.state.get(p) if p in opt.state else None
+            if state:
+                for value in state.values():
+                    if isinstance(value, torch.Tensor):
+                        entries += 1
+                        total += value._version
+            else:
+                total += p._version
+            break
+    return entries, total
+
+
 def _sq_norm(t: torch.Tensor) -> float:
     """Squared L2 norm, in one reduction without a temporary (in float32 for half precision)."""
     t = t.detach()
@@ -179,7 +199,56 @@ class OptimizerObserver:
             self.suspended = None
             s.ops.resume()
         s.guard("step", self._on_post, opt)
+        self._stepped(opt)
+
+    def _stepped(self, opt) -> None:
+        s = self.s
+        for listener in s.step_listeners:
+            s.guard("step listener", listener, opt)
         s.advance()
+
+    # ------------------------------------------------------------------ compiled steps
+    # Inside `torch.compile`d code the step hooks are compiled away (they check `tracing()`,
+    # which Dynamo folds to True), so a step there is seen at the compiled call's boundary:
+    # it changed the optimizer's parameters (their version counters) or its step counters.
+    def step_signatures(self) -> dict[int, tuple[int, tuple[int, int]]]:
+        """id(optimizer) -> (steps counted so far, signature of its state)."""
+        found = {}
+        for st in self.s.opts.values():
+            opt = st.ref()
+            if opt is not None:
+                found[id(opt)] = (st.steps, _signature(opt))
+        return found
+
+    def stepped_since(self, before: dict[int, tuple[int, tuple[int, int]]]) -> list:
+        """The optimizers that stepped inside compiled code since `step_signatures()`."""
+        stepped = []
+        for st in self.s.opts.values():
+            opt = st.ref()
+            seen = before.get(id(opt)) if opt is not None else None
+            if seen is not None and st.steps == seen[0] and _signature(opt) != seen[1]:
+                stepped.append(opt)
+        return stepped
+
+    def compiled_step(self, opt) -> None:
+        """Count a step taken inside compiled code (no gradient or update statistics: the
+        compiled code cannot be watched from inside), then finish it as any step."""
+        s = self.s
+        s.guard("compiled step", self._on_compiled_step, opt)
+        self._stepped(opt)
+
+    def _on_compiled_step(self, opt) -> None:
+        s = self.s
+        st = s.opt_state(opt)
+        s.trace.step_calls += 1
+        st.steps += 1
+        rec = s.trace.optimizers[st.key]
+        rec.compiled_steps += 1
+        lr = _float(opt.param_groups[0].get("lr")) if opt.param_groups else None
+        if lr is not None:
+            rec.lrs.append(lr)
+        if s.sampling:
+            s.trace.events.append(Event("step", s.tick, st.key, False, user_site()))
 
     def _on_pre(self, opt) -> None:
         s = self.s

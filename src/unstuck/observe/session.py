@@ -89,6 +89,11 @@ class Session:
         # Callables (module, args, grad_enabled) told of every root model forward the module hooks
         # see (sampled steps only); the distributed observer fingerprints the batches with it.
         self.input_listeners: list = []
+        # Callables (optimizer) after each optimizer step the session counted, eager or inside
+        # compiled code, before the tick advances; and (tensors) before each backward pass.
+        # The step log uses them: one set of torch hooks serves every observer.
+        self.step_listeners: list = []
+        self.backward_listeners: list = []
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -107,7 +112,8 @@ class Session:
         self.sites = SiteObserver(self)
         # Always-on observers are installed for the whole run; the windowed ones (module hooks,
         # op tracer) only for sampled windows and evaluation blocks (see _set_window).
-        self.always_on = [OptimizerObserver(self), AutogradObserver(self), EvalWatch(self), self.sites,
+        self.optimizers = OptimizerObserver(self)
+        self.always_on = [self.optimizers, AutogradObserver(self), EvalWatch(self), self.sites,
                           CompileBoundary(self)]
         self.windowed = [self.modules, self.ops]
         self._observers = self.always_on + self.windowed
@@ -248,9 +254,12 @@ class Session:
         if watched:
             self.modules._pre(module, args)
         self.compiled_depth += 1
+        steps_before = None
         if self.compiled_depth == 1:
             self.guard("compiled call", self.modules.suspend)
             self.guard("compiled call", self.ops.suspend)
+            if self.opts:
+                steps_before = self.guard("compiled call", self.optimizers.step_signatures)
         try:
             return fn(*args, **kwargs)
         finally:
@@ -260,6 +269,9 @@ class Session:
                 self.guard("compiled call", self.modules.resume)
             if watched:
                 self.modules._post(module, args, None)
+            if steps_before:  # an optimizer stepped inside: its hooks were compiled away
+                for opt in self.guard("compiled call", self.optimizers.stepped_since, steps_before) or ():
+                    self.optimizers.compiled_step(opt)
 
     def _finalize(self) -> None:
         for st in self.opts.values():

@@ -21,6 +21,7 @@ from torch import nn
 
 from unstuck.observe.callsite import _location, is_library, user_site
 from unstuck.observe.patching import Patches
+from unstuck.observe.tracing import tracing
 from unstuck.trace import FreezeCall, Location, ModeCall
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
@@ -55,7 +56,8 @@ class SiteObserver:
         @functools.wraps(init)
         def __init__(module, *args, **kwargs):
             init(module, *args, **kwargs)
-            s.guard("construction site", self._on_init, module)
+            if not tracing():  # not the modules a compiler builds for itself
+                s.guard("construction site", self._on_init, module)
 
         self.patches.patch(nn.Module, "__init__", __init__)
         self._wrap_outermost(nn.Module, "train", self._on_train)
@@ -74,7 +76,7 @@ class SiteObserver:
 
         @functools.wraps(original)
         def wrapper(obj, *args, **kwargs):
-            if observer.depth == 0:
+            if observer.depth == 0 and not tracing():
                 observer.s.guard(f"{name} site", record, obj, *args, **kwargs)
             observer.depth += 1
             try:

@@ -34,6 +34,13 @@ def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, module
     return _report(result, **options), result.trace
 
 
+def diagnose_result(result, *, command: str = "run", select: list[str] | None = None,
+                    ignore: list[str] | None = None) -> Report:
+    """The Report of a finished `runner.ScriptResult` (the distributed launcher judges the
+    result it gathered from its processes with it)."""
+    return _report(result, command=command, select=select, ignore=ignore)
+
+
 def _report(result, *, command: str, select, ignore) -> Report:
     from unstuck.diagnose import diagnose
 

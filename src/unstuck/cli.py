@@ -43,6 +43,13 @@ def _diagnosing_options(p: argparse.ArgumentParser) -> None:
                    help="keep the last K checkpoints, and the one with the lowest loss (default: %(default)s)")
 
 
+def _nproc_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--nproc-per-node", type=int, metavar="N", default=None,
+                   help="run N processes, as `torchrun --standalone --nproc-per-node N SCRIPT` would, watch "
+                   "each and report once, with checks across the processes (duplicated data, replicas "
+                   "that drift apart)")
+
+
 def _checkup_options(p: argparse.ArgumentParser) -> None:
     _diagnosing_options(p)
     p.add_argument("--target", metavar="COLUMN", help="tables: the column to predict")
@@ -62,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "SCRIPT is passed to it unchanged.", epilog=_exit_table(),
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
+    _nproc_option(run)
     run.add_argument("-m", dest="module", metavar="MODULE", default=None,
                      help="run a module as `python -m MODULE ARGS...` would (instead of SCRIPT)")
     run.add_argument("script", help="the training script (a file, or a folder or zip file with __main__.py)")
@@ -73,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "input-independent baseline, a learning-rate range test and an optimizer comparison; conclude bug, data, "
         "capacity, optimisation or healthy. Or check a table: `unstuck checkup DATA.csv --target COLUMN`.")
     _checkup_options(checkup)
+    _nproc_option(checkup)
     checkup.add_argument("script", help="the training script, or a .csv/.parquet table")
     checkup.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments for the script")
     demo = sub.add_parser("demo", help="the bundled example: a broadcasting bug, diagnosed, then fixed")
@@ -191,20 +200,23 @@ def cmd_run(args, parser) -> int:
     if args.max_steps is not None and args.max_steps < 1:
         print("unstuck: error: --max-steps must be at least 1", file=sys.stderr)
         return 2
-    problem = _logbook_usage_error(args)
+    problem = _logbook_usage_error(args) or _distributed_usage_error(args)
     if problem:
         print(f"unstuck: error: {problem}", file=sys.stderr)
         return 2
+    from unstuck.integrations import distributed
+    where = distributed.mode()
+    if where == "worker":  # a process of `unstuck run --nproc-per-node`: its parent reports
+        return distributed.run_rank(args.script, args.script_args, folder=os.environ[distributed.FOLDER_ENV],
+                                    module=bool(args.module), max_steps=args.max_steps,
+                                    profile=args.profile).status or 0
+    if args.nproc_per_node:
+        return _run_launched(args, parser)
+    if where == "torchrun":
+        return _run_under_torchrun(args, parser)
     from unstuck.api import observe_and_diagnose
     from unstuck.report import emit
-    observers = []
-    if not args.quiet:
-        from unstuck.report.live import LiveStatus
-        live = LiveStatus.for_terminal(sys.stderr, select=_split(args.select), ignore=_split(args.ignore))
-        observers = [live] if live else []
-    book = _logbook(args)
-    if book:
-        observers += book.observers()
+    observers, book = _watchers(args)
 
     def terminated(report) -> None:  # SIGTERM: the same report and run folder, then the signal
         emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
@@ -216,6 +228,71 @@ def cmd_run(args, parser) -> int:
                                          observers=observers, on_terminate=terminated)
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
+    _finish_logbook(book, report, trace, args)
+    return report.exit_status(args.fail_on)
+
+
+def _watchers(args) -> tuple[list, object]:
+    """The live status line (unless --quiet) and the run's logbook, with their observers."""
+    observers = []
+    if not args.quiet:
+        from unstuck.report.live import LiveStatus
+        live = LiveStatus.for_terminal(sys.stderr, select=_split(args.select), ignore=_split(args.ignore))
+        observers = [live] if live else []
+    book = _logbook(args)
+    if book:
+        observers += book.observers()
+    return observers, book
+
+
+def _distributed_usage_error(args) -> str | None:
+    from unstuck.integrations.distributed import launcher_env
+    if args.nproc_per_node is None:
+        return None
+    if args.nproc_per_node < 1:
+        return "--nproc-per-node must be at least 1"
+    if launcher_env() is not None:
+        return ("--nproc-per-node starts its own processes, but this one already runs under a distributed "
+                "launcher (RANK and WORLD_SIZE are set): drop --nproc-per-node")
+    if args.checkpoint_every:
+        return "--checkpoint-every does not work with --nproc-per-node yet"
+    return None
+
+
+def _run_launched(args, parser) -> int:
+    """`unstuck run --nproc-per-node N`: N watched processes, one report."""
+    from unstuck.integrations.distributed import launch_and_diagnose
+    from unstuck.report import emit
+    book = _logbook(args)
+    report, trace = launch_and_diagnose(args.script, args.script_args, nproc=args.nproc_per_node,
+                                        module=bool(args.module), max_steps=args.max_steps, profile=args.profile,
+                                        select=_split(args.select), ignore=_split(args.ignore))
+    report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
+    emit(report, json_path=args.json, quiet=args.quiet)
+    _finish_logbook(book, report, trace, args)
+    return report.exit_status(args.fail_on)
+
+
+def _run_under_torchrun(args, parser) -> int:
+    """`torchrun ... $(which unstuck) run train.py`: every rank is watched and writes its facts;
+    rank 0 gathers its node's ranks and reports, the others exit as the script did."""
+    import time
+
+    from unstuck.integrations import distributed
+    from unstuck.report import emit
+    started = time.time()
+    rank = distributed.launcher_env()[0]
+    folder = distributed.gather_folder()
+    if rank != 0:
+        return distributed.run_rank(args.script, args.script_args, folder=folder, module=bool(args.module),
+                                    max_steps=args.max_steps, profile=args.profile).status or 0
+    observers, book = _watchers(args)
+    own = distributed.run_rank(args.script, args.script_args, folder=folder, module=bool(args.module),
+                               max_steps=args.max_steps, profile=args.profile, observers=observers)
+    report, trace = distributed.gather_and_diagnose(own, folder, started=started, select=_split(args.select),
+                                                    ignore=_split(args.ignore))
+    report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
+    emit(report, json_path=args.json, quiet=args.quiet)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
 
@@ -315,6 +392,10 @@ def cmd_checkup(args, parser) -> int:
     problem = _logbook_usage_error(args)
     if problem:
         return _usage_error(problem)
+    if args.nproc_per_node is not None or (not table and _under_launcher()):
+        return _usage_error("checkup re-trains copies of the model in one process and does not run distributed "
+                            "scripts: use `unstuck run --nproc-per-node N SCRIPT` for the distributed checks, and "
+                            "`unstuck checkup` on a single-process version of the script")
     budget = args.budget or DEFAULT_BUDGET
     options = dict(budget=budget, select=_split(args.select), ignore=_split(args.ignore), progress=not args.quiet)
     if table:
@@ -338,6 +419,11 @@ def cmd_checkup(args, parser) -> int:
     emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
+
+
+def _under_launcher() -> bool:
+    from unstuck.integrations.distributed import launcher_env
+    return launcher_env() is not None
 
 
 def cmd_explain(key: str) -> int:

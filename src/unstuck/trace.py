@@ -274,6 +274,58 @@ class FreezeCall:
 
 
 @dataclass
+class LoaderFacts:
+    """A `DataLoader` the script built (distributed runs): where, and with which sampler."""
+
+    site: Location | None
+    sampler: str  # class name of its sampler (DistributedSampler, RandomSampler, SequentialSampler, ...)
+    distributed: bool  # the sampler is a DistributedSampler (or a subclass): each process gets its own share
+
+
+@dataclass
+class RankFacts:
+    """What one process of a distributed run saw, beside its single-process Trace
+    (`observe.distributed`). Plain numbers, comparable across processes: the keys are ticks."""
+
+    rank: int
+    world_size: int
+    local_rank: int | None = None
+    # Class names of the distributed wrappers around the root models (DistributedDataParallel,
+    # FullyShardedDataParallel, FSDPModule), empty when the model is not wrapped.
+    wrappers: tuple[str, ...] = ()
+    sharded: bool = False  # parameters are shards (FSDP, DTensor): replicas are not meant to be equal
+    model_site: Location | None = None  # construction of the model (inside its wrapper, if any)
+    wrap_site: Location | None = None  # construction of the wrapper
+    # tick -> a cheap fingerprint of the input of each training forward of a root model on that
+    # tick (shapes, a float64 sum and a few evenly spaced values), in call order: equal
+    # fingerprints mean the same batches (every micro-batch, every model of the step)
+    batches: dict[int, tuple[tuple[float, ...], ...]] = field(default_factory=dict)
+    batch_site: Location | None = None  # the user's line that called the model with its first input
+    # The optimizers' parameters, in the order the checksums list them
+    param_names: tuple[str, ...] = ()
+    param_shapes: tuple[Shape, ...] = ()
+    # tick -> per parameter (float64 sum, float64 sum of absolute values) before the optimizer
+    # step of that tick: before the first step (the replicas' starting point), before the steps of
+    # the base sampling schedule (the same in every process), and at the end of the run
+    checksums: dict[int, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    loaders: list[LoaderFacts] = field(default_factory=list)
+    # Collectives (all_reduce, broadcast, reduce) the script ran on the parameters themselves
+    # (averaging the replicas by hand, as in local SGD), or torch's model averagers were used
+    param_syncs: int = 0
+    backend: str | None = None  # the default process group's backend, once one was initialized
+
+
+@dataclass
+class DistributedRun:
+    """The facts of every process of a distributed run that reported back (`unstuck run
+    --nproc-per-node N`); attached to the Trace of the process whose report is shown."""
+
+    world_size: int
+    ranks: list[RankFacts] = field(default_factory=list)  # by rank
+    missing: tuple[int, ...] = ()  # ranks whose facts never came back (killed before writing them)
+
+
+@dataclass
 class Trace:
     script: str
     ticks: int = 0
@@ -318,6 +370,8 @@ class Trace:
     freeze_calls: list[FreezeCall] = field(default_factory=list)
     # `unstuck checkup` only: the experiments' measured results (unstuck.checkup.results.CheckupResults).
     checkup: object | None = None
+    # Distributed runs only: every process's distributed facts (observe.distributed).
+    distributed: DistributedRun | None = None
 
     def param_name(self, pid: int) -> str:
         info = self.params.get(pid)

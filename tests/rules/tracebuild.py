@@ -406,7 +406,48 @@ def ck004() -> Trace:
     return checkup(integrity=Integrity(rows=100, columns=4, nonfinite={"price": 3}))
 
 
+MODEL_BUILT = Location("train.py", 8, "<module>", "model = Net()")
+LOADER_BUILT = Location("train.py", 6, "<module>", "loader = DataLoader(ds, batch_size=32, shuffle=True)")
+
+
+def distributed(world: int = 2, steps: int = 8, *, duplicated: int = 0, drift_from: int | None = None,
+                start_gap: float = 0.0, wrapped: bool = True, gap: float = 0.01, equal_again=(), **facts) -> Trace:
+    """A distributed run of `world` processes: `steps` sampled steps with a batch fingerprint
+    each, the first `duplicated` of them the same batch in every process; parameter sums at
+    ticks 0, 1, 2, 4, ... up to `steps`, equal in every process until tick `drift_from`, from
+    which each rank's first parameter sum is off by `gap` of its absolute sum (`start_gap` at
+    tick 0), except at the ticks `equal_again` (replicas averaged again)."""
+    from unstuck.trace import DistributedRun, LoaderFacts, RankFacts
+    tr = training_run()
+    ticks = [0] + [k for k in range(1, steps + 1) if k & (k - 1) == 0]
+    ranks = []
+    for rank in range(world):
+        f = RankFacts(rank=rank, world_size=world, wrappers=("DistributedDataParallel",) if wrapped else (),
+                      model_site=MODEL_BUILT, batch_site=MODEL_SITE, param_names=("net.0.weight", "net.0.bias"),
+                      param_shapes=((16, 4), (16,)),
+                      loaders=[LoaderFacts(site=LOADER_BUILT, sampler="RandomSampler", distributed=False)])
+        f.batches = {k: ((32.0, 4.0, float(k) if k < duplicated else float(k) + 1000 * rank),) for k in range(steps)}
+        for k in ticks:
+            drifting = drift_from is not None and k >= drift_from and k not in equal_again
+            off = start_gap if k == 0 else (gap if drifting else 0.0)
+            f.checksums[k] = ((1.0 + off * rank * 10.0, 10.0), (0.5, 2.0))
+        for key, value in facts.items():
+            setattr(f, key, value)
+        ranks.append(f)
+    tr.distributed = DistributedRun(world_size=world, ranks=ranks)
+    return tr
+
+
+def dd001(duplicated: int = 8) -> Trace:
+    return distributed(duplicated=duplicated)
+
+
+def dd002(drift_from: int = 1) -> Trace:
+    return distributed(drift_from=drift_from, wrapped=False)
+
+
 FIRING = {
+    "DD001": dd001, "DD002": dd002,
     "CK001": ck001, "CK002": ck002, "CK003": ck003, "CK004": ck004,
     "LS001": ls001, "LS002": ls002, "LS003": ls003, "LS004": ls004, "LS005": ls005, "LS006": ls006,
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,

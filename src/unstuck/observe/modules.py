@@ -169,6 +169,8 @@ class ModuleObserver:
             return
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             s.guard("module", self._on_root, module, args)
+            if s.input_listeners:
+                s.guard("input listener", self._tell_listeners, module, args, torch.is_grad_enabled())
         if self.first_layer_pending:
             s.guard("module", self._first_layer, module, args)
         if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
@@ -203,6 +205,12 @@ class ModuleObserver:
         self.first_layer_pending = True
         if next(tensors(args), None) is not None:
             s.last_input = (weakref.ref(module), args)
+
+    def _tell_listeners(self, module, args, grad_enabled: bool) -> None:
+        known = self.roots.get(id(module))
+        if known is not None and known[1]:  # a model (it has parameters)
+            for listener in self.s.input_listeners:
+                listener(module, args, grad_enabled)
 
     def _first_layer(self, module, args) -> None:
         """The input of the first weight layer of a root forward (read inside the guard, so

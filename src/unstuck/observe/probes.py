@@ -145,7 +145,8 @@ def _probe(session) -> None:
     if session.last_input is None:
         return
     ref, args = session.last_input
-    model = ref()
+    from unstuck.observe.distributed import unwrapped
+    model = unwrapped(ref())  # never a copy of a distributed wrapper: its forward runs collectives
     if model is None:
         return
     if sum(p.numel() for p in model.parameters()) > MAX_PROBE_PARAMS:

@@ -87,6 +87,9 @@ class Session:
         # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
         # (sampled steps only); the checkup's capture uses it.
         self.loss_listeners: list = []
+        # Callables (module, args, grad_enabled) told of every root model forward the module hooks
+        # see (sampled steps only); the distributed observer fingerprints the batches with it.
+        self.input_listeners: list = []
         # Callables (optimizer) after each optimizer step the session counted, eager or inside
         # compiled code, before the tick advances; and (tensors) before each backward pass.
         # The step log uses them: one set of torch hooks serves every observer.

@@ -62,6 +62,15 @@ def headline(report: Report) -> str:
     """What was observed, in one sentence: never a verdict without the number of steps judged."""
     s = report.summary
     n = report.steps_observed
+    procs = s.get("processes")
+    if procs is not None:  # a distributed run: every process was watched, one is shown in detail
+        ran = "1 process ran" if procs == 1 else f"{procs} processes ran"
+        return f"{ran}; rank {s.get('rank')} in detail. " + _one_process(report, n)
+    return _one_process(report, n)
+
+
+def _one_process(report: Report, n: int) -> str:
+    s = report.summary
     if report.script_error:
         if not report.judged:
             return f"The script failed before training: {report.script_error}. Nothing to judge."

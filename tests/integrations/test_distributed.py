@@ -1,0 +1,144 @@
+"""Launching, gathering and judging the processes of a distributed run."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from unstuck.cli import main
+from unstuck.integrations.distributed import SIGTERM_STATUS, diagnose_ranks, launcher_env, mode
+from unstuck.runner import ScriptResult
+from unstuck.trace import DistributedRun, RankFacts, StepRecord, Trace
+
+DUPLICATED = """
+import torch, torch.distributed as dist, torch.nn as nn, torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, TensorDataset
+dist.init_process_group("gloo")
+torch.manual_seed(0)
+X = torch.randn(128, 4); y = X[:, :1]
+model = DDP(nn.Linear(4, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+for xb, yb in DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True):
+    opt.zero_grad()
+    F.mse_loss(model(xb), yb).backward()
+    opt.step()
+dist.destroy_process_group()
+"""
+
+
+def _write(tmp_path, code: str) -> str:
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(code))
+    return str(path)
+
+
+def test_launcher_env_and_mode():
+    assert launcher_env({}) is None and mode({}) is None
+    env = {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"}
+    assert launcher_env(env) == (1, 2, 1)
+    assert mode(env) == "torchrun" and mode({**env, "UNSTUCK_DIST_DIR": "/tmp/x"}) == "worker"
+
+
+def test_a_failing_rank_fails_the_run_and_is_named(tmp_path, capsys):
+    """Rank 1 raises; rank 0's barrier then fails too (or the launcher stops it): the run's
+    status and error are rank 1's own, and the one report says how many processes ran."""
+    script = _write(tmp_path, """
+        import torch, torch.distributed as dist
+        dist.init_process_group("gloo")
+        if dist.get_rank() == 1:
+            raise ValueError("boom on rank 1")
+        dist.barrier()
+    """)
+    out = tmp_path / "r.json"
+    status = main(["run", "--no-log", "--nproc-per-node", "2", "--json", str(out), script])
+    report = json.loads(out.read_text())
+    assert status == 1 and report["script_status"] == 1
+    assert report["script_error"].startswith("rank 1: ValueError: boom on rank 1")
+    assert report["summary"]["processes"] == 2
+    err = capsys.readouterr().err
+    assert err.count("unstuck report") == 1 and "2 processes ran" in err
+    assert "ValueError: boom on rank 1" in err  # the rank's own traceback, as under torchrun
+
+
+def test_under_an_outside_torchrun_rank_0_reports_for_all(tmp_path):
+    script = _write(tmp_path, DUPLICATED)
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                        "-m", "unstuck", "run", "--no-log", "--fail-on", "never", "--json", "out.json", script],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("unstuck report") == 1
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["summary"]["processes"] == 2
+    assert [f["cause"] for f in report["findings"]] == ["distributed-duplicate-data"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--nproc-per-node", "0"], "at least 1"),
+    (["run", "--nproc-per-node", "2", "--checkpoint-every", "5"], "--checkpoint-every"),
+    (["checkup", "--nproc-per-node", "2"], "checkup re-trains copies"),
+])
+def test_usage_errors(tmp_path, capsys, argv, message):
+    script = _write(tmp_path, "import torch\n")
+    assert main([*argv, script]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_nproc_inside_a_launched_process_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["run", "--nproc-per-node", "2", _write(tmp_path, "import torch\n")]) == 2
+    assert "already runs under a distributed launcher" in capsys.readouterr().err
+    assert main(["checkup", _write(tmp_path, "import torch\n")]) == 2
+
+
+# ---------------------------------------------------------------- judging gathered results
+def _result(rank: int, status=None, error=None, steps: int = 0) -> ScriptResult:
+    trace = Trace(script="train.py", ticks=steps)
+    trace.distributed = DistributedRun(world_size=3, ranks=[RankFacts(rank=rank, world_size=3)])
+    for tick in range(steps):
+        trace.steps.append(StepRecord(tick=tick, opt=0, site=None, elems=1, frozen_elems=0, trainable_matrices=0,
+                                      no_grad_elems=0, backwards_since_step=1, checked_elems=1, stale_elems=1,
+                                      unreached_elems=None, used_elems=None))
+    trace.backward_calls = steps
+    return ScriptResult(trace=trace, status=status, error=error, tool_errors=[])
+
+
+def test_the_failure_shown_is_the_rank_that_failed_first():
+    results = {0: (5.0, _result(0, 1, "RuntimeError: Connection closed by peer")),
+               2: (4.0, _result(2, 3, "the script exited with status 3"))}
+    report, trace = diagnose_ranks("train.py", results, 3, codes={0: 1, 1: SIGTERM_STATUS, 2: 3})
+    assert report.script_status == 3 and report.script_error.startswith("rank 2:")
+    assert trace.distributed.missing == (1,)
+    assert any("rank(s) 1" in note for note in report.notes)
+    assert report.summary["ranks_reported"] == [0, 2]
+    assert any("independent copies" in note for note in report.notes)  # no rank saw a process group
+
+
+def test_causes_seen_only_on_another_rank_are_noted():
+    results = {0: (1.0, _result(0, steps=10)), 1: (1.0, _result(1, steps=10))}
+    results[0][1].trace.steps = []  # rank 0 shows no stale gradients, rank 1 does
+    report, _ = diagnose_ranks("train.py", results, 2)
+    assert any(note.startswith("Rank 1 also shows: missing-zero-grad") for note in report.notes)
+
+
+def test_rank_0_gathers_its_node_and_ignores_stale_files(tmp_path, monkeypatch):
+    import time
+
+    from unstuck.integrations import distributed
+    env = {"RANK": "0", "WORLD_SIZE": "3", "LOCAL_WORLD_SIZE": "2"}
+    folder = str(tmp_path / "meet")
+    own = _result(0)
+    for rank, result in ((0, own), (1, _result(1))):  # as run_rank writes them
+        distributed.write_result(folder, rank, result)
+    report, trace = distributed.gather_and_diagnose(own, folder, started=time.time() - 60, environ=env)
+    assert [f.rank for f in trace.distributed.ranks] == [0, 1] and trace.distributed.missing == (2,)
+    assert any("on this node" in note for note in report.notes)
+    assert not (tmp_path / "meet").exists()  # the files and the folder are gone
+    distributed.write_result(folder, 1, _result(1))  # left over from an earlier launch
+    monkeypatch.setattr(distributed, "GATHER_TIMEOUT", 0.3)
+    _, trace = distributed.gather_and_diagnose(_result(0), folder, started=time.time() + 60, environ=env)
+    assert [f.rank for f in trace.distributed.ranks] == [0]

@@ -111,11 +111,18 @@ def child(name: str, steps: int) -> dict:
 
 
 WARM_STEPS = 200  # the memory run's growth is also reported from this step on (what grows with the run)
+FIXED_MALLOC = True  # --dynamic-malloc turns it off
 RUN_ARGS: list[str] = []  # --run-args: extra options of `unstuck run` (e.g. --no-log)
 
 
 def run_child(name: str, steps: int, watched: bool, profile: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if FIXED_MALLOC:
+        # glibc raises its mmap threshold after the first large free, so a process that freed
+        # one big buffer early (ours: a parameter copy) then serves every activation from its
+        # heap without page faults, and runs its *plain* steps 5-8% faster than a fresh
+        # process that did not. A fixed threshold gives both processes the same allocator.
+        env["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
     here = os.path.abspath(__file__)
     args = ["--child", name, "--steps", str(steps)]
     cmd = ([sys.executable, "-m", "unstuck", "run", "--quiet", "--profile", profile, *RUN_ARGS, here, *args]
@@ -134,9 +141,13 @@ def main() -> None:
     ap.add_argument("--memory-steps", type=int, default=100_000, help="steps of the memory run (0: skip)")
     ap.add_argument("--run-args", default="", help="extra options of `unstuck run`, e.g. \"--no-log\" to leave "
                     "out the step log (on by default, so measured by default)")
+    ap.add_argument("--dynamic-malloc", action="store_true", help="leave glibc's dynamic mmap threshold on "
+                    "(by default both processes get a fixed one, see run_child)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     RUN_ARGS[:] = args.run_args.split()
+    global FIXED_MALLOC
+    FIXED_MALLOC = not args.dynamic_malloc
     if args.child:
         torch.set_num_threads(1)
         print(json.dumps(child(args.child, args.steps)))

@@ -113,9 +113,10 @@ class StepLog:
 
     def uninstall(self) -> None:
         s = self._session
-        for listeners, fn in ((s.step_listeners, self._on_step), (s.backward_listeners, self._on_backward)):
-            if s is not None and fn in listeners:
-                listeners.remove(fn)
+        if s is not None:
+            for listeners, fn in ((s.step_listeners, self._on_step), (s.backward_listeners, self._on_backward)):
+                if fn in listeners:
+                    listeners.remove(fn)
         self._patches.restore()
         self._loss = None
         self.flush()

@@ -56,7 +56,7 @@ def _signature(opt) -> tuple[int, int]:
     entries = total = 0
     for group in opt.param_groups:
         for p in group["params"]:
-            state = opt.state.get(p) if p in opt.state else None
+            state = opt.state.get(p)  # (get: the state is a defaultdict, and must stay as it is)
             if state:
                 for value in state.values():
                     if isinstance(value, torch.Tensor):
@@ -190,8 +190,8 @@ class OptimizerObserver:
         s.in_step += 1
         # The optimizer's own arithmetic (dozens of ops per parameter) is none of the op
         # tracer's business: lift it for the step, unless a closure computes the loss inside.
-        closure = len(args) > 1 or kwargs.get("closure") is not None  # args[0] is the optimizer
-        if s.sampling and not closure and s.ops.pushed and not s.ops.dispatch_depth:
+        if (s.sampling and s.ops.pushed and not s.ops.dispatch_depth
+                and len(args) <= 1 and kwargs.get("closure") is None):  # args[0] is the optimizer; no closure
             s.ops.suspend()
             self.suspended = opt
 

@@ -143,6 +143,10 @@ class LossCall:
     target_share_outside_pm1: float | None = None  # outside [-1, 1]
     producer_site: Location | None = None  # construction of the built-in module that produced the prediction
     pred_mean: float | None = None
+    # how the loss's gradient was taken (its graph node ran): 2 by backward(), 1 by autograd.grad
+    # without create_graph (a gradient for an update), 0 neither (a metric, or an inner loss
+    # differentiated with create_graph=True as in MAML)
+    backprop: int = 0
 
 
 @dataclass

@@ -49,3 +49,23 @@ for step in range(3):
     calls = [g for g in trace.grad_calls if g.tick == 0]
     assert [g.result_zero for g in calls] == [False, True]
     assert all(g.relu_nodes for g in calls)
+
+
+def test_loss_calls_know_how_their_gradient_was_taken(tmp_path):
+    trace = _trace(tmp_path, """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+net = nn.Linear(3, 1)
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+x, y = torch.randn(16, 3), torch.randn(16, 1)
+for step in range(3):
+    inner = F.mse_loss(net(x), y)  # differentiated for an inner update, as in MAML
+    g = torch.autograd.grad(inner, net.weight, create_graph=True)[0]
+    fast = net.weight - 0.1 * g
+    outer = F.l1_loss(x @ fast.t() + net.bias, y)  # the loss that is trained
+    metric = F.smooth_l1_loss(net(x), y)  # computed with gradients, never differentiated
+    manual = torch.autograd.grad(F.huber_loss(net(x), y), net.bias)  # a gradient for an update
+    opt.zero_grad(); (outer + 0.0).backward(); opt.step()
+""")
+    seen = {c.fn: c.backprop for c in trace.losses if c.tick == 0}
+    assert seen == {"mse_loss": 0, "l1_loss": 2, "smooth_l1_loss": 0, "huber_loss": 1}

@@ -33,3 +33,25 @@ def test_sy002_plateau_ratio():
     for c in tr.losses:
         c.floor = c.baseline * (1 - th.MIN_BASELINE_EXCESS * 0.99)  # a constant is as good as perfect
     assert not fires("SY002", tr)
+
+
+def test_symptoms_judge_the_loss_that_is_trained():
+    """A MAML inner loss sits at its per-task constant level by design; the outer loss is the
+    one backpropagated, and the one judged."""
+    from tests.rules.tracebuild import LOSS_SITE, late_run, loss
+    from unstuck.trace import Location
+    outer_site = Location("train.py", 20, "<module>", "meta_loss.backward()")
+    tr = late_run(value=1.0, baseline=1.0)  # the inner loss at the constant level, line 14
+    for tick in (80, 90, 99):
+        loss(tr, tick, site=outer_site, value=0.2, baseline=1.0, backprop=2)
+    assert LOSS_SITE.line != outer_site.line
+    assert not fires("SY002", tr)
+    for c in tr.losses:
+        c.backprop = 2 if c.site is LOSS_SITE else 0
+    assert fires("SY002", tr)
+
+
+def test_sy002_needs_batches_big_enough_for_a_fair_constant():
+    th = t("SY002")
+    assert fires("SY002", late_run(value=1.0, baseline=1.0, target_shape=(th.MIN_BATCH, 1)))
+    assert not fires("SY002", late_run(value=1.0, baseline=1.0, target_shape=(th.MIN_BATCH - 1, 1)))

@@ -95,7 +95,11 @@ class AutogradObserver:
             s.guard("backward", self._on_backward, tensors)
             for listener in s.backward_listeners:
                 s.guard("backward listener", listener, tensors)
-            result = backward(tensors, *args, **kwargs)
+            outer, s.gradient_pass = s.gradient_pass, 2
+            try:
+                result = backward(tensors, *args, **kwargs)
+            finally:
+                s.gradient_pass = outer
             s.guard("backward", self._after_backward)
             if not s.opts and not s.in_step:  # no optimizer: a backward pass is a training step
                 if s.ops.dispatch_depth:
@@ -126,7 +130,13 @@ class AutogradObserver:
             # Through the op tracer, autograd.grad re-enters itself (dispatch_depth > 0): seen once.
             watch = s.sampling and not s.ops.dispatch_depth and not tracing()
             record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if watch else None
-            result = grad(outputs, inputs, *args, **kwargs)
+            outer = s.gradient_pass
+            if not outer:  # inside backward() (a Function's backward) it stays that pass
+                s.gradient_pass = 0 if create_graph else 1
+            try:
+                result = grad(outputs, inputs, *args, **kwargs)
+            finally:
+                s.gradient_pass = outer
             if record is not None and create_graph:
                 s.guard("autograd.grad", self._after_grad, record, result)
             return result

@@ -276,6 +276,17 @@ class OpObserver:
             self.marks[id(out)] = (weakref.ref(out), rec)
 
     # ------------------------------------------------------------ losses
+    def _gradient_taken(self, call: LossCall):
+        """A hook for the loss's graph node: it runs when a gradient pass goes through the loss,
+        and notes which kind of pass (see LossCall.backprop). Nothing but an attribute is set."""
+        session = self.s
+
+        def taken(grad_outputs):
+            if session.gradient_pass > call.backprop:
+                call.backprop = session.gradient_pass
+
+        return taken
+
     def _loss(self, func, args, kwargs, out) -> None:
         pred = args[0] if args else kwargs.get("input")
         target = args[1] if len(args) > 1 else kwargs.get("target")
@@ -354,6 +365,8 @@ class OpObserver:
         if prod is not None:
             call.producer, call.producer_dim, call.producer_ndim = prod
         self.s.trace.losses.append(call)
+        if isinstance(out, torch.Tensor) and out.grad_fn is not None:
+            out.grad_fn.register_prehook(self._gradient_taken(call))
         if elementwise and p.shape != y.shape:
             result_shape = broadcast_shape(tuple(p.shape), tuple(y.shape))
             if result_shape is None:

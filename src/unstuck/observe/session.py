@@ -68,6 +68,7 @@ class Session:
         self.stepping_opts = 1  # optimizers that have stepped (at least 1, at most MAX_WIDTH): ticks watched together
         self.last_advance: float | None = None
         self.in_step = 0
+        self.gradient_pass = 0  # inside backward(): 2; autograd.grad without create_graph: 1 (LossCall.backprop)
         self.depth = 0
         self.busy = False  # re-entrancy guard: our own tensor ops are not observed
         self.compiled_depth = 0  # >0 while compiled code runs: module hooks and op tracer are lifted

@@ -16,12 +16,18 @@ MIXED_TARGETS = 0.8  # ... while the most frequent target class is at most this 
 PLATEAU_RATIO = 0.9  # late loss / constant-predictor loss above which the loss is at the constant level
 LATE_START_DIVISOR = 3  # the judged loss calls must come after the first 1/3 of the steps
 MIN_BASELINE_EXCESS = 1e-3  # a constant's loss must exceed the perfect one by this share of itself
+MIN_BATCH = 16  # samples a batch needs for its best constant to be a fair reference
 
 
 def _late_training_calls(trace: Trace, t):
+    """The last sampled calls of the loss that is trained: the first training-loss line among
+    those whose gradient drives the update (backward() before autograd.grad; a MAML inner loss,
+    differentiated with create_graph=True, only when nothing else is known)."""
     calls = [c for c in trace.losses if c.training]
     if not calls:
         return []
+    best = max(c.backprop for c in calls)
+    calls = [c for c in calls if c.backprop == best]
     same = [c for c in calls if line_key(c.site) == line_key(calls[0].site)]
     late_ticks = sorted({c.tick for c in same})[-t.LATE_SAMPLES:]
     if not late_ticks or late_ticks[0] < trace.ticks / t.LATE_START_DIVISOR:
@@ -87,7 +93,8 @@ def prediction_collapse(self, trace: Trace):
 @rule("SY002", "loss-plateau", Severity.WARNING, "The loss is stuck at the level of a constant prediction",
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
       thresholds={"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
-                  "LATE_START_DIVISOR": LATE_START_DIVISOR, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS})
+                  "LATE_START_DIVISOR": LATE_START_DIVISOR, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS,
+                  "MIN_BATCH": MIN_BATCH})
 def loss_plateau(self, trace: Trace):
     """
     What it detects:
@@ -95,6 +102,11 @@ def loss_plateau(self, trace: Trace):
         constant prediction on the same batch: the mean for MSE, the median for L1, the class
         frequencies for cross-entropy. For binary cross-entropy on soft targets both are
         measured above the loss of a perfect prediction (the targets' own entropy).
+        The judged loss is the one whose gradient trains the model (passed to `backward()`),
+        not an inner loss differentiated with `create_graph=True` (MAML) or a metric.
+        Batches of fewer than {MIN_BATCH} samples are not judged: the best constant fitted to
+        so few values is an optimistic reference (in few-shot learning each batch is another
+        task, whose own mean the model cannot know before it adapts).
 
     Why it stops learning:
         A model at that level has learned nothing from the inputs. It follows from a cause
@@ -110,7 +122,8 @@ def loss_plateau(self, trace: Trace):
     """
     t = self.thresholds
     late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
-            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline]
+            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
+            and (c.target_shape[0] if c.target_shape else 1) >= t.MIN_BATCH]
     if len(late) < 2:
         return []
     # excess over a perfect prediction (zero, except for soft BCE targets), relative to a constant's

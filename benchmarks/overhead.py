@@ -1,15 +1,17 @@
 """Overhead of observation, as a user waits for it: the whole training loop.
 
 Each round runs the same training loop in two fresh processes, one plain (`python`) and one
-under `unstuck run` (default profile unless --profile), alternating (and which goes first
-alternates too), with one torch thread.
+under `unstuck run` (default profile unless --profile), with one torch thread. By default the
+two run at once on one CPU and take turns, TURN_STEPS steps at a time (`run_lockstep`): a
+slow spell of the machine (other load, a virtual machine's neighbours) then slows both alike.
+Run one after the other (--sequential), rounds on a shared 2-core machine differed by up to
+10%, far more than what is measured. What is left is each process's own luck of memory
+layout, about 1-2% either way, hence several rounds and their median.
 Reported per model (an MLP, a small CNN and a small transformer):
 
 - loop ratio: the median over rounds of watched / plain time of the *whole* loop, every step
   included, the watched (sampled) ones too. This is what a user waits for; target <= 1.03.
-- CPU-time ratio: the same for the process's CPU time over the loop (all its threads). Other
-  load on the machine stretches wall time but hardly CPU time, so this is the steadier number
-  on a busy machine; on a quiet one the two agree.
+- CPU-time ratio: the same for the process's CPU time over the loop (all its threads).
 - step ratio: the median over rounds of the ratio of median step times. Sampled steps are
   the slow ones and the median hides them, so this is the cost of an ordinary step only.
 
@@ -19,7 +21,7 @@ tool's modules does not; and the part of it after the first 200 steps, which is 
 with the length of the run (the rest is paid once).
 
     python benchmarks/overhead.py [--steps 600] [--rounds 5] [--profile default] [--memory-steps 100000]
-                                  [--run-args "--no-log"]
+                                  [--run-args "--no-log"] [--sequential]
 """
 from __future__ import annotations
 
@@ -93,10 +95,14 @@ def child(name: str, steps: int) -> dict:
     timed = name != "tiny"  # the memory run keeps no per-step list of its own
     rss_before, rss_warm = rss_kb(), None
     times = []
+    turn = os.environ.get("OVERHEAD_LOCKSTEP")  # "read fd,write fd": take turns with the other process
+    wait, done, first = map(int, turn.split(",")) if turn else (None, None, None)
     start, cpu_start = time.perf_counter(), time.process_time()
     for i in range(steps):
         if i == WARM_STEPS:
             rss_warm = rss_kb()
+        if turn and i % TURN_STEPS == 0:
+            os.read(wait, 1)
         t = time.perf_counter()
         opt.zero_grad()
         loss = loss_fn(model(x), y)
@@ -104,18 +110,25 @@ def child(name: str, steps: int) -> dict:
         opt.step()
         if timed:
             times.append(time.perf_counter() - t)
+        if turn and (i % TURN_STEPS == TURN_STEPS - 1 or i == steps - 1):
+            os.write(done, b".")
     loop, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    if turn and first:  # wait for the other's last turn: exiting would slow it down
+        os.read(wait, 1)
+    if turn:  # the loop is the sum of the steps: the time spent waiting for the other process is not ours
+        loop = sum(times)
     rss_after = rss_kb()
     return {"loop": loop, "cpu": cpu, "median_step": statistics.median(times) if times else None,
             "growth_kb": rss_after - rss_before, "late_growth_kb": rss_after - (rss_warm or rss_before)}
 
 
+TURN_STEPS = 20  # steps each process takes per turn in lockstep (see run_lockstep)
 WARM_STEPS = 200  # the memory run's growth is also reported from this step on (what grows with the run)
 FIXED_MALLOC = True  # --dynamic-malloc turns it off
 RUN_ARGS: list[str] = []  # --run-args: extra options of `unstuck run` (e.g. --no-log)
 
 
-def run_child(name: str, steps: int, watched: bool, profile: str) -> dict:
+def child_command(name: str, steps: int, watched: bool, profile: str) -> tuple[list[str], dict]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     if FIXED_MALLOC:
         # glibc raises its mmap threshold after the first large free, so a process that freed
@@ -127,9 +140,40 @@ def run_child(name: str, steps: int, watched: bool, profile: str) -> dict:
     args = ["--child", name, "--steps", str(steps)]
     cmd = ([sys.executable, "-m", "unstuck", "run", "--quiet", "--profile", profile, *RUN_ARGS, here, *args]
            if watched else [sys.executable, here, *args])
+    return cmd, env
+
+
+def run_child(name: str, steps: int, watched: bool, profile: str) -> dict:
+    cmd, env = child_command(name, steps, watched, profile)
     with tempfile.TemporaryDirectory() as folder:  # the run folder (step log) lands here
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env, cwd=folder).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run_lockstep(name: str, steps: int, profile: str, plain_first: bool = True) -> tuple[dict, dict]:
+    """The plain and the watched loop at once, taking turns step by step (a token passed through
+    two pipes, both processes on one CPU): whatever slows the machine down for a while (other
+    load, a host's neighbours, frequency changes) slows the two alike, where the rounds of
+    sequential runs differ by several percent. Each loop time is the sum of its own steps.
+    Which process takes the first turn alternates with the rounds."""
+    to_watched, to_plain = os.pipe(), os.pipe()
+    cpu = {min(os.sched_getaffinity(0))} if hasattr(os, "sched_getaffinity") else None
+    procs = []
+    with tempfile.TemporaryDirectory() as folder:
+        for watched, (wait, done) in ((False, (to_plain[0], to_watched[1])), (True, (to_watched[0], to_plain[1]))):
+            cmd, env = child_command(name, steps, watched, profile)
+            env["OVERHEAD_LOCKSTEP"] = f"{wait},{done},{int(watched != plain_first)}"
+            procs.append(subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=folder, pass_fds=(wait, done),
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpu)) if cpu else None))
+        os.write(to_plain[1] if plain_first else to_watched[1], b".")  # the first turn
+        outs = [p.communicate()[0] for p in procs]
+        for fd in (*to_watched, *to_plain):
+            os.close(fd)
+        if any(p.returncode for p in procs):
+            raise RuntimeError(f"a benchmark process failed: {[p.returncode for p in procs]}")
+    plain, watched = (json.loads(out.strip().splitlines()[-1]) for out in outs)
+    return plain, watched
 
 
 def main() -> None:
@@ -143,6 +187,8 @@ def main() -> None:
                     "out the step log (on by default, so measured by default)")
     ap.add_argument("--dynamic-malloc", action="store_true", help="leave glibc's dynamic mmap threshold on "
                     "(by default both processes get a fixed one, see run_child)")
+    ap.add_argument("--sequential", action="store_true", help="run the plain and the watched loop one after "
+                    "the other (by default they take turns step by step, see run_lockstep)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     RUN_ARGS[:] = args.run_args.split()
@@ -155,7 +201,9 @@ def main() -> None:
     for name in filter(None, args.models.split(",")):
         loop_ratios, cpu_ratios, step_ratios, plain_loops = [], [], [], []
         for r in range(args.rounds):
-            if r % 2:  # alternate which goes first: neither always gets the warmer machine
+            if not args.sequential:
+                plain, watched = run_lockstep(name, args.steps, args.profile, plain_first=r % 2 == 0)
+            elif r % 2:  # alternate which goes first: neither always gets the warmer machine
                 watched = run_child(name, args.steps, True, args.profile)
                 plain = run_child(name, args.steps, False, args.profile)
             else:

@@ -33,3 +33,13 @@ def test_finiteness_and_range():
     assert not all_finite(torch.tensor([1.0, float("inf")]))
     assert not all_finite(torch.tensor([1.0, float("-inf")], dtype=torch.float16))
     assert not all_finite(torch.tensor([1 + 1j, complex(float("nan"), 0)]))
+
+
+@pytest.mark.parametrize("shape", [(8, 3, 224, 224), (20_000, 16), (4, 40_000)])
+def test_large_inputs_are_estimated_on_an_even_subsample(shape):
+    torch.manual_seed(0)
+    x = torch.randn(*shape) * torch.linspace(0.5, 4.0, shape[1]).reshape(1, -1, *[1] * (len(shape) - 2)) + 3.0
+    std, mean = feature_std_mean(x)
+    ref_std, ref_mean = torch.std_mean(x.double(), dim=(0, *range(2, x.dim())))
+    assert std.double() == pytest.approx(ref_std, rel=0.1)
+    assert mean.double() == pytest.approx(ref_mean, abs=0.2)

@@ -22,7 +22,7 @@ from unstuck.observe.callsite import is_library, user_frame, user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
 from unstuck.observe.probes import tensors
-from unstuck.observe.stats import feature_std_mean
+from unstuck.observe.stats import feature_std_mean, value_range
 from unstuck.trace import InputRecord, ModeRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
@@ -247,7 +247,8 @@ class ModuleObserver:
                              feature_std_max=None, feature_std_min=None, mean_abs_max=None, site=site)
         xd = x.detach()
         if xd.numel():
-            abs_max = float(xd.abs().max())  # NaN and Inf propagate: one reduction tells finiteness too
+            lo, hi = value_range(xd)  # NaN and Inf propagate: one reduction tells finiteness too
+            abs_max = max(abs(lo), abs(hi)) if math.isfinite(lo) and math.isfinite(hi) else math.nan
             record.finite = math.isfinite(abs_max)
             if record.finite:
                 record.abs_max = abs_max

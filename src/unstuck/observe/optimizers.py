@@ -20,7 +20,7 @@ from unstuck.observe.tracing import tracing
 from unstuck.trace import Event, OptimizerRecord, StepRecord
 
 # Copies of parameters for the update ratio are skipped above this many elements.
-MAX_COPY_ELEMS = 20_000_000
+UPDATE_SAMPLE = 4096  # values per parameter the update ratio is measured on (evenly spaced)
 
 
 def _params(opt) -> list[torch.Tensor]:
@@ -66,6 +66,24 @@ def _signature(opt) -> tuple[int, int]:
                 total += p._version
             break
     return entries, total
+
+
+def _update_sample(p: torch.Tensor) -> tuple[int | None, torch.Tensor]:
+    """A copy of up to UPDATE_SAMPLE of a parameter's values, evenly spaced, to measure the
+    step's update on (`_sampled`); the whole parameter when it is small or not a plain
+    contiguous tensor. A full copy of every parameter on each watched step cost more than the
+    rest of the step's statistics (and as much memory again as the model on a GPU)."""
+    t = p.detach()
+    n = t.numel()
+    if n <= UPDATE_SAMPLE or t.layout is not torch.strided or not t.is_contiguous():
+        return None, t.clone()
+    stride = -(-n // UPDATE_SAMPLE)
+    return stride, t.reshape(-1)[::stride].clone()
+
+
+def _sampled(p: torch.Tensor, stride: int | None) -> torch.Tensor:
+    t = p.detach()
+    return t if stride is None else t.reshape(-1)[::stride]
 
 
 def _sq_norm(t: torch.Tensor) -> float:
@@ -281,11 +299,13 @@ class OptimizerObserver:
         norms = []
         total_sq = 0.0
         param_sq = 0.0
+        squares = []  # each parameter's squared norm before the step (the update ratios' denominators)
         snap = st.grad_snapshot if st.snapshot_at == st.steps else None
         for p in params:
             n = p.numel()
             elems += n
-            param_sq += _sq_norm(p)
+            squares.append(_sq_norm(p))
+            param_sq += squares[-1]
             if not p.requires_grad:
                 frozen += n
                 continue
@@ -317,8 +337,9 @@ class OptimizerObserver:
             used = s.trace.elems(trainable_used)
             unreached = s.trace.elems(unreached_ids)
         st.before = None
-        if elems <= MAX_COPY_ELEMS and elems - frozen > 0:
-            st.before = [p.detach().clone() for p in params if p.requires_grad]
+        if elems - frozen > 0:
+            st.before = [(p, sq, _update_sample(p)) for p, sq in zip(params, squares) if p.requires_grad]
+            st.frozen_sq = sum(sq for p, sq in zip(params, squares) if not p.requires_grad)
         model_elems, model_frozen, model_matrices, model_trainable = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
@@ -339,19 +360,15 @@ class OptimizerObserver:
         st.pending = None
         if rec is not None:
             if st.before is not None:
-                params = _params(opt)
-                trainable = [p for p in params if p.requires_grad]
-                if len(trainable) == len(st.before):
-                    d2 = n2 = 0.0
-                    layers = []
-                    for p, b in zip(trainable, st.before):
-                        d, n = _sq_norm(p.detach() - b), _sq_norm(b)
-                        d2, n2 = d2 + d, n2 + n
-                        if p.dim() >= 2 and n > 0:
-                            layers.append((id(p), math.sqrt(d / n)))
-                    rec.layer_update_ratios = tuple(layers)
-                    n2 += sum(_sq_norm(p) for p in params if not p.requires_grad)
-                    rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
+                d2, n2 = 0.0, st.frozen_sq
+                layers = []
+                for p, n, (index, before) in st.before:
+                    d = _sq_norm(_sampled(p, index) - before) * (p.numel() / max(1, before.numel()))
+                    d2, n2 = d2 + d, n2 + n
+                    if p.dim() >= 2 and n > 0:
+                        layers.append((id(p), math.sqrt(d / n)))
+                rec.layer_update_ratios = tuple(layers)
+                rec.update_ratio = math.sqrt(d2) / math.sqrt(n2) if n2 > 0 else None
             s.trace.steps.append(rec)
         st.before = None
         st.backwards = 0

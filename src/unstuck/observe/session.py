@@ -50,7 +50,10 @@ class OptState:
     cleared_all: bool = False
     cleared_ids: set[int] = field(default_factory=set)
     zeroed_ptrs: set[int] = field(default_factory=set)
-    before: list[torch.Tensor] | None = None  # parameter copies for the update ratio
+    # (parameter, its squared norm, (stride, copy of its sampled values)) of each trainable
+    # parameter before a watched step, for the update ratio (optimizers._update_sample)
+    before: list | None = None
+    frozen_sq: float = 0.0  # squared norm of the frozen parameters, part of the ratio's denominator
     pending: object = None  # StepRecord being filled between pre and post hooks
 
 
@@ -65,6 +68,7 @@ class Session:
         self.sampling = False
         self.pace = Pace()
         self.stretch = 1  # widens the sampling intervals when watched steps are expensive
+        self.early_stretch = 1  # the same for the early ticks (see Pace.early_stretch)
         self.stepping_opts = 1  # optimizers that have stepped (at least 1, at most MAX_WIDTH): ticks watched together
         self.last_advance: float | None = None
         self.in_step = 0
@@ -157,6 +161,7 @@ class Session:
         if self.last_advance is not None:
             self.pace.record(now - self.last_advance, self.sampling)
             self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
+            self.early_stretch = self.pace.early_stretch(self.sampling_cfg.early_every)
         self.tick += 1
         self.trace.ticks = self.tick
         sampled = self.is_sampled(self.tick)
@@ -174,7 +179,7 @@ class Session:
         self.last_advance = now  # the window switch above is part of the next step's cost
 
     def is_sampled(self, tick: int) -> bool:
-        return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts)
+        return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts, self.early_stretch)
 
     # ---------------------------------------------------------------- registry
     def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:

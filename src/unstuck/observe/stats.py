@@ -30,16 +30,34 @@ def all_finite(t: torch.Tensor) -> bool:
     return r is None or (math.isfinite(r[0]) and math.isfinite(r[1]))
 
 
+CHUNK_ELEMS = 30_000  # float32 temporaries under 128 KiB come from malloc's heap: no fresh pages to fault in
+MAX_CHUNKS = 16  # so the moments are exact up to 480,000 elements, estimated on a subsample above
+
+
 def feature_std_mean(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per feature (axis 1) standard deviation (unbiased) and mean over every other axis.
 
     Moments of the data shifted by its first value per feature: as exact as Welford's for data
-    far from zero (the shift removes the offset before squaring) at the cost of two means."""
-    x = x.detach().float()
-    dims = (0, *range(2, x.dim()))
-    shift = x[(slice(0, 1), slice(None), *(slice(0, 1),) * (x.dim() - 2))]
-    d = x - shift
-    n = x.numel() // x.shape[1]
-    m = d.mean(dim=dims)
-    var = ((d * d).mean(dim=dims) - m * m).clamp_min(0) * (n / max(1, n - 1))
+    far from zero (the shift removes the offset before squaring) at the cost of two means.
+    Summed over slices of the batch so that the temporaries stay small (on CPU a fresh
+    temporary the size of the input costs more in page faults than the sums); an input of
+    more than MAX_CHUNKS * CHUNK_ELEMS elements is subsampled, evenly along its batch and
+    trailing axes: these statistics judge scales, which a few thousand values per feature tell."""
+    x = x.detach()
+    x = x.reshape(x.shape[0], x.shape[1], -1)  # (batch, features, positions)
+    features, positions = x.shape[1], x.shape[2]
+    if features * positions > CHUNK_ELEMS and positions > 1:
+        x = x[:, :, ::-(-features * positions // CHUNK_ELEMS)]
+    rows = max(1, CHUNK_ELEMS // max(1, x[0].numel()))
+    if x.shape[0] > rows * MAX_CHUNKS:
+        x = x[::-(-x.shape[0] // (rows * MAX_CHUNKS))]
+    shift = x[:1, :, :1].float()
+    total = squares = None
+    for start in range(0, x.shape[0], rows):
+        d = x[start:start + rows].float() - shift
+        part, part_sq = d.sum(dim=(0, 2)), d.square_().sum(dim=(0, 2))
+        total, squares = (part, part_sq) if total is None else (total + part, squares + part_sq)
+    n = x.shape[0] * x.shape[2]
+    m = total / n
+    var = (squares / n - m * m).clamp_min(0) * (n / max(1, n - 1))
     return var.sqrt(), m + shift.reshape(-1)

@@ -1,0 +1,48 @@
+"""Facts the optimizer observer records on watched steps."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+
+from unstuck.observe.sampling import PROFILES
+from unstuck.observe.session import Session
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "sparse"])
+def test_update_ratio_matches_the_exact_one(optimizer):
+    """Measured on an evenly spaced sample of each large parameter, the update ratio (global
+    and per layer) stays close to the exact one, a sparse row update included."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(500, 64, sparse=optimizer == "sparse"), nn.Flatten(), nn.Linear(4 * 64, 300),
+                          nn.Tanh(), nn.Linear(300, 1))
+    params = list(model.parameters())
+    if optimizer == "sparse":
+        opt = torch.optim.SparseAdam(params[:1], lr=0.05)
+        params = params[:1]
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=1e-3)
+    else:
+        opt = torch.optim.SGD(params, lr=0.5)
+    session = Session("<test>", sampling=PROFILES["full"], probes=False)
+    session.start()
+    exact = []
+    try:
+        for _ in range(4):
+            tokens = torch.randint(0, 500, (32, 4))
+            opt.zero_grad()
+            model(tokens).pow(2).mean().backward()
+            before = [p.detach().clone() for p in params]
+            opt.step()
+            diff = math.sqrt(sum(float((p.detach() - b).pow(2).sum()) for p, b in zip(params, before)))
+            norm = math.sqrt(sum(float(b.pow(2).sum()) for b in before))
+            layers = [math.sqrt(float((p.detach() - b).pow(2).sum()) / float(b.pow(2).sum()))
+                      for p, b in zip(params, before) if p.dim() >= 2]
+            exact.append((diff / norm, layers))
+    finally:
+        session.stop()
+    steps = session.trace.steps
+    assert len(steps) == 4
+    for rec, (ratio, layers) in zip(steps, exact):
+        assert rec.update_ratio == pytest.approx(ratio, rel=0.25)
+        assert [r for _, r in rec.layer_update_ratios] == pytest.approx(layers, rel=0.25)

@@ -101,8 +101,8 @@ def child(name: str, steps: int) -> dict:
     for i in range(steps):
         if i == WARM_STEPS:
             rss_warm = rss_kb()
-        if turn and i % TURN_STEPS == 0:
-            os.read(wait, 1)
+        if turn and i % TURN_STEPS == 0 and not os.read(wait, 1):
+            sys.exit("overhead.py: the other process of the lockstep ended early")
         t = time.perf_counter()
         opt.zero_grad()
         loss = loss_fn(model(x), y)
@@ -167,9 +167,9 @@ def run_lockstep(name: str, steps: int, profile: str, plain_first: bool = True) 
                 cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=folder, pass_fds=(wait, done),
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpu)) if cpu else None))
         os.write(to_plain[1] if plain_first else to_watched[1], b".")  # the first turn
-        outs = [p.communicate()[0] for p in procs]
-        for fd in (*to_watched, *to_plain):
+        for fd in (*to_watched, *to_plain):  # the children hold their ends: one that dies ends the other's wait
             os.close(fd)
+        outs = [p.communicate()[0] for p in procs]
         if any(p.returncode for p in procs):
             raise RuntimeError(f"a benchmark process failed: {[p.returncode for p in procs]}")
     plain, watched = (json.loads(out.strip().splitlines()[-1]) for out in outs)
@@ -198,7 +198,10 @@ def main() -> None:
         torch.set_num_threads(1)
         print(json.dumps(child(args.child, args.steps)))
         return
-    for name in filter(None, args.models.split(",")):
+    names = [name for name in args.models.split(",") if name]
+    if unknown := [name for name in names if name not in MODELS]:
+        ap.error(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(MODELS)}")
+    for name in names:
         loop_ratios, cpu_ratios, step_ratios, plain_loops = [], [], [], []
         for r in range(args.rounds):
             if not args.sequential:

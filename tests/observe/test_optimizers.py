@@ -46,3 +46,26 @@ def test_update_ratio_matches_the_exact_one(optimizer):
     for rec, (ratio, layers) in zip(steps, exact):
         assert rec.update_ratio == pytest.approx(ratio, rel=0.25)
         assert [r for _, r in rec.layer_update_ratios] == pytest.approx(layers, rel=0.25)
+
+
+def test_update_sample_visits_every_column_of_power_of_two_weights():
+    """A (4096, 1024) weight whose first input is always zero: its column gets no update. A
+    stride that is a multiple of the row would sample only that column (ratio 0)."""
+    torch.manual_seed(0)
+    layer = nn.Linear(1024, 4096)
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    session = Session("<test>", sampling=PROFILES["full"], probes=False)
+    session.start()
+    try:
+        x = torch.randn(8, 1024)
+        x[:, 0] = 0.0
+        opt.zero_grad()
+        layer(x).pow(2).mean().backward()
+        before = layer.weight.detach().clone()
+        opt.step()
+        exact = float((layer.weight.detach() - before).norm() / before.norm())
+    finally:
+        session.stop()
+    (rec,) = session.trace.steps
+    weight_ratio = dict(rec.layer_update_ratios)[id(layer.weight)]
+    assert weight_ratio == pytest.approx(exact, rel=0.25)

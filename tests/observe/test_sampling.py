@@ -37,21 +37,3 @@ def test_several_optimizers_have_each_of_their_steps_watched():
     assert {t % 2 for t in two} == {0, 1}
     assert [t for t in two if t % 2 == 0] == [t for t in range(s.warmup, 600) if s.sampled(t)]
     assert sum(s.sampled(t, width=2) for t in range(600)) <= 2 * sum(s.sampled(t) for t in range(600))
-
-
-def test_early_ticks_are_stretched_only_when_a_watched_step_costs_milliseconds_more():
-    s = Sampling()
-    kept = [t for t in range(s.early_kept) if s.sampled(t)]
-    assert [t for t in range(s.early_kept) if s.sampled(t, 2, early_stretch=4)] == kept
-    early = range(s.early_kept, s.early_until)
-    assert sum(s.sampled(t, early_stretch=2) for t in early) == sum(s.sampled(t) for t in early) // 2
-    slow = Pace()  # a 10 ms step, 14 ms watched: 4 ms more
-    fast = Pace()  # a 0.3 ms step, 1 ms watched: 0.7 ms more, whatever the ratio
-    assert 0.0007 < Pace.EARLY_MIN_EXTRA < 0.004
-    for _ in range(5):
-        slow.record(0.010, watched=False)
-        slow.record(0.014, watched=True)
-        fast.record(0.0003, watched=False)
-        fast.record(0.001, watched=True)
-    assert slow.early_stretch(10) == slow.stretch(10) == 2
-    assert fast.stretch(10) == 4 and fast.early_stretch(10) == 1

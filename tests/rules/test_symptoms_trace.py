@@ -55,3 +55,5 @@ def test_sy002_needs_batches_big_enough_for_a_fair_constant():
     th = t("SY002")
     assert fires("SY002", late_run(value=1.0, baseline=1.0, target_shape=(th.MIN_BATCH, 1)))
     assert not fires("SY002", late_run(value=1.0, baseline=1.0, target_shape=(th.MIN_BATCH - 1, 1)))
+    # values, not rows: a sequence-first (time, batch) target counts every value
+    assert fires("SY002", late_run(value=1.0, baseline=1.0, target_shape=(4, th.MIN_BATCH // 4)))

@@ -91,6 +91,15 @@ class _Mode(TorchFunctionMode):
         return out
 
 
+def _compiled_autograd() -> bool:
+    """Compiled autograd is (or may be) on: a hook on a graph node would change the captured
+    backward graph of the watched steps, and cost the user a compilation."""
+    ca = sys.modules.get("torch._dynamo.compiled_autograd")
+    config = sys.modules.get("torch._dynamo.config")
+    return bool((ca is not None and getattr(ca, "compiled_autograd_enabled", False))
+                or (config is not None and getattr(config, "compiled_autograd", False)))
+
+
 class OpObserver:
     def __init__(self, session) -> None:
         self.s = session
@@ -278,12 +287,14 @@ class OpObserver:
     # ------------------------------------------------------------ losses
     def _gradient_taken(self, call: LossCall):
         """A hook for the loss's graph node: it runs when a gradient pass goes through the loss,
-        and notes which kind of pass (see LossCall.backprop). Nothing but an attribute is set."""
-        session = self.s
+        and notes which kind of pass (see LossCall.backprop). Nothing but an attribute is set,
+        and the hook holds the session weakly (a graph the user keeps does not keep it)."""
+        session = weakref.ref(self.s)
 
         def taken(grad_outputs):
-            if session.gradient_pass > call.backprop:
-                call.backprop = session.gradient_pass
+            s = session()
+            if s is not None and s.gradient_pass > call.backprop:
+                call.backprop = s.gradient_pass
 
         return taken
 
@@ -365,7 +376,7 @@ class OpObserver:
         if prod is not None:
             call.producer, call.producer_dim, call.producer_ndim = prod
         self.s.trace.losses.append(call)
-        if isinstance(out, torch.Tensor) and out.grad_fn is not None:
+        if isinstance(out, torch.Tensor) and out.grad_fn is not None and not _compiled_autograd():
             out.grad_fn.register_prehook(self._gradient_taken(call))
         if elementwise and p.shape != y.shape:
             result_shape = broadcast_shape(tuple(p.shape), tuple(y.shape))

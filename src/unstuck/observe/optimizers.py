@@ -71,13 +71,17 @@ def _signature(opt) -> tuple[int, int]:
 def _update_sample(p: torch.Tensor) -> tuple[int | None, torch.Tensor]:
     """A copy of up to UPDATE_SAMPLE of a parameter's values, evenly spaced, to measure the
     step's update on (`_sampled`); the whole parameter when it is small or not a plain
-    contiguous tensor. A full copy of every parameter on each watched step cost more than the
+    contiguous tensor. The stride shares no factor with the length of a row, so the sample
+    visits every column (input, filter tap) of a weight, not the same few again and again. A full copy of every parameter on each watched step cost more than the
     rest of the step's statistics (and as much memory again as the model on a GPU)."""
     t = p.detach()
     n = t.numel()
-    if n <= UPDATE_SAMPLE or t.layout is not torch.strided or not t.is_contiguous():
-        return None, t.clone()
+    if n <= UPDATE_SAMPLE or type(t) is not torch.Tensor or t.layout is not torch.strided or not t.is_contiguous():
+        return None, t.clone()  # a subclass (a sharded DTensor) is copied as it is: a slice could gather it
     stride = -(-n // UPDATE_SAMPLE)
+    row = n // t.shape[0]  # one row's values (a unit's inputs, a filter): a shared factor would skip columns
+    while math.gcd(stride, row) != 1:
+        stride += 1
     return stride, t.reshape(-1)[::stride].clone()
 
 

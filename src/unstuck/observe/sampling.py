@@ -16,28 +16,23 @@ class Sampling:
     warmup: int = 8  # every one of the first `warmup` ticks is watched
     early_every: int = 10  # then every k-th tick up to `early_until`
     early_until: int = 200
-    # The early ticks before this one are watched as configured whatever the pace (see sampled).
-    early_kept: int = 50
     every: int = 50  # then every k-th tick
     # From this tick on, the interval doubles each time the tick count doubles, so a long run
     # keeps a logarithmic number of watched steps and the Trace (memory) stays bounded.
     thin_after: int = 2000
 
-    def sampled(self, tick: int, stretch: int = 1, width: int = 1, early_stretch: int = 1) -> bool:
+    def sampled(self, tick: int, stretch: int = 1, width: int = 1) -> bool:
         """Whether `tick` is watched. `stretch` (a power of two, >= 1) widens the intervals
-        after `early_until` when watched steps are expensive (see Session.advance), and
-        `early_stretch` those from `early_kept` to `early_until` (Pace.early_stretch: only
-        when a watched step costs milliseconds more than a plain one). The warm-up and the
-        first early ticks are always watched as configured: they are what most rules judge,
-        and in a short run they are all the evidence there is. `width` consecutive ticks are
-        watched at each interval: with several optimizers each step is a tick, so a GAN's
-        discriminator and generator steps alternate, and watching one tick in ten would only
-        ever see one of them."""
+        after `early_until` when watched steps are expensive (see Session.advance); the warm-up
+        and the early ticks are always watched as configured: they are what most rules judge,
+        and in a short run they are all the evidence there is (a mode switched after the first
+        epoch, a collapse at the end). `width` consecutive ticks are watched at each interval:
+        with several optimizers each step is a tick, so a GAN's discriminator and generator
+        steps alternate, and watching one tick in ten would only ever see one of them."""
         if tick < self.warmup:
             return True
         if tick < self.early_until:
-            every = self.early_every * (early_stretch if tick >= self.early_kept else 1)
-            return tick % every < width
+            return tick % self.early_every < width
         every = self.every * stretch
         if self.thin_after and tick >= self.thin_after:
             every <<= (tick // self.thin_after).bit_length() - 1
@@ -62,10 +57,6 @@ class Pace:
 
     WINDOW = 9  # recent step times kept of each kind (medians: robust to a slow evaluation step)
     MIN_SEEN = 3  # of each kind before the pace is trusted
-    # Seconds a watched step must add before the early ticks are stretched: below it, the 15
-    # early ticks a stretch would skip cost under 50 ms in all, which no user waits for, and
-    # the rules keep their evidence (the small scripts of a test suite all stay below).
-    EARLY_MIN_EXTRA = 0.003
 
     def __init__(self, budget: float = 0.025, max_stretch: int = 4) -> None:
         self.budget = budget
@@ -82,20 +73,8 @@ class Pace:
     def ratio(self) -> float | None:
         if len(self.plain) < self.MIN_SEEN or len(self.watched) < self.MIN_SEEN:
             return None
-        plain = self._median(self.plain)
-        return self._median(self.watched) / plain if plain > 0 else None
-
-    def early_stretch(self, every: int) -> int:
-        """The stretch for the early ticks: as `stretch`, but only when a watched step costs at
-        least EARLY_MIN_EXTRA seconds more than a plain one."""
-        r = self.ratio()
-        if r is None or r <= 1 or (r - 1) * self._median(self.plain) < self.EARLY_MIN_EXTRA:
-            return 1
-        return self.stretch(every)
-
-    @staticmethod
-    def _median(times: list[float]) -> float:
-        return sorted(times)[len(times) // 2]
+        plain = sorted(self.plain)[len(self.plain) // 2]
+        return sorted(self.watched)[len(self.watched) // 2] / plain if plain > 0 else None
 
     def stretch(self, every: int) -> int:
         """The interval multiplier that keeps (ratio - 1) / (every * stretch) within budget."""

@@ -68,7 +68,6 @@ class Session:
         self.sampling = False
         self.pace = Pace()
         self.stretch = 1  # widens the sampling intervals when watched steps are expensive
-        self.early_stretch = 1  # the same for the early ticks (see Pace.early_stretch)
         self.stepping_opts = 1  # optimizers that have stepped (at least 1, at most MAX_WIDTH): ticks watched together
         self.last_advance: float | None = None
         self.in_step = 0
@@ -161,7 +160,6 @@ class Session:
         if self.last_advance is not None:
             self.pace.record(now - self.last_advance, self.sampling)
             self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
-            self.early_stretch = self.pace.early_stretch(self.sampling_cfg.early_every)
         self.tick += 1
         self.trace.ticks = self.tick
         sampled = self.is_sampled(self.tick)
@@ -179,7 +177,7 @@ class Session:
         self.last_advance = now  # the window switch above is part of the next step's cost
 
     def is_sampled(self, tick: int) -> bool:
-        return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts, self.early_stretch)
+        return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts)
 
     # ---------------------------------------------------------------- registry
     def register_param(self, p: torch.Tensor, name: str | None, module_type: str = "") -> None:

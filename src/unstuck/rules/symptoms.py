@@ -1,6 +1,7 @@
 """What the user sees: predictions that do not vary, a loss that does not improve."""
 from __future__ import annotations
 
+import math
 import statistics
 
 from unstuck.findings import Kind, Severity
@@ -16,7 +17,7 @@ MIXED_TARGETS = 0.8  # ... while the most frequent target class is at most this 
 PLATEAU_RATIO = 0.9  # late loss / constant-predictor loss above which the loss is at the constant level
 LATE_START_DIVISOR = 3  # the judged loss calls must come after the first 1/3 of the steps
 MIN_BASELINE_EXCESS = 1e-3  # a constant's loss must exceed the perfect one by this share of itself
-MIN_BATCH = 16  # samples a batch needs for its best constant to be a fair reference
+MIN_BATCH = 16  # target values a batch needs for its best constant to be a fair reference
 
 
 def _late_training_calls(trace: Trace, t):
@@ -104,7 +105,7 @@ def loss_plateau(self, trace: Trace):
         measured above the loss of a perfect prediction (the targets' own entropy).
         The judged loss is the one whose gradient trains the model (passed to `backward()`),
         not an inner loss differentiated with `create_graph=True` (MAML) or a metric.
-        Batches of fewer than {MIN_BATCH} samples are not judged: the best constant fitted to
+        Batches of fewer than {MIN_BATCH} target values are not judged: the best constant fitted to
         so few values is an optimistic reference (in few-shot learning each batch is another
         task, whose own mean the model cannot know before it adapts).
 
@@ -123,7 +124,7 @@ def loss_plateau(self, trace: Trace):
     t = self.thresholds
     late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
             and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
-            and (c.target_shape[0] if c.target_shape else 1) >= t.MIN_BATCH]
+            and math.prod(c.target_shape) >= t.MIN_BATCH]
     if len(late) < 2:
         return []
     # excess over a perfect prediction (zero, except for soft BCE targets), relative to a constant's

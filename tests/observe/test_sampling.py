@@ -37,3 +37,30 @@ def test_several_optimizers_have_each_of_their_steps_watched():
     assert {t % 2 for t in two} == {0, 1}
     assert [t for t in two if t % 2 == 0] == [t for t in range(s.warmup, 600) if s.sampled(t)]
     assert sum(s.sampled(t, width=2) for t in range(600)) <= 2 * sum(s.sampled(t) for t in range(600))
+
+
+def test_processes_training_together_keep_the_base_schedule(monkeypatch):
+    """Each process measures its own pace; with a process group they would then watch
+    different steps, and a watched step's collectives (a sharded parameter's norm) would
+    meet other ones. The stretch stays 1 however expensive watched steps are."""
+    import torch.distributed as dist
+
+    from unstuck.observe.session import Session
+
+    def expensive_run(world_size):
+        monkeypatch.setattr(dist, "is_initialized", lambda: world_size is not None)
+        monkeypatch.setattr(dist, "get_world_size", lambda: world_size)
+        session = Session("<test>", probes=False)
+        session.start()
+        try:
+            for _ in range(5):
+                session.pace.record(0.010, watched=False)
+                session.pace.record(0.050, watched=True)
+            session.last_advance = 0.0
+            session.advance()
+            return session.stretch
+        finally:
+            session.stop()
+
+    assert expensive_run(None) == expensive_run(1) == 4
+    assert expensive_run(2) == 1

@@ -8,6 +8,7 @@ computed under no_grad on detached tensors; every observer body runs inside
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import traceback
 import weakref
@@ -68,6 +69,7 @@ class Session:
         self.sampling = False
         self.pace = Pace()
         self.stretch = 1  # widens the sampling intervals when watched steps are expensive
+        self._replicated: bool | None = None  # see replicated()
         self.stepping_opts = 1  # optimizers that have stepped (at least 1, at most MAX_WIDTH): ticks watched together
         self.last_advance: float | None = None
         self.in_step = 0
@@ -159,7 +161,8 @@ class Session:
         now = time.perf_counter()
         if self.last_advance is not None:
             self.pace.record(now - self.last_advance, self.sampling)
-            self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
+            if not self.replicated():
+                self.stretch = self.pace.stretch(self.sampling_cfg.early_every)
         self.tick += 1
         self.trace.ticks = self.tick
         sampled = self.is_sampled(self.tick)
@@ -175,6 +178,17 @@ class Session:
             self.trace.stopped_at_max_steps = True
             raise StopTraining()
         self.last_advance = now  # the window switch above is part of the next step's cost
+
+    def replicated(self) -> bool:
+        """Several processes train together (a process group of 2 or more). They then keep the
+        base sampling schedule, each its own pace aside: a watched step may run collectives (a
+        sharded DTensor's norm is one), which must meet the same ones in every process."""
+        if self._replicated is None:
+            dist = sys.modules.get("torch.distributed")
+            if dist is None or not dist.is_available() or not dist.is_initialized():
+                return False  # not yet: asked again at the next step
+            self._replicated = dist.get_world_size() > 1
+        return self._replicated
 
     def is_sampled(self, tick: int) -> bool:
         return self.sampling_cfg.sampled(tick, self.stretch, self.stepping_opts)

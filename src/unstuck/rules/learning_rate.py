@@ -116,7 +116,8 @@ def lr_too_high(self, trace: Trace):
     What it detects:
         Optimizer steps that change the parameters by more than {HIGH_UPDATE_RATIO:.0%} of
         their norm each (median of ||delta p|| / ||p|| over the first {EARLY_STEPS} sampled
-        steps; 1e-3 to 1e-2 is typical), while the loss ends no better than the untrained
+        steps; 1e-3 to 1e-2 is typical; ||delta p|| is estimated on up to 4,096 evenly spaced
+        values of each large parameter), while the loss ends no better than the untrained
         network's first loss, or turns NaN. With several optimizers (a GAN's, an encoder's and
         a head's) each is judged on its own steps and on the losses it steps on.
 

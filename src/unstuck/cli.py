@@ -408,17 +408,32 @@ def cmd_checkup(args, parser) -> int:
         emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
         # No training was watched: the run folder holds the reports (and the page its checkup).
         _finish_logbook(_logbook(args), report, None, args)
+        _die_if_terminated()
         return report.exit_status(args.fail_on)
     if not os.path.isfile(args.script):
         return _usage_error(f"no such script: {args.script}")
     book = _logbook(args)
+
+    def script_terminated(report) -> None:  # SIGTERM while the script runs: as for `unstuck run`
+        emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
+        _finish_logbook(book, report, None, args)
+
     report, trace = checkup_script(args.script, args.script_args, max_steps=args.max_steps or DEFAULT_MAX_STEPS,
                                    profile=args.profile, observers=book.observers() if book else (),
-                                   with_trace=True, **options)
+                                   with_trace=True, on_terminate=script_terminated, **options)
     report.notes += _misplaced_options(parser, "checkup", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)
+    _die_if_terminated()
     return report.exit_status(args.fail_on)
+
+
+def _die_if_terminated() -> None:
+    """SIGTERM stopped the checkup's experiments: the report of what they measured is out;
+    now the process ends as the signal would have ended it."""
+    from unstuck.checkup.problem import die_of_sigterm, terminated
+    if terminated():
+        die_of_sigterm()
 
 
 def _under_launcher() -> bool:

@@ -55,3 +55,39 @@ def test_script_checkup_confirms_a_bug_with_the_overfit_ladder(tmp_path):
     ck = report["checkup"]
     assert ck["verdict"]["kind"] == "bug" and "loss-broadcast" in ck["verdict"]["summary"]
     assert "checkup verdict: BUG" in r.stderr and "Overfit ladder" in r.stderr
+
+
+SIGTERM_DURING_OVERFIT = """
+import os, signal, sys
+import unstuck.checkup.experiments as experiments
+from unstuck.cli import main
+
+ladder = experiments.overfit_ladder
+
+
+def terminated_while_overfitting(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)  # a scheduler's SIGTERM arrives during the first experiment
+    return ladder(*args, **kwargs)
+
+
+experiments.overfit_ladder = terminated_while_overfitting
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_during_the_experiments_reports_what_was_measured_and_dies_of_the_signal(tmp_path):
+    import signal
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.standard_normal((200, 3)), columns=list("abc"))
+    df["y"] = df["a"] * 2 + 0.1 * rng.standard_normal(200)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "drive.py").write_text(SIGTERM_DURING_OVERFIT)
+    r = subprocess.run([sys.executable, "drive.py", "checkup", "t.csv", "--target", "y", "--budget", "300",
+                        "--json", "r.json", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == -signal.SIGTERM, r.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert any("SIGTERM" in note for note in report["notes"])
+    skipped = report["checkup"]["skipped"]
+    assert skipped and all("SIGTERM" in why for why in skipped.values())
+    assert "stopped: terminated (SIGTERM)" in skipped.values()

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from unstuck.checkup.experiments import DEFAULT_BUDGET, run_experiments
-from unstuck.checkup.problem import OptimizerSpec, Problem
+from unstuck.checkup.problem import Deadline, OptimizerSpec, Problem, stopping_on_sigterm, terminated
 from unstuck.checkup.results import CheckupResults
 from unstuck.findings import Report
 from unstuck.trace import Trace
@@ -42,22 +42,39 @@ def _judge(trace: Trace, results: CheckupResults, select=None, ignore=None, base
 
 def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = DEFAULT_MAX_STEPS,
                    budget: float | None = DEFAULT_BUDGET, profile: str = "default", select=None, ignore=None,
-                   progress: bool = True, observers: Sequence[object] = (), with_trace: bool = False):
+                   progress: bool = True, observers: Sequence[object] = (), with_trace: bool = False,
+                   on_terminate: Callable[[Report], None] | None = None):
     """Watch `script` like `unstuck run`, then experiment on what was captured. Returns the
-    Report (and the Trace with `with_trace`)."""
+    Report (and the Trace with `with_trace`). `on_terminate` receives the run's Report when
+    SIGTERM ends the script, as for `unstuck run`; SIGTERM during the experiments stops them
+    (the report then holds what was measured, see `problem.terminated`)."""
     from unstuck.api import observe_and_diagnose
     from unstuck.checkup.capture import CaptureObserver
     capture = CaptureObserver()
     base, trace = observe_and_diagnose(script, script_args, max_steps=max_steps, profile=profile, select=select,
-                                       ignore=ignore, command="checkup", observers=[*observers, capture])
+                                       ignore=ignore, command="checkup", observers=[*observers, capture],
+                                       on_terminate=on_terminate)
     problem, reason = capture.problem()
     del capture
     if problem is None:
         results = CheckupResults(source="script", skipped={"experiments": reason or "nothing captured"})
     else:
-        results = run_experiments(problem, budget=budget, progress=progress, source="script")
+        results = _experiments(problem, budget=budget, progress=progress, source="script")
     report = _judge(trace, results, select, ignore, base)
+    _note_stop(report)
     return (report, trace) if with_trace else report
+
+
+def _experiments(problem, **options) -> CheckupResults:
+    Deadline.stop(None)
+    with stopping_on_sigterm():
+        return run_experiments(problem, **options)
+
+
+def _note_stop(report: Report) -> None:
+    if terminated():
+        report.notes.append("SIGTERM stopped the experiments: the ones it cut short are listed as skipped, "
+                            "and the verdict is judged on the rest.")
 
 
 def checkup_table(path: str, target: str, *, budget: float | None = DEFAULT_BUDGET, select=None, ignore=None,
@@ -65,9 +82,10 @@ def checkup_table(path: str, target: str, *, budget: float | None = DEFAULT_BUDG
     """Raises `unstuck.checkup.tabular.TableError` for a table it cannot use."""
     from unstuck.checkup.tabular import table_problem
     problem, info = table_problem(path, target)
-    results = run_experiments(problem, budget=budget, progress=progress, source="table")
+    results = _experiments(problem, budget=budget, progress=progress, source="table")
     results.integrity = info
     report = _judge(Trace(script=path), results, select, ignore)
+    _note_stop(report)
     report.summary = {"rows": info.rows, "columns": info.columns, "target": target, "task": problem.task}
     report.script = path
     return report
@@ -106,6 +124,7 @@ def checkup(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss_fn: 
     problem = Problem(model=copy_model, inputs=(x.detach().clone(),), target=y.detach().clone(), loss_name=name,
                       loss_call=loss_fn, pred_tail=tuple(out.shape[1:]), optimizer=spec,
                       batch_size=min(batch_size, len(y)), train_mode=model.training, source="python")
+    Deadline.stop(None)  # in your process, SIGTERM keeps its own meaning: no handler here
     results = run_experiments(problem, budget=budget, progress=progress, source="python")
     return _judge(Trace(script="<python>"), results)
 

@@ -117,12 +117,12 @@ def _all(problem: Problem, results: CheckupResults, total: Deadline, budget, bar
                       progress=bars.task("overfit ladder", len(rungs(problem))))
     results.overfit = ladder or []
     if ladder is not None and len(ladder) < len(rungs(problem)):
-        results.skipped.setdefault("overfit", f"{len(rungs(problem)) - len(ladder)} rung(s) not run (time budget "
-                                   "or a model that cannot train on so few samples)")
+        why = total.why() if Deadline.stopped else "time budget or a model that cannot train on so few samples"
+        results.skipped.setdefault("overfit", f"{len(rungs(problem)) - len(ladder)} rung(s) not run ({why})")
 
     inputs, target = problem.inputs, problem.target
     if total.over():
-        results.skipped["lr_range"] = "time budget spent"
+        results.skipped["lr_range"] = total.why()
     else:
         results.lr_range = _guarded(results, "lr_range", lr_range_test, problem, inputs, target,
                                     _share(total, budget, "lr_range"), progress=bars.task("learning-rate range", 1))
@@ -130,7 +130,7 @@ def _all(problem: Problem, results: CheckupResults, total: Deadline, budget, bar
 
     cands = candidates(problem, suggestion)
     if total.over():
-        results.skipped["optimizers"] = "time budget spent"
+        results.skipped["optimizers"] = total.why()
     else:
         results.optimizers = _guarded(results, "optimizers", compare_optimizers, problem, inputs, target, suggestion,
                                       _share(total, budget, "optimizers"),
@@ -145,7 +145,7 @@ def _all(problem: Problem, results: CheckupResults, total: Deadline, budget, bar
         return
     splits = bl.folds(problem, data)
     if total.over():
-        results.skipped["baselines"] = "time budget spent"
+        results.skipped["baselines"] = total.why()
         return
     results.baselines = _guarded(results, "baselines", bl.run_baselines, problem, data, splits,
                                  _share(total, budget, "baselines"), progress=bars.task("baselines", 4)) or []
@@ -163,13 +163,13 @@ def _all(problem: Problem, results: CheckupResults, total: Deadline, budget, bar
         settings.append((better[0].name, makers[better[0].name]))
     best_baseline = max((b.score for b in results.baselines if b.name != "constant"), default=None)
     if total.over():
-        results.skipped["network"] = "time budget spent"
+        results.skipped["network"] = total.why()
     else:
         results.network = _guarded(results, "network", bl.network_score, problem, splits, settings,
                                    _share(total, budget, "network"), until=best_baseline,
                                    progress=bars.task("network on the folds", len(settings)))
     if total.over():
-        results.skipped["input_independent"] = "time budget spent"
+        results.skipped["input_independent"] = total.why()
     else:
         results.input_independent = _guarded(results, "input_independent", input_independent, problem, splits[0],
                                              _share(total, budget, "input_independent"))

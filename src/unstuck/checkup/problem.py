@@ -7,9 +7,14 @@ user's objects, and draw randomness from a private generator.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import os
 import random
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -25,13 +30,26 @@ BINARY_LOSSES = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_lo
 
 
 class Deadline:
-    """The time left for the whole checkup; experiments stop early when it runs out."""
+    """The time left for the whole checkup; experiments stop early when it runs out, or, every
+    deadline at once, when `Deadline.stop(reason)` was called (SIGTERM, see `stopping_on_sigterm`)."""
+
+    stopped: str | None = None  # why every experiment stops now (class-wide)
 
     def __init__(self, seconds: float | None):
         self.start = time.monotonic()
         self.end = None if seconds is None else self.start + seconds
 
+    @classmethod
+    def stop(cls, reason: str | None) -> None:
+        cls.stopped = reason
+
+    def why(self) -> str:
+        """Why an experiment was not run: the stop's reason, else the spent budget."""
+        return f"stopped: {Deadline.stopped}" if Deadline.stopped else "time budget spent"
+
     def left(self) -> float:
+        if Deadline.stopped:
+            return 0.0
         return math.inf if self.end is None else self.end - time.monotonic()
 
     def over(self) -> bool:
@@ -277,3 +295,32 @@ def fit_share(problem: Problem, model: nn.Module, inputs, target) -> float | Non
     variance = float(everything.var(0).mean()) if everything.shape[0] > 1 else 0.0
     sst = max(sst, FIT_FLOOR * variance * y.shape[0], 1e-12)
     return 1.0 - sse / sst
+
+
+@contextlib.contextmanager
+def stopping_on_sigterm():
+    """While the experiments run, SIGTERM (what schedulers send) stops every deadline, so the
+    running experiment ends at its next check and the rest are skipped; the caller then reports
+    what was measured and dies of the signal (`terminated()` tells it to). Only in the main
+    thread, and only where SIGTERM still has its default action."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: Deadline.stop("terminated (SIGTERM)"))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def terminated() -> bool:
+    return Deadline.stopped is not None
+
+
+def die_of_sigterm() -> None:
+    """End the process as SIGTERM's default action would (status 143 in a shell)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

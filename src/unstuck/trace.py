@@ -8,6 +8,7 @@ sampled ticks (see `observe.sampling`); counters cover every tick.
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 Shape = tuple[int, ...]
@@ -45,7 +46,9 @@ class OptimizerRecord:
     site: Location | None
     param_ids: tuple[int, ...]
     steps: int = 0
-    lrs: list[float] = field(default_factory=list)  # first group's lr at every step
+    # first group's lr at every step, as 8-byte doubles: a list would hold a float object
+    # (32 bytes) per step when a scheduler sets a new lr each step
+    lrs: array = field(default_factory=lambda: array("d"))
     initial_lr: float | None = None
     compiled_steps: int = 0  # steps taken inside torch.compile'd code (counted, not watched)
 

@@ -69,3 +69,23 @@ def test_update_sample_visits_every_column_of_power_of_two_weights():
     (rec,) = session.trace.steps
     weight_ratio = dict(rec.layer_update_ratios)[id(layer.weight)]
     assert weight_ratio == pytest.approx(exact, rel=0.25)
+
+
+def test_the_lr_of_every_step_is_kept_as_doubles():
+    """One lr per step for the schedule rules: 8 bytes a step, not a float object each."""
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=50)
+    session = Session("<test>", probes=False)
+    session.start()
+    try:
+        for _ in range(50):
+            opt.zero_grad()
+            model(torch.randn(4, 3)).pow(2).mean().backward()
+            opt.step()
+            sched.step()
+    finally:
+        session.stop()
+    (rec,) = session.trace.optimizers.values()
+    assert len(rec.lrs) == 50 and rec.lrs.itemsize == 8 and rec.lrs.typecode == "d"
+    assert max(rec.lrs) == pytest.approx(0.1, rel=0.05) and rec.lrs[-1] < 1e-3

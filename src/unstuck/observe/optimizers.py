@@ -19,7 +19,6 @@ from unstuck.observe.sampling import MAX_WIDTH
 from unstuck.observe.tracing import tracing
 from unstuck.trace import Event, OptimizerRecord, StepRecord
 
-# Copies of parameters for the update ratio are skipped above this many elements.
 UPDATE_SAMPLE = 4096  # values per parameter the update ratio is measured on (evenly spaced)
 
 
@@ -72,8 +71,9 @@ def _update_sample(p: torch.Tensor) -> tuple[int | None, torch.Tensor]:
     """A copy of up to UPDATE_SAMPLE of a parameter's values, evenly spaced, to measure the
     step's update on (`_sampled`); the whole parameter when it is small or not a plain
     contiguous tensor. The stride shares no factor with the length of a row, so the sample
-    visits every column (input, filter tap) of a weight, not the same few again and again. A full copy of every parameter on each watched step cost more than the
-    rest of the step's statistics (and as much memory again as the model on a GPU)."""
+    visits every column (input, filter tap) of a weight, not the same few again and again.
+    A full copy of every parameter on each watched step cost more than the rest of the step's
+    statistics (and as much memory again as the model on a GPU)."""
     t = p.detach()
     n = t.numel()
     if n <= UPDATE_SAMPLE or type(t) is not torch.Tensor or t.layout is not torch.strided or not t.is_contiguous():
@@ -82,10 +82,11 @@ def _update_sample(p: torch.Tensor) -> tuple[int | None, torch.Tensor]:
     row = n // t.shape[0]  # one row's values (a unit's inputs, a filter): a shared factor would skip columns
     while math.gcd(stride, row) != 1:
         stride += 1
-    return stride, t.reshape(-1)[::stride].clone()
+    return stride, _sampled(t, stride).clone()
 
 
 def _sampled(p: torch.Tensor, stride: int | None) -> torch.Tensor:
+    """The values of `p` that `_update_sample` copied (a view)."""
     t = p.detach()
     return t if stride is None else t.reshape(-1)[::stride]
 

@@ -206,6 +206,10 @@ class ModeRecord:
     # Ran without gradients inside a module call whose input is attached to an autograd graph:
     # part of a differentiable op (reentrant checkpointing, a custom autograd Function's forward).
     graph_input: bool = False
+    root: int = 0  # key of the root model whose forward ran it (Trace.root_params)
+    # The module that holds it (its parent) has parameters and every one is frozen: a frozen
+    # part of the network (a probed backbone) whose modes are the user's choice
+    frozen_parent: bool = False
 
 
 @dataclass
@@ -368,6 +372,8 @@ class Trace:
     # Lines where a loss that was already backpropagated is added into a new graph (running_loss += loss).
     loss_accumulations: list[CutRecord] = field(default_factory=list)
     models: list[str] = field(default_factory=list)  # class names of root modules seen
+    # root model key (ModeRecord.root) -> ids of its parameters, for every root model seen
+    root_params: dict[int, tuple[int, ...]] = field(default_factory=dict)
     retained_losses: int = 0  # at the latest sampled backward, earlier sampled losses still alive with graphs
     retained_checked: int = 0  # ... out of this many
     input_dependence: float | None = None  # relative output change when the input changes

@@ -12,7 +12,7 @@ Each script must also learn: its `RESULT` line starts with a first and a final l
 another lower-is-better measure), and the final one must be below `learn` (default 0.8)
 times the first one in the plain run.
 
-    python tests/healthy/corpus.py [--jobs 2] [NAME ...]
+    python tests/healthy/corpus.py [--jobs 2] [--folder FOLDER] [NAME ...]
 
 prints one line per script and the summary.
 """
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MANIFEST = HERE / "manifest.json"
 REPORTED = ("error", "warning")
 LEARN_RATIO = 0.8  # the final loss must be below this share of the first one
 TIMEOUT_S = 300
@@ -45,8 +44,8 @@ def unstuck_source_dir() -> str:
     return os.path.dirname(os.path.abspath(unstuck.__file__))
 
 
-def load_manifest() -> dict[str, dict]:
-    with open(MANIFEST) as f:
+def load_manifest(folder: Path = HERE) -> dict[str, dict]:
+    with open(Path(folder) / "manifest.json") as f:
         return json.load(f)["cases"]
 
 
@@ -131,12 +130,12 @@ def first_and_final(result: str | None) -> tuple[float, float] | None:
         return None
 
 
-def _run(cmd: list[str]) -> Run:
+def _run(cmd: list[str], cwd: Path = HERE) -> Run:
     """Run `cmd`; its CPU time (its own and its waited-for children's, e.g. DataLoader
     workers) comes from wait4, so the corpus's cost is known even on a busy machine."""
     env = {**os.environ, **THREAD_ENV}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     timer = threading.Timer(TIMEOUT_S, proc.kill)
     timer.start()
     with ThreadPoolExecutor(max_workers=2) as readers:
@@ -152,12 +151,12 @@ def _run(cmd: list[str]) -> Run:
                cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
-def run_case(name: str, spec: dict, python: str = sys.executable) -> Outcome:
+def run_case(name: str, spec: dict, python: str = sys.executable, folder: Path = HERE) -> Outcome:
     args = spec.get("args", [])
-    plain = _run([python, name, *args])
+    plain = _run([python, name, *args], folder)
     with tempfile.TemporaryDirectory() as tmp:
         report_path = os.path.join(tmp, "report.json")
-        watched = _run([python, "-m", "unstuck", "run", "--quiet", "--no-log", "--json", report_path, name, *args])
+        watched = _run([python, "-m", "unstuck", "run", "--quiet", "--no-log", "--json", report_path, name, *args], folder)
         report = None
         if os.path.exists(report_path):
             with open(report_path) as f:
@@ -165,11 +164,11 @@ def run_case(name: str, spec: dict, python: str = sys.executable) -> Outcome:
     return Outcome(name=name, spec=spec, plain=plain, watched=watched, report=report)
 
 
-def run_corpus(names=None, jobs: int = 2) -> dict[str, Outcome]:
-    cases = load_manifest()
+def run_corpus(names=None, jobs: int = 2, folder: Path = HERE) -> dict[str, Outcome]:
+    cases = load_manifest(folder)
     names = list(cases) if not names else list(names)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        outcomes = list(pool.map(lambda n: run_case(n, cases[n]), names))
+        outcomes = list(pool.map(lambda n: run_case(n, cases[n], folder=folder), names))
     return {o.name: o for o in outcomes}
 
 
@@ -193,9 +192,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="scripts of the manifest (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--folder", type=Path, default=HERE,
+                        help="a corpus folder with its manifest.json (default: this one)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    outcomes = run_corpus(args.names, jobs=args.jobs)
+    outcomes = run_corpus(args.names, jobs=args.jobs, folder=args.folder.resolve())
     for o in outcomes.values():
         problems = o.problems()
         mark = "ok   " if not problems else ("xfail" if o.spec.get("xfail") else "FAIL ")

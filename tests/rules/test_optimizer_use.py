@@ -91,6 +91,37 @@ loss.backward()
     assert first_cause(report) == "optimizer-step-missing"
 
 
+def test_backward_never_called(tmp_path):
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+opt.step()
+"""))
+    assert first_cause(report) == "backward-missing"
+    f = report.findings[0]
+    assert f.location.code.strip().startswith("loss = F.mse_loss") and f.shows_at.code.strip() == "opt.step()"
+    # the symptoms it causes are folded under it
+    assert all(g.caused_by == ("backward-missing",) for g in report.findings[1:])
+
+
+def test_gradients_set_by_hand_from_autograd_grad_are_no_missing_backward(tmp_path):
+    assert "backward-missing" not in causes(diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+grads = torch.autograd.grad(loss, list(model.parameters()))
+for p, g in zip(model.parameters(), grads):
+    p.grad = g
+opt.step()
+""")))
+
+
+def test_backward_missing_thresholds():
+    from tests.rules.tracebuild import fires, op005
+    assert fires("OP005", op005())
+    assert not fires("OP005", op005(backwards=3))
+    assert not fires("OP005", op005(steps=2))
+
+
 def test_healthy_loop_and_lbfgs_closure_are_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, loop("""
 opt.zero_grad()

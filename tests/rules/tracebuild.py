@@ -351,6 +351,14 @@ def op003(backwards: int = 5) -> Trace:
     return tr
 
 
+def op005(steps: int = 5, backwards: int = 0) -> Trace:
+    """Optimizer steps on empty gradients with no gradient pass at all."""
+    tr = training_run(sampled=range(steps), no_grad_elems=elems(with_model(base(0))))
+    tr.backwards.clear()
+    tr.backward_calls = backwards
+    return tr
+
+
 def op004(retained: int = 60, checked: int = 62) -> Trace:
     tr = training_run()
     tr.retained_losses, tr.retained_checked = retained, checked
@@ -453,6 +461,6 @@ FIRING = {
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,
     "IN001": in001, "IN002": in002, "IN003": in003, "IN004": in004, "IN005": in005,
     "LR001": lr001, "LR002": lr002, "LR003": lr003, "MD001": md001, "MD002": md002,
-    "NF001": nf001, "NF002": nf002, "OP001": op001, "OP002": op002, "OP003": op003, "OP004": op004,
+    "NF001": nf001, "NF002": nf002, "OP001": op001, "OP002": op002, "OP003": op003, "OP004": op004, "OP005": op005,
     "SY001": sy001, "SY002": sy002,
 }

@@ -128,6 +128,9 @@ class ModuleObserver:
         # Depth of the module call that opened a no-grad forward on a graph-attached input (an
         # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
         self.graph_region = 0
+        self.root_key = 0  # id of the root module whose forward is running
+        self.parents: dict[int, weakref.ref] = {}  # id(submodule) -> its parent module
+        self.frozen_cache: dict[int, tuple[int, bool]] = {}  # id(parent) -> (tick, all frozen)
 
     def install(self) -> None:
         self.wanted = True
@@ -168,6 +171,7 @@ class ModuleObserver:
         if s.busy:
             return
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
+            self.root_key = id(module)
             s.guard("module", self._on_root, module, args)
             if s.input_listeners:
                 s.guard("input listener", self._tell_listeners, module, args, torch.is_grad_enabled())
@@ -226,8 +230,14 @@ class ModuleObserver:
         prefix = _user_name(module) or cls
         for name, sub in module.named_modules():
             self.names[id(sub)] = f"{prefix}.{name}" if name else prefix
+            for child in sub._modules.values():
+                if child is not None:
+                    self.parents[id(child)] = weakref.ref(sub)
+        pids = []
         for name, p in module.named_parameters():
             s.register_param(p, f"{prefix}.{name}", "")
+            pids.append(id(p))
+        s.trace.root_params[id(module)] = tuple(pids)
 
     def _record_input(self, module, args, into=None) -> None:
         s = self.s
@@ -286,7 +296,28 @@ class ModuleObserver:
                 tick=s.tick, module=self.names.get(id(module), type(module).__name__),
                 module_type=type(module).__name__, training=module.training,
                 grad_enabled=grad_enabled, params_trainable=trainable, site=user_site(),
-                graph_input=in_graph and not grad_enabled))
+                graph_input=in_graph and not grad_enabled, root=self.root_key,
+                frozen_parent=self._frozen_parent(module)))
+
+    def _frozen_parent(self, module) -> bool:
+        """The module's parent has parameters and none of them can learn (cached per tick)."""
+        ref = self.parents.get(id(module))
+        parent = ref() if ref is not None else None
+        if parent is None:
+            return False
+        tick = self.s.tick
+        cached = self.frozen_cache.get(id(parent))
+        if cached is not None and cached[0] == tick:
+            return cached[1]
+        seen = frozen = False
+        for p in parent.parameters():
+            seen = True
+            if p.requires_grad:
+                break
+        else:
+            frozen = seen
+        self.frozen_cache[id(parent)] = (tick, frozen)
+        return frozen
 
 
 class CompileBoundary:

@@ -18,7 +18,9 @@ def eval_mode_training(self, trace: Trace):
         dropout and batch-norm layer of the model is in eval mode, e.g. `model.eval()`
         called once before training, or after the first validation and never undone.
         Freezing batch-norm on purpose (only the norm layers in eval, or norm layers whose
-        parameters are frozen) stays silent.
+        parameters are frozen) stays silent, and so does a frozen part kept in eval mode on
+        purpose: dropout inside a submodule whose parameters are all frozen (a linear probe
+        or adapter on top of a frozen backbone).
 
     Why it stops learning:
         Dropout no longer regularises, and batch-norm normalises with running statistics
@@ -41,7 +43,8 @@ def eval_mode_training(self, trace: Trace):
             ticks.setdefault(m.tick, []).append(m)
     bad = []
     for tick, mods in ticks.items():
-        if all(not m.training for m in mods) and any(m.params_trainable or "Dropout" in m.module_type for m in mods):
+        if all(not m.training for m in mods) and any(
+                (m.params_trainable or "Dropout" in m.module_type) and not m.frozen_parent for m in mods):
             bad.append(tick)
     # once the mode is wrong it tends to stay wrong: judge the latest sampled training steps
     if len(bad) < self.thresholds.MIN_TICKS_SEEN or max(ticks) not in bad:
@@ -105,7 +108,9 @@ def train_mode_evaluation(self, trace: Trace):
             ...
         model.train()
     """
-    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input]
+    trained = trained_params(trace)
+    bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input
+           and (not m.root or trained.intersection(trace.root_params.get(m.root, ())))]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})
@@ -122,3 +127,11 @@ def train_mode_evaluation(self, trace: Trace):
     return [self.finding(msg, site, "Call `model.eval()` before evaluating and `model.train()` afterwards.",
                          severity=Severity.ERROR if has_bn else Severity.WARNING, confidence=0.8,
                          steps=len(ticks), modules=tuple(names[:KEPT_NAMES]))]
+
+
+def trained_params(trace: Trace) -> set[int]:
+    """Parameters trained by gradients: held by an optimizer, or reached by a backward pass."""
+    out = set(trace.grad_reached)
+    for opt in trace.optimizers.values():
+        out.update(opt.param_ids)
+    return out

@@ -213,3 +213,56 @@ def loss_graph_retained(self, trace: Trace):
                                      "instead of the loss tensor.", confidence=0.7,
                                      retained=trace.retained_losses, checked=trace.retained_checked))
     return findings
+
+
+NO_BACKWARD_MIN_STEPS = 3  # sampled optimizer steps that found no gradient, with no gradient pass run
+NO_BACKWARD_SHARE = 0.8  # share of the sampled steps
+
+
+@rule("OP005", "backward-missing", Severity.ERROR, "The optimizer steps, but backward() never runs",
+      requires=(needs_steps("NO_BACKWARD_MIN_STEPS"),), explains=("loss-plateau", "prediction-collapse", "lr-too-low"),
+      thresholds={"NO_BACKWARD_MIN_STEPS": NO_BACKWARD_MIN_STEPS, "NO_BACKWARD_SHARE": NO_BACKWARD_SHARE})
+def backward_missing(self, trace: Trace):
+    """
+    What it detects:
+        `optimizer.step()` runs again and again, but no gradient pass ever runs: no
+        `backward()`, no `torch.autograd.grad` whose result is put into `.grad`, no
+        `torch.func` gradient transform. At least {NO_BACKWARD_MIN_STEPS} sampled steps, and
+        {NO_BACKWARD_SHARE:.0%} of them, find no gradient on any trainable parameter.
+        Gradients that the script sets itself (`p.grad = g` from `autograd.grad`) are
+        gradients: those steps stay silent.
+
+    Why it stops learning:
+        `step()` has nothing to apply: without gradients plain SGD and Adam leave every
+        parameter where it is (weight decay alone shrinks them), so the loss stays where it
+        started while the loop looks complete.
+
+    Example:
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        opt.step()                    # loss.backward() is missing
+
+    Fix:
+        Call `loss.backward()` between `zero_grad()` and `step()`:
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+    """
+    if trace.backward_calls or trace.grad_calls or not trace.step_calls:
+        return []
+    t = self.thresholds
+    candidates = [s for s in trace.steps if s.elems - s.frozen_elems > 0]
+    empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems]
+    if len(empty) < t.NO_BACKWARD_MIN_STEPS or len(empty) < t.NO_BACKWARD_SHARE * len(candidates):
+        return []
+    losses = [c for c in trace.losses if c.site is not None]
+    loss_site = losses[0].site if losses else None
+    step = empty[0]
+    msg = (f"{trace.step_calls} optimizer steps ran but no backward pass ran at all (0 `backward()` calls): "
+           f"{len(empty)} of {len(candidates)} sampled steps ({len(empty) / len(candidates):.0%}, threshold "
+           f"{t.NO_BACKWARD_SHARE:.0%}) found no gradient on any trainable parameter.")
+    return [self.finding(msg, loss_site or step.site, "Call `loss.backward()` after computing the loss and "
+                         "before `optimizer.step()` in every iteration.", confidence=0.95,
+                         shows_at=step.site, steps=trace.step_calls, empty_steps=len(empty),
+                         checked_steps=len(candidates))]

@@ -114,3 +114,78 @@ with torch.no_grad():
     report = diagnose_code(tmp_path, code)
     assert first_cause(report) == "train-mode-evaluation"
     assert report.findings[0].location.code.startswith("test_acc =")
+
+
+TARGET_NET = MODEL + """
+import copy
+target = copy.deepcopy(model)                  # kept in train mode, as BYOL does
+for p in target.parameters():
+    p.requires_grad = False
+for epoch in range(4):
+    for i in range(0, 512, 64):
+        with torch.no_grad():
+            soft = target(X[i:i + 64]).softmax(1)
+        loss = F.cross_entropy(model(X[i:i + 64]), y[i:i + 64]) + F.kl_div(
+            model(X[i:i + 64]).log_softmax(1), soft, reduction="batchmean")
+        opt.zero_grad(); loss.backward(); opt.step()
+        with torch.no_grad():
+            for t, o in zip(target.parameters(), model.parameters()):
+                t.lerp_(o, 0.05)
+"""
+
+
+def test_target_network_updated_by_lerp_is_no_evaluation(tmp_path):
+    assert causes(diagnose_code(tmp_path, TARGET_NET)) == []
+
+
+def test_evaluating_the_trained_model_beside_a_target_network_still_counts(tmp_path):
+    code = TARGET_NET + """
+    with torch.no_grad():
+        acc = (model(X[512:]).argmax(1) == y[512:]).float().mean()
+""".replace("\n    ", "\n    " * 1)
+    assert "train-mode-evaluation" in causes(diagnose_code(tmp_path, code))
+
+
+def test_swa_update_bn_is_no_evaluation(tmp_path):
+    code = MODEL + """
+from torch.optim.swa_utils import AveragedModel, update_bn
+swa = AveragedModel(model)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[:512], y[:512]), batch_size=64)
+for epoch in range(4):
+    for xb, yb in loader:
+        opt.zero_grad(); F.cross_entropy(model(xb), yb).backward(); opt.step()
+    swa.update_parameters(model)
+    update_bn(loader, swa)
+swa.eval()
+with torch.no_grad():
+    acc = (swa(X[512:]).argmax(1) == y[512:]).float().mean()
+"""
+    assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_frozen_backbone_in_eval_under_a_trained_head_is_a_probe(tmp_path):
+    code = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 10); y = (X[:, 0] > 0).long()
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3))
+        self.head = nn.Linear(32, 2)
+    def forward(self, x):
+        return self.head(self.backbone(x))
+net = Probe()
+for p in net.backbone.parameters():
+    p.requires_grad = False
+net.backbone.eval()
+opt = torch.optim.SGD(net.head.parameters(), lr=0.1)
+for step in range(40):
+    loss = F.cross_entropy(net(X[step % 8 * 64:(step % 8 + 1) * 64]), y[step % 8 * 64:(step % 8 + 1) * 64])
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+    assert "eval-mode-training" not in causes(diagnose_code(tmp_path, code))
+    # the same network with nothing frozen, left in eval mode, is the bug
+    bug = code.replace("for p in net.backbone.parameters():\n    p.requires_grad = False\n", "").replace(
+        "net.backbone.eval()", "net.eval()").replace("net.head.parameters()", "net.parameters()")
+    assert first_cause(diagnose_code(tmp_path, bug)) == "eval-mode-training"

@@ -244,3 +244,41 @@ def test_sparse_embedding_gradients_with_sparse_adam_are_silent(tmp_path):
 def test_sparse_gradients_cleared_before_step(tmp_path):
     order = "loss.backward(); sparse_opt.zero_grad(); dense_opt.zero_grad(); sparse_opt.step(); dense_opt.step()"
     assert first_cause(diagnose_code(tmp_path, SPARSE.format(order=order))) == "zero-grad-misplaced"
+
+
+def test_updates_through_p_data_are_training_not_a_missing_step(tmp_path):
+    code = REGRESSION.replace("opt = torch.optim.Adam(model.parameters(), lr=1e-2)", "") + """
+for step in range(40):
+    loss = F.mse_loss(model(X), y)
+    model.zero_grad()
+    loss.backward()
+    for p in model.parameters():
+        p.data.sub_(0.05 * p.grad)          # no version bump: seen by its values
+"""
+    assert causes(diagnose_code(tmp_path, code)) == []
+    # the same loop without the update is still the bug
+    bug = code.replace("        p.data.sub_(0.05 * p.grad)          # no version bump: seen by its values\n",
+                       "        pass\n")
+    assert first_cause(diagnose_code(tmp_path, bug)) == "optimizer-step-missing"
+
+
+def test_newton_steps_from_autograd_grad_are_judged_training(tmp_path):
+    report = diagnose_code(tmp_path, """
+import torch
+from torch.autograd.functional import hvp
+torch.manual_seed(0)
+X = torch.randn(200, 3); y = (X @ torch.tensor([1., 2., -1.]) > 0).float()
+w = torch.zeros(3, requires_grad=True)
+def f(w):
+    return torch.nn.functional.binary_cross_entropy_with_logits(X @ w, y) + 1e-2 * (w ** 2).sum()
+for it in range(8):
+    g, = torch.autograd.grad(f(w), w)
+    d = torch.zeros_like(w); r = -g; p = r.clone()
+    for _ in range(3):
+        _, Hp = hvp(f, w.detach(), p)
+        a = (r @ r) / (p @ Hp); d = d + a * p; rn = r - a * Hp
+        p = rn + (rn @ rn) / (r @ r) * p; r = rn
+    with torch.no_grad():
+        w += d
+""")
+    assert report.judged and report.steps_observed == 7 and causes(report) == []

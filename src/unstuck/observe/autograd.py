@@ -75,10 +75,27 @@ def walk_graph(tensors) -> tuple[list[torch.Tensor], dict[str, int]]:
     return leaves, names
 
 
+FINGERPRINT_VALUES = 32  # values of a parameter compared to see it change behind its version counter
+
+
+def _fingerprint(p: torch.Tensor) -> torch.Tensor:
+    """A few evenly spaced values of `p`, copied: an update through `p.data` changes them
+    without changing `p._version`."""
+    flat = p.detach().reshape(-1)
+    return flat[::max(1, flat.numel() // FINGERPRINT_VALUES)][:FINGERPRINT_VALUES].clone()
+
+
 class AutogradObserver:
     def __init__(self, session) -> None:
         self.s = session
         self.patches = Patches()
+        # Manual updates changed parameters' version counters (`w -= lr * w.grad`): values need
+        # not be compared. Until then, sampled backward passes also keep a fingerprint of each
+        # parameter's values, so updates through `p.data` (`p.data.sub_(...)`) are seen too.
+        self.version_updates_seen = False
+        # Leaves that `torch.autograd.grad` differentiated, with their version counters, in
+        # scripts with no optimizer and no backward(): a change between two calls is a step.
+        self.grad_inputs: dict[int, tuple[weakref.ref, int]] = {}
 
     def install(self) -> None:
         s = self.s
@@ -131,6 +148,9 @@ class AutogradObserver:
             watch = s.sampling and not s.ops.dispatch_depth and not tracing()
             record = s.guard("autograd.grad", self._on_grad, outputs, create_graph) if watch else None
             outer = s.gradient_pass
+            if (not outer and not s.opts and not s.in_step and not s.trace.backward_calls
+                    and not s.ops.dispatch_depth and not tracing()):
+                s.guard("autograd.grad", self._grad_step, inputs)
             if not outer:  # inside backward() (a Function's backward) it stays that pass
                 s.gradient_pass = 0 if create_graph else 1
             try:
@@ -221,12 +241,14 @@ class AutogradObserver:
         if not s.manual_leaves or s.opts:
             return
         snap = {}
+        values = s.sampling and not self.version_updates_seen
         for pid, ref in s.manual_leaves.items():
             p = ref()
             if p is None:
                 continue
             g = p.grad
-            snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0)
+            snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0,
+                         _fingerprint(p) if values else None)
         s.manual_snapshot = snap
         s.manual_zeroed_ptrs = set()
 
@@ -236,10 +258,14 @@ class AutogradObserver:
         judged on sampled ticks only, where the op tracer also sees `w.grad.data.zero_()`."""
         s = self.s
         updated = stale = 0
-        for pid, (pver, gref, gver) in s.manual_snapshot.items():
+        for pid, (pver, gref, gver, values) in s.manual_snapshot.items():
             ref = s.manual_leaves.get(pid)
             p = ref() if ref is not None else None
-            if p is None or p._version == pver:
+            if p is None:
+                continue
+            if p._version != pver:
+                self.version_updates_seen = True
+            elif values is None or torch.equal(values, _fingerprint(p)):
                 continue
             updated += 1
             g = p.grad
@@ -251,6 +277,27 @@ class AutogradObserver:
             s.trace.manual_updates += 1
             if s.sampling:
                 s.trace.manual_checks.append(ManualUpdateRecord(s.tick, updated, stale))
+
+    def _grad_step(self, inputs) -> None:
+        """Training by `torch.autograd.grad` with no optimizer and no backward() (a Newton or
+        hand-written update on the returned gradients): when a leaf it differentiates was
+        changed in place since the previous call, one training step has completed."""
+        s = self.s
+        leaves = [t for t in _roots(list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+                  if t.is_leaf and t.requires_grad]
+        changed = False
+        for t in leaves:
+            known = self.grad_inputs.get(id(t))
+            if known is not None and known[0]() is t and known[1] != t._version:
+                changed = True
+        if len(self.grad_inputs) > 256:  # forget the leaves that died (a helper's temporary copies)
+            self.grad_inputs = {k: v for k, v in self.grad_inputs.items() if v[0]() is not None}
+        self.grad_inputs.update((id(t), (weakref.ref(t), t._version)) for t in leaves)
+        for t in leaves:
+            s.register_param(t, None)
+        if changed:
+            s.trace.manual_updates += 1
+            s.advance()
 
     def _on_grad(self, outputs, create_graph: bool) -> GradCallRecord:
         s = self.s

@@ -80,7 +80,7 @@ class Session:
         self.opts: dict[int, OptState] = {}
         self.param_refs: dict[int, weakref.ref] = {}
         self.manual_leaves: dict[int, weakref.ref] = {}
-        self.manual_snapshot: dict[int, tuple[int, object, int]] = {}
+        self.manual_snapshot: dict[int, tuple[int, object, int, object]] = {}  # pid -> (version, grad, grad version, values)
         self.manual_zeroed_ptrs: set[int] = set()
         self.loss_refs: list[weakref.ref] = []
         self.backwarded: dict[int, weakref.ref] = {}  # losses already backpropagated (latest sampled ones)

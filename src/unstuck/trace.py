@@ -195,6 +195,40 @@ class SoftmaxRecord:
 
 
 @dataclass
+class ReshapeRecord:
+    """A `view`/`reshape` called by the user's code, with gradients on, whose output sizes are
+    the input's sizes in another order (`[B, T, F]` viewed as `[T, B, F]`): one per line and
+    sampled step."""
+
+    tick: int
+    fn: str  # view | reshape
+    in_shape: Shape
+    out_shape: Shape
+    site: Location | None
+
+
+@dataclass
+class SequenceRecord:
+    """The input layout of a sequence layer (RNN/LSTM/GRU, MultiheadAttention) on a sampled
+    training forward: the axis its declared layout reads as the batch, and the sizes it got."""
+
+    tick: int
+    module_type: str
+    batch_first: bool
+    shape: Shape  # the (first) input's shape, 3 dimensions
+    site: Location | None  # the user's line that called the layer
+    defined_at: Location | None = None  # the layer's construction
+
+    @property
+    def batch_size(self) -> int:
+        return self.shape[0 if self.batch_first else 1]
+
+    @property
+    def time_size(self) -> int:
+        return self.shape[1 if self.batch_first else 0]
+
+
+@dataclass
 class ModeRecord:
     tick: int
     module: str
@@ -361,6 +395,8 @@ class Trace:
     # (stats are None when that input is not floating point)
     layer_inputs: list[InputRecord] = field(default_factory=list)
     softmaxes: list[SoftmaxRecord] = field(default_factory=list)
+    reshapes: list[ReshapeRecord] = field(default_factory=list)
+    sequences: list[SequenceRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)
     # Parameters (nn.Parameter) that sampled backward passes reached, with how many passes reached them.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from unstuck.diagnose import run_rules
 from unstuck.findings import Status
 from unstuck.rules import REGISTRY
-from unstuck.trace import (ActivationRecord, BackwardRecord, BroadcastRecord, CutRecord, Event, GradCallRecord,
+from unstuck.trace import (ReshapeRecord, SequenceRecord, ActivationRecord, BackwardRecord, BroadcastRecord, CutRecord, Event, GradCallRecord,
                            InputRecord, Location, LossCall, ManualUpdateRecord, ModeRecord, OptimizerRecord,
                            ParamInfo, StepRecord, Trace)
 
@@ -359,6 +359,21 @@ def op005(steps: int = 5, backwards: int = 0) -> Trace:
     return tr
 
 
+def ls007(ticks=(0, 10), before=(32, 12, 3), after=(12, 32, 3)) -> Trace:
+    tr = training_run()
+    for tick in ticks:
+        tr.reshapes.append(ReshapeRecord(tick, "view", before, after, MODEL_SITE))
+    return tr
+
+
+def ls008(ticks=(0, 10, 20), shape=(32, 12, 3), batch_first=False, batch=32) -> Trace:
+    tr = training_run(losses=False)
+    for tick in ticks:
+        loss(tr, tick, fn="cross_entropy", pred_shape=(batch, 2), target_shape=(batch,))
+        tr.sequences.append(SequenceRecord(tick, "LSTM", batch_first, shape, MODEL_SITE, MODEL_SITE))
+    return tr
+
+
 def op004(retained: int = 60, checked: int = 62) -> Trace:
     tr = training_run()
     tr.retained_losses, tr.retained_checked = retained, checked
@@ -461,6 +476,6 @@ FIRING = {
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,
     "IN001": in001, "IN002": in002, "IN003": in003, "IN004": in004, "IN005": in005,
     "LR001": lr001, "LR002": lr002, "LR003": lr003, "MD001": md001, "MD002": md002,
-    "NF001": nf001, "NF002": nf002, "OP001": op001, "OP002": op002, "OP003": op003, "OP004": op004, "OP005": op005,
+    "NF001": nf001, "NF002": nf002, "OP001": op001, "OP002": op002, "OP003": op003, "OP004": op004, "OP005": op005, "LS007": ls007, "LS008": ls008,
     "SY001": sy001, "SY002": sy002,
 }

@@ -23,9 +23,11 @@ from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
 from unstuck.observe.probes import tensors
 from unstuck.observe.stats import feature_std_mean, value_range
-from unstuck.trace import InputRecord, ModeRecord
+from unstuck.trace import InputRecord, ModeRecord, SequenceRecord
 
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
+SEQUENCE_LAYERS = (nn.RNNBase, nn.MultiheadAttention)  # layers with a declared batch_first layout
+MAX_SEQUENCE_RECORDS = 2000
 
 
 def _first_float_tensor(args):
@@ -177,6 +179,8 @@ class ModuleObserver:
                 s.guard("input listener", self._tell_listeners, module, args, torch.is_grad_enabled())
         if self.first_layer_pending:
             s.guard("module", self._first_layer, module, args)
+        if isinstance(module, SEQUENCE_LAYERS) and torch.is_grad_enabled():
+            s.guard("module", self._sequence_layout, module, args)
         if not self.graph_region and not torch.is_grad_enabled() and _attached(args):
             self.graph_region = s.depth
 
@@ -222,6 +226,19 @@ class ModuleObserver:
         if _is_weight_layer(module):
             self.first_layer_pending = False
             self._record_input(module, args, self.s.trace.layer_inputs)
+
+    def _sequence_layout(self, module, args) -> None:
+        """The input layout a sequence layer got, against the one it declares (sampled ticks)."""
+        s = self.s
+        x = args[0] if args else None
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or len(s.trace.sequences) >= MAX_SEQUENCE_RECORDS:
+            return
+        if s.trace.sequences and s.trace.sequences[-1].tick == s.tick and \
+                s.trace.sequences[-1].shape == tuple(x.shape):
+            return  # the same layout again in this step (stacked layers, a loop over time)
+        s.trace.sequences.append(SequenceRecord(
+            tick=s.tick, module_type=type(module).__name__, batch_first=bool(getattr(module, "batch_first", False)),
+            shape=tuple(x.shape), site=user_site(), defined_at=s.sites.defined_at(module)))
 
     def _register_root(self, module) -> None:
         s = self.s

@@ -20,11 +20,12 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from unstuck.observe.callsite import call_as, caller_of, user_site
+from unstuck.observe.callsite import call_as, caller_of, is_library, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.stats import all_finite, value_range
 from unstuck.observe.tracing import tracing
-from unstuck.trace import ActivationRecord, BroadcastRecord, CutRecord, LossCall, Shape, SoftmaxRecord
+from unstuck.trace import (ActivationRecord, BroadcastRecord, CutRecord, LossCall, ReshapeRecord, Shape,
+                           SoftmaxRecord)
 
 T = torch.Tensor
 
@@ -75,8 +76,9 @@ class _Mode(TorchFunctionMode):
         if not obs.pushed or tracing():
             return call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
         obs.dispatch_depth += 1
+        caller = caller_of(func, sys._getframe(1))
         try:
-            out = call_as(caller_of(func, sys._getframe(1)), func, args, kwargs)
+            out = call_as(caller, func, args, kwargs)
         finally:
             obs.dispatch_depth -= 1
         if obs.s.busy:
@@ -87,6 +89,7 @@ class _Mode(TorchFunctionMode):
             handler = None
         if handler is not None or obs.marks:
             obs.grad_enabled = torch.is_grad_enabled()
+            obs.caller = caller
             obs.s.guard("op tracing", obs.on_call, handler, func, args, kwargs, out)
         return out
 
@@ -109,6 +112,8 @@ class OpObserver:
         # the stack, so it must not be pushed or popped (see Session.advance).
         self.dispatch_depth = 0
         self.grad_enabled = True  # grad mode of the call being studied (handlers run under no_grad)
+        self.caller = None  # the frame that made the call being studied
+        self.seen_reshapes: set[tuple] = set()
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
         # tensors with size-1 axes the user inserted (x[:, None], unsqueeze, view): axes counted from the right
         self.inserted: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
@@ -159,6 +164,7 @@ class OpObserver:
         self.producers.clear()
         self.inserted.clear()
         self.broadcast_seen.clear()
+        self.seen_reshapes.clear()
         self._pop()
 
     def suspend(self) -> None:
@@ -438,6 +444,24 @@ class OpObserver:
         axes = inserted_axes(func, args, kwargs, tuple(out.shape))
         if axes:
             self.inserted[id(out)] = (weakref.ref(out), axes)
+        if func in RESHAPES and self.grad_enabled:
+            self._permuting_reshape(func, args[0], out)
+
+    def _permuting_reshape(self, func, x, out) -> None:
+        """A reshape by the user's own code whose output sizes are a reordering of its input's
+        (3+ dimensions, not a parameter): the facts for `view-as-transpose`."""
+        before, after = tuple(x.shape), tuple(out.shape)
+        if (len(before) < 3 or before == after or sorted(before) != sorted(after)
+                or (x.is_leaf and x.requires_grad) or self.caller is None
+                or is_library(self.caller.f_code.co_filename)):
+            return
+        site = user_site()
+        key = (self.s.tick, site, before, after)
+        if key in self.seen_reshapes:
+            return
+        self.seen_reshapes.add(key)
+        fn = "view" if func is T.view else "reshape"
+        self.s.trace.reshapes.append(ReshapeRecord(self.s.tick, fn, before, after, site))
 
     def _index(self, func, args, kwargs, out) -> None:
         """`x[:, None]`: remember the axes the user inserted (other indexing is left alone)."""

@@ -57,7 +57,7 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "lr-too-low": SYMPTOMS,
     "lr-schedule-collapse": NO_UPDATE,
     # modes: batch-norm on running statistics leaves activations unnormalised
-    "eval-mode-training": WRONG_GRADIENT,
+    "eval-mode-training": ("unscaled-inputs",) + WRONG_GRADIENT,  # a first BatchNorm on frozen statistics
     # data
     "data-nonfinite": ("unscaled-inputs", "unscaled-targets") + WRONG_GRADIENT,
     "unscaled-inputs": WRONG_GRADIENT,

@@ -195,6 +195,16 @@ class SoftmaxRecord:
 
 
 @dataclass
+class RowPick:
+    """A hand-written per-sample pick of one class per row (`p[torch.arange(N), y]`,
+    `p.gather(1, y[:, None])`) on a sampled training step: the rows are samples, N of them."""
+
+    tick: int
+    rows: int
+    site: Location | None
+
+
+@dataclass
 class ReshapeRecord:
     """A `view`/`reshape` called by the user's code, with gradients on, whose output sizes are
     the input's sizes in another order (`[B, T, F]` viewed as `[T, B, F]`): one per line and
@@ -396,6 +406,7 @@ class Trace:
     layer_inputs: list[InputRecord] = field(default_factory=list)
     softmaxes: list[SoftmaxRecord] = field(default_factory=list)
     reshapes: list[ReshapeRecord] = field(default_factory=list)
+    row_picks: list[RowPick] = field(default_factory=list)
     sequences: list[SequenceRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     grad_calls: list[GradCallRecord] = field(default_factory=list)

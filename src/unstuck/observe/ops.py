@@ -24,8 +24,8 @@ from unstuck.observe.callsite import call_as, caller_of, is_library, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.stats import all_finite, value_range
 from unstuck.observe.tracing import tracing
-from unstuck.trace import (ActivationRecord, BroadcastRecord, CutRecord, LossCall, ReshapeRecord, Shape,
-                           SoftmaxRecord)
+from unstuck.trace import (ActivationRecord, BroadcastRecord, CutRecord, LossCall, ReshapeRecord, RowPick,
+                           Shape, SoftmaxRecord)
 
 T = torch.Tensor
 
@@ -136,6 +136,8 @@ class OpObserver:
         for f in VIEWS:
             self.handlers[f] = self._view
         self.handlers[T.__getitem__] = self._index
+        for f in (T.gather, torch.gather):
+            self.handlers[f] = self._gather
         for f in LOGS:
             self.handlers[f] = self._log
         for f in ZEROING:
@@ -464,13 +466,34 @@ class OpObserver:
         self.s.trace.reshapes.append(ReshapeRecord(self.s.tick, fn, before, after, site))
 
     def _index(self, func, args, kwargs, out) -> None:
-        """`x[:, None]`: remember the axes the user inserted (other indexing is left alone)."""
+        """`x[:, None]`: remember the axes the user inserted; `p[arange(N), y]`: a per-row pick."""
         if len(args) > 1 and isinstance(out, torch.Tensor) and isinstance(args[0], torch.Tensor):
             index = args[1]
+            if (self.grad_enabled and isinstance(index, tuple) and len(index) == 2 and args[0].dim() == 2
+                    and all(isinstance(i, torch.Tensor) and i.dim() == 1 and not i.is_floating_point()
+                            and i.dtype is not torch.bool and len(i) == args[0].shape[0] for i in index)):
+                self._row_pick(args[0])
             if index is None or (isinstance(index, tuple) and any(i is None for i in index)):
                 axes = inserted_axes(func, args, kwargs, tuple(out.shape))
                 if axes:
                     self.inserted[id(out)] = (weakref.ref(out), axes)
+
+    def _gather(self, func, args, kwargs, out) -> None:
+        """`p.gather(1, y[:, None])`: one value per row picked by an integer label."""
+        x = args[0] if args else None
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+        index = kwargs.get("index", args[2] if len(args) > 2 else None)
+        if (self.grad_enabled and isinstance(x, torch.Tensor) and x.dim() == 2 and dim in (1, -1)
+                and isinstance(index, torch.Tensor) and tuple(index.shape) == (x.shape[0], 1)):
+            self._row_pick(x)
+
+    def _row_pick(self, x) -> None:
+        if x.shape[0] < 2 or x.shape[1] < 2:
+            return
+        picks = self.s.trace.row_picks
+        if picks and picks[-1].tick == self.s.tick and picks[-1].rows == x.shape[0]:
+            return
+        picks.append(RowPick(self.s.tick, int(x.shape[0]), user_site()))
 
     def _zeroing(self, func, args, kwargs, out) -> None:
         """`p.grad.zero_()`, `p.grad.data.zero_()`, `fill_(0)`, `torch._foreach_zero_(grads)`."""
@@ -492,6 +515,8 @@ class OpObserver:
     def _cut(self, func, args, kwargs, out) -> None:
         t = args[0] if args else None
         if isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
+            if func is T.item and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t:
+                return  # `loss.item()` after loss.backward(): logging, no cut
             self._record_cut(CUTS[func])
 
     def _rewrap(self, func, args, kwargs, out) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from unstuck.findings import Severity
+from unstuck.rules.data import INPUT_DEPENDENCE
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.trace import Trace
 
@@ -176,7 +177,9 @@ def detached_graph(self, trace: Trace):
         `torch.no_grad()`. Includes the cover-up `loss.requires_grad_(True)` /
         `torch.tensor(loss.item(), requires_grad=True)`, which silences PyTorch's error
         and leaves a loss with no history at all. Intended cuts (a GAN's `fake.detach()`,
-        a frozen backbone) leave every optimized parameter reached and stay silent.
+        a frozen backbone) leave every optimized parameter reached and stay silent. Layers
+        that are bypassed rather than cut (no cut was seen, and the model's output does not
+        depend on its input) are `input-ignored`'s to report.
 
     Why it stops learning:
         Parameters behind the cut receive no gradient; the optimizer steps on nothing and
@@ -216,6 +219,8 @@ def detached_graph(self, trace: Trace):
         common &= set(s.unreached_params)
     if not common:
         return findings
+    if cut is None and trace.input_dependence is not None and trace.input_dependence < INPUT_DEPENDENCE:
+        return findings  # nothing was cut: the output bypasses these layers, as input-ignored (DT003) says
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)
     severity = Severity.ERROR if share >= t.UNREACHED_ERROR_SHARE else Severity.WARNING

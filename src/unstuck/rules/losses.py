@@ -172,8 +172,13 @@ def nll_without_log_softmax(self, trace: Trace):
                          input_kind=kind, shows_at=c.site)]
 
 
+def needs_rows(trace: Trace) -> str | None:
+    """A loss with one row per sample: a built-in loss call, or a hand-written per-row pick."""
+    return None if trace.losses or trace.row_picks else "no loss function call or per-sample class pick was seen"
+
+
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
-      requires=(needs_losses,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
+      requires=(needs_rows,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
       thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def softmax_wrong_dim(self, trace: Trace):
     """
@@ -184,7 +189,9 @@ def softmax_wrong_dim(self, trace: Trace):
         `[B, T, C]` tensor). Also a softmax anywhere in the forward pass (an attention
         block's scores, a classifier head) that normalises over the axis whose size is the
         batch size of the training loss, while the tensor has another axis (the classes,
-        the keys) to normalise over. Deliberately not flagged: `[B, B]` similarity
+        the keys) to normalise over. A hand-written loss counts as well: a per-sample pick
+        of each row's class (`-torch.log(probs[torch.arange(N), y])`, `probs.gather(1,
+        y[:, None])`) tells that the rows are the N samples. Deliberately not flagged: `[B, B]` similarity
         matrices of contrastive losses (both axes are the batch), softmax over a pooled
         set's instances (the loss has no per-sample rows), and `[B]`/`[B, 1]` scores
         normalised over a list (listwise ranking).
@@ -224,6 +231,8 @@ def batch_sizes(trace: Trace) -> dict[int, set[int]]:
     for c in trace.losses:
         if c.training and c.pred_shape and c.target_shape and c.pred_shape[0] == c.target_shape[0] >= 2:
             sizes.setdefault(c.tick, set()).add(c.pred_shape[0])
+    for p in trace.row_picks:
+        sizes.setdefault(p.tick, set()).add(p.rows)
     return sizes
 
 

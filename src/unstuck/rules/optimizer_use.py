@@ -108,7 +108,10 @@ def zero_grad_misplaced(self, trace: Trace):
         opt.step()
     """
     reached_ticks = {b.tick for b in trace.backwards if b.reached_elems > 0}
-    candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0]
+    # steps of an optimizer whose parameters ran in the forward pass: an optimizer left holding an
+    # older model's parameters (params-not-optimized) has nothing to clear
+    candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0
+                  and s.used_elems != 0]
     empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems
              and (s.tick in reached_ticks or s.tick - 1 in reached_ticks)]
     t = self.thresholds

@@ -51,6 +51,7 @@ class OptimizerRecord:
     lrs: array = field(default_factory=lambda: array("d"))
     initial_lr: float | None = None
     compiled_steps: int = 0  # steps taken inside torch.compile'd code (counted, not watched)
+    created_tick: int = 0  # the training step count when it was created
 
 
 @dataclass
@@ -268,6 +269,10 @@ class InputRecord:
     feature_std_min: float | None
     mean_abs_max: float | None
     site: Location | None
+    # The feature with the largest scale (max of its std and |mean|): whether every value of it
+    # is a whole number (an index, a count, a timestep), and the second largest feature scale
+    top_integral: bool = False
+    second_scale: float | None = None
 
 
 @dataclass

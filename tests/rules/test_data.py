@@ -146,3 +146,25 @@ for step in range(20):
     opt.zero_grad(); F.binary_cross_entropy_with_logits(bagnet(bag), label).backward(); opt.step()
 """)
     assert "input-ignored" not in causes(report)
+
+
+TIMESTEP = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 32), nn.SiLU(), nn.Linear(32, 2))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+for step in range(60):
+    x0 = torch.randn(128, 2); eps = torch.randn(128, 2)
+    t = torch.randint(0, 50, (128,))
+    xt = 0.9 * x0 + 0.4 * eps
+    inp = torch.cat([xt, t.float().unsqueeze(1)], dim=1)   # the timestep as a raw integer feature
+    loss = F.mse_loss(model(inp), eps)
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+
+def test_a_lone_integer_timestep_feature_is_no_unscaled_input(tmp_path):
+    assert "unscaled-inputs" not in causes(diagnose_code(tmp_path, TIMESTEP))
+    # a second raw feature makes the inputs unscaled data again
+    bug = TIMESTEP.replace("xt = 0.9 * x0 + 0.4 * eps", "xt = 300 + 100 * (0.9 * x0 + 0.4 * eps)")
+    assert "unscaled-inputs" in causes(diagnose_code(tmp_path, bug))

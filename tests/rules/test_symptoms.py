@@ -61,3 +61,40 @@ for step in range(60):
     loss.backward(); opt.step()
 """)
     assert causes(report) == []
+
+
+def test_summed_and_reweighted_losses_are_compared_fairly(tmp_path):
+    base = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 8); y = (X[:, :4].sum(1, keepdim=True) > 0).float().expand(512, 16).contiguous()
+model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 16))
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+for step in range(120):
+    xb, yb = X[step % 8 * 64:(step % 8 + 1) * 64], y[step % 8 * 64:(step % 8 + 1) * 64]
+    loss = LOSS
+    opt.zero_grad(); loss.backward(); opt.step()
+"""
+    for loss in ('F.binary_cross_entropy_with_logits(model(xb), yb, reduction="sum") / len(xb)',
+                 'F.binary_cross_entropy_with_logits(model(xb), yb, pos_weight=torch.full((16,), 3.0))'):
+        assert causes(diagnose_code(tmp_path, base.replace("LOSS", loss))) == [], loss
+    # a model that learns nothing stays at the summed constant's level: still a plateau
+    stuck = base.replace("LOSS", 'F.binary_cross_entropy_with_logits(model(xb) * 0 + model[2].bias, yb, '
+                                 'reduction="sum") / len(xb)')
+    assert "loss-plateau" in causes(diagnose_code(tmp_path, stuck))
+
+
+def test_models_trained_one_after_another_are_judged_on_the_last(tmp_path):
+    code = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 8); y = (X[:, 0] * X[:, 1] > 0).long()
+for fold in range(4):
+    model = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 2))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for step in range(70):
+        xb, yb = X[step % 8 * 64:(step % 8 + 1) * 64], y[step % 8 * 64:(step % 8 + 1) * 64]
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad(); loss.backward(); opt.step()
+"""
+    assert causes(diagnose_code(tmp_path, code)) == []

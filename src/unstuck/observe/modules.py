@@ -77,6 +77,16 @@ def _from_user(frame) -> bool:
     return frame is not None and not is_library(frame.f_code.co_filename)
 
 
+def _top_feature(record: InputRecord, x: torch.Tensor, scales: torch.Tensor) -> None:
+    """Whether the largest-scale feature holds whole numbers only, and the next scale."""
+    if scales.numel() < 2:
+        return
+    top = scales.topk(2)
+    record.second_scale = float(top.values[1])
+    column = x.select(1, int(top.indices[0]))
+    record.top_integral = bool((column == column.round()).all())
+
+
 class EvalWatch:
     """Evaluation code (a user's `with torch.no_grad():` block) usually runs between epochs, on
     ticks that sampling skips. Watch every such block: module hooks are installed on entry and
@@ -284,6 +294,7 @@ class ModuleObserver:
                     record.feature_std_max = float(std.max())
                     record.feature_std_min = float(std.min())
                     record.mean_abs_max = float(mean.abs().max())
+                    _top_feature(record, xd, torch.maximum(std, mean.abs()))
         self.input_stats = (s.tick, weakref.ref(x), record)
         into.append(record)
 

@@ -380,6 +380,7 @@ class OpObserver:
                 call.baseline = constant_baseline(name, y.float())
                 soft = y.float().clamp(1e-7, 1 - 1e-7)
                 call.floor = float(-(soft * soft.log() + (1 - soft) * (1 - soft).log()).mean())
+        _match_reduction(call, func, args, kwargs, p, y)
         prod = self._producer(pred)
         if prod is not None:
             call.producer, call.producer_dim, call.producer_ndim = prod
@@ -535,6 +536,36 @@ class OpObserver:
             return
         self.seen_cuts.add(key)
         self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site))
+
+
+# Positions of the re-weighting arguments, as the functional losses take them
+WEIGHT_ARGS = {"cross_entropy": 2, "nll_loss": 2, "binary_cross_entropy": 2, "binary_cross_entropy_with_logits": 2}
+
+
+def _match_reduction(call: LossCall, func, args, kwargs, p, y) -> None:
+    """Make the constant-prediction reference comparable with the loss value: a summed loss is
+    compared with the summed constant's loss; a re-weighted loss (`weight=`, `pos_weight=`)
+    has no unweighted reference, so none is kept."""
+    if call.baseline is None:
+        return
+    pos = WEIGHT_ARGS.get(call.fn)
+    weighted = (kwargs.get("weight") is not None or kwargs.get("pos_weight") is not None
+                or (pos is not None and len(args) > pos and args[pos] is not None))
+    if weighted:
+        call.baseline = None
+        return
+    reduction = kwargs.get("reduction", "mean")
+    if reduction == "sum":
+        if call.fn in CLASS_LOSSES.values():
+            count = y.numel()
+        else:
+            shape = broadcast_shape(tuple(p.shape), tuple(y.shape)) or tuple(y.shape)
+            count = math.prod(shape)
+        call.baseline *= count
+        call.floor *= count
+    elif reduction == "batchmean" and y.dim() >= 1:  # kl_div: the sum over the batch, divided by its size
+        call.baseline *= math.prod(y.shape[1:])
+        call.floor *= math.prod(y.shape[1:])
 
 
 def stretched_axes(shape: Shape, out: Shape) -> frozenset[int]:

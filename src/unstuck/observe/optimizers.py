@@ -37,7 +37,7 @@ def register_optimizer(session, opt, site) -> None:
     lr = opt.param_groups[0].get("lr") if opt.param_groups else None
     session.trace.optimizers[st_key] = OptimizerRecord(
         key=st_key, cls=type(opt).__name__, site=site, param_ids=tuple(id(p) for p in params),
-        initial_lr=_float(lr))
+        initial_lr=_float(lr), created_tick=session.tick)
 
 
 def _float(x) -> float | None:

@@ -28,7 +28,9 @@ def unscaled_inputs(self, trace: Trace):
         Model inputs (the first floating-point argument of the model's forward) whose
         features or channels have a large scale (standard deviation or mean above
         {INPUT_SCALE}, e.g. raw 0-255 pixels, prices, years) or scales that differ by more than
-        {INPUT_SCALE_RATIO}x.
+        {INPUT_SCALE_RATIO}x. A single feature of whole numbers (a diffusion timestep, an index,
+        a count) beside features that are all well scaled is a conditioning value, not unscaled
+        data, and stays silent.
 
     Why it stops learning:
         Large inputs saturate sigmoid/tanh units and make the first layer's gradients
@@ -53,7 +55,10 @@ def unscaled_inputs(self, trace: Trace):
     # What the first weight layer sees: a model that standardises its raw input itself (a
     # BatchNorm first, `(x - mean) / std` in forward) hands its weights normalised values.
     source = trace.layer_inputs if trace.layer_inputs else trace.inputs
-    recs = [r for r in source if r.feature_std_max is not None]
+    # One whole-number feature (a timestep, an index, a count) beside well-scaled ones is a
+    # conditioning value, not unscaled data: such inputs are left out
+    recs = [r for r in source if r.feature_std_max is not None
+            and not (r.top_integral and r.second_scale is not None and r.second_scale <= t.INPUT_SCALE)]
     if not recs:
         return []
     std_max = statistics.median(r.feature_std_max for r in recs)

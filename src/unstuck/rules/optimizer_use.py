@@ -230,10 +230,11 @@ def backward_missing(self, trace: Trace):
     What it detects:
         `optimizer.step()` runs again and again, but no gradient pass ever runs: no
         `backward()`, no `torch.autograd.grad` whose result is put into `.grad`, no
-        `torch.func` gradient transform. At least {NO_BACKWARD_MIN_STEPS} sampled steps, and
+        `torch.func` gradient transform feeding `.grad`. At least {NO_BACKWARD_MIN_STEPS} sampled steps, and
         {NO_BACKWARD_SHARE:.0%} of them, find no gradient on any trainable parameter.
         Gradients that the script sets itself (`p.grad = g` from `autograd.grad`) are
-        gradients: those steps stay silent.
+        gradients: those steps stay silent; gradients from `autograd.grad` that are never
+        put into `.grad` are none.
 
     Why it stops learning:
         `step()` has nothing to apply: without gradients plain SGD and Adam leave every
@@ -252,7 +253,7 @@ def backward_missing(self, trace: Trace):
         loss.backward()
         opt.step()
     """
-    if trace.backward_calls or trace.grad_calls or not trace.step_calls:
+    if trace.backward_calls or not trace.step_calls:
         return []
     t = self.thresholds
     candidates = [s for s in trace.steps if s.elems - s.frozen_elems > 0]
@@ -262,9 +263,11 @@ def backward_missing(self, trace: Trace):
     losses = [c for c in trace.losses if c.site is not None]
     loss_site = losses[0].site if losses else None
     step = empty[0]
+    grads = (f" `torch.autograd.grad` computed gradients {len(trace.grad_calls)} times on sampled steps, "
+             f"but they never reached `.grad`." if trace.grad_calls else "")
     msg = (f"{trace.step_calls} optimizer steps ran but no backward pass ran at all (0 `backward()` calls): "
            f"{len(empty)} of {len(candidates)} sampled steps ({len(empty) / len(candidates):.0%}, threshold "
-           f"{t.NO_BACKWARD_SHARE:.0%}) found no gradient on any trainable parameter.")
+           f"{t.NO_BACKWARD_SHARE:.0%}) found no gradient on any trainable parameter.{grads}")
     return [self.finding(msg, loss_site or step.site, "Call `loss.backward()` after computing the loss and "
                          "before `optimizer.step()` in every iteration.", confidence=0.95,
                          shows_at=step.site, steps=trace.step_calls, empty_steps=len(empty),

@@ -23,15 +23,19 @@ MIN_BATCH = 16  # target values a batch needs for its best constant to be a fair
 def _late_training_calls(trace: Trace, t):
     """The last sampled calls of the loss that is trained: the first training-loss line among
     those whose gradient drives the update (backward() before autograd.grad; a MAML inner loss,
-    differentiated with create_graph=True, only when nothing else is known)."""
+    differentiated with create_graph=True, only when nothing else is known), in the last third
+    of the training of the optimizer created last."""
     calls = [c for c in trace.losses if c.training]
     if not calls:
         return []
     best = max(c.backprop for c in calls)
     calls = [c for c in calls if c.backprop == best]
-    same = [c for c in calls if line_key(c.site) == line_key(calls[0].site)]
+    # Models trained one after another (a sweep, k folds), each with its own optimizer: where
+    # training ended up is judged on the last one's steps only
+    start = max((o.created_tick for o in trace.optimizers.values() if o.steps), default=0)
+    same = [c for c in calls if line_key(c.site) == line_key(calls[0].site) and c.tick >= start]
     late_ticks = sorted({c.tick for c in same})[-t.LATE_SAMPLES:]
-    if not late_ticks or late_ticks[0] < trace.ticks / t.LATE_START_DIVISOR:
+    if not late_ticks or late_ticks[0] < start + (trace.ticks - start) / t.LATE_START_DIVISOR:
         return []
     return [c for c in same if c.tick in late_ticks]
 
@@ -102,7 +106,10 @@ def loss_plateau(self, trace: Trace):
         Late in training, the training loss is still at (or above) the loss of the best
         constant prediction on the same batch: the mean for MSE, the median for L1, the class
         frequencies for cross-entropy. For binary cross-entropy on soft targets both are
-        measured above the loss of a perfect prediction (the targets' own entropy).
+        measured above the loss of a perfect prediction (the targets' own entropy). A summed
+        loss (`reduction="sum"`) is compared with the constant's summed loss; a re-weighted one
+        (`weight=`, `pos_weight=`) has no unweighted reference and is not judged. When models
+        are trained one after another (a sweep, k folds), the last one's training is judged.
         The judged loss is the one whose gradient trains the model (passed to `backward()`),
         not an inner loss differentiated with `create_graph=True` (MAML) or a metric.
         Batches of fewer than {MIN_BATCH} target values are not judged: the best constant fitted to

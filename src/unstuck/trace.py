@@ -207,15 +207,16 @@ class RowPick:
 
 @dataclass
 class ReshapeRecord:
-    """A `view`/`reshape` called by the user's code, with gradients on, whose output sizes are
-    the input's sizes in another order (`[B, T, F]` viewed as `[T, B, F]`): one per line and
-    sampled step."""
+    """A `view`/`reshape` called by the user's code, with gradients on, that moves an axis in
+    memory order (`[B, T, F]` viewed as `[T, B, F]`, `[B, C, H, W]` as `[B, H*W, C]`): one per
+    line and sampled step."""
 
     tick: int
     fn: str  # view | reshape
     in_shape: Shape
     out_shape: Shape
     site: Location | None
+    moved: int = 0  # the size of the axis it moves (observe.ops.moved_axis)
 
 
 @dataclass

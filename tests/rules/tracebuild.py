@@ -362,7 +362,7 @@ def op005(steps: int = 5, backwards: int = 0) -> Trace:
 def ls007(ticks=(0, 10), before=(32, 12, 3), after=(12, 32, 3)) -> Trace:
     tr = training_run()
     for tick in ticks:
-        tr.reshapes.append(ReshapeRecord(tick, "view", before, after, MODEL_SITE))
+        tr.reshapes.append(ReshapeRecord(tick, "view", before, after, MODEL_SITE, before[0]))
     return tr
 
 

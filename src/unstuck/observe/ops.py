@@ -451,12 +451,14 @@ class OpObserver:
             self._permuting_reshape(func, args[0], out)
 
     def _permuting_reshape(self, func, x, out) -> None:
-        """A reshape by the user's own code whose output sizes are a reordering of its input's
-        (3+ dimensions, not a parameter): the facts for `view-as-transpose`."""
+        """A reshape by the user's own code that moves an axis in memory order (the facts for
+        `view-as-transpose`): see `moved_axis`. Not on parameters."""
         before, after = tuple(x.shape), tuple(out.shape)
-        if (len(before) < 3 or before == after or sorted(before) != sorted(after)
-                or (x.is_leaf and x.requires_grad) or self.caller is None
-                or is_library(self.caller.f_code.co_filename)):
+        if (len(before) < 2 or len(after) < 2 or before == after or (x.is_leaf and x.requires_grad)
+                or self.caller is None or is_library(self.caller.f_code.co_filename)):
+            return
+        moved = moved_axis(before, after)
+        if moved is None:
             return
         site = user_site()
         key = (self.s.tick, site, before, after)
@@ -464,7 +466,7 @@ class OpObserver:
             return
         self.seen_reshapes.add(key)
         fn = "view" if func is T.view else "reshape"
-        self.s.trace.reshapes.append(ReshapeRecord(self.s.tick, fn, before, after, site))
+        self.s.trace.reshapes.append(ReshapeRecord(self.s.tick, fn, before, after, site, moved))
 
     def _index(self, func, args, kwargs, out) -> None:
         """`x[:, None]`: remember the axes the user inserted; `p[arange(N), y]`: a per-row pick."""
@@ -566,6 +568,29 @@ def _match_reduction(call: LossCall, func, args, kwargs, p, y) -> None:
     elif reduction == "batchmean" and y.dim() >= 1:  # kl_div: the sum over the batch, divided by its size
         call.baseline *= math.prod(y.shape[1:])
         call.floor *= math.prod(y.shape[1:])
+
+
+def moved_axis(before: Shape, after: Shape) -> int | None:
+    """The size of an axis that a reshape keeps by name but moves in memory order, or None.
+
+    `view`/`reshape` only re-cut the memory: an axis survives a reshape when the product of
+    the sizes before it (its offset) is the same on both sides (`[B, T, F]` -> `[B*T, F]`
+    keeps F, `[B, T, E]` -> `[B, T, H, D]` keeps B and T). A size larger than 1 found on both
+    sides, but never at the same offset, is an axis the code means to keep and scrambles:
+    `[B, T, F]` viewed as `[T, B, F]`, `[B, C, H, W]` as `[B, H*W, C]`, an RNN's `[2, B, H]`
+    state as `[B, 2*H]`."""
+    def offsets(shape: Shape) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        prod = 1
+        for d in shape:
+            out.setdefault(d, set()).add(prod)
+            prod *= d
+        return out
+    a, b = offsets(before), offsets(after)
+    for size, where in a.items():
+        if size > 1 and size in b and not where & b[size]:
+            return size
+    return None
 
 
 def stretched_axes(shape: Shape, out: Shape) -> frozenset[int]:

@@ -5,6 +5,7 @@ from collections import Counter
 
 from unstuck.findings import Severity
 from unstuck.rules.base import rule, shape
+from unstuck.rules.losses import batch_sizes
 from unstuck.trace import Trace
 
 MIN_RESHAPE_STEPS = 2  # sampled training steps showing the same reordering reshape
@@ -18,12 +19,15 @@ CONSEQUENCES = ("loss-plateau", "prediction-collapse", "below-baseline", "cannot
 def view_as_transpose(self, trace: Trace):
     """
     What it detects:
-        A `view` or `reshape` in your code, on a tensor of 3 or more dimensions that is not a
-        parameter, whose output sizes are its input's sizes in another order (`[B, T, F]`
-        viewed as `[T, B, F]`, an image `[B, H, W, C]` viewed as `[B, C, H, W]`), on at least
-        {MIN_RESHAPE_STEPS} sampled training steps at the same line. A reshape that flattens
-        axes (`x.view(B, -1)`), splits one (`x.view(B, T, heads, d)`) or merges them is
-        another shape, not a reordering, and stays silent.
+        A `view` or `reshape` in your code, on a tensor that is not a parameter, that keeps an
+        axis by its size but moves it in memory order: a size that appears once in the input
+        and once in the output, at a different offset (the product of the sizes before it).
+        `[B, T, F]` viewed as `[T, B, F]`, an image `[B, C, H, W]` viewed as `[B, H*W, C]`, a
+        bidirectional RNN's state `[2, B, H]` viewed as `[B, 2*H]`. Seen on at least
+        {MIN_RESHAPE_STEPS} sampled training steps at the same line, or once on a whole dataset
+        (more rows than any training batch) before training. A reshape that flattens
+        axes (`x.view(B, -1)`), splits one (`x.view(B, T, heads, d)`) or merges neighbours
+        (`x.reshape(B * T, F)`) keeps every axis where it is and stays silent.
 
     Why it stops learning:
         `view`/`reshape` keep the memory order and only re-cut it: the sizes fit, but each
@@ -32,35 +36,43 @@ def view_as_transpose(self, trace: Trace):
 
     Example:
         x = x.view(x.size(1), x.size(0), -1)     # [B, T, F] -> meant [T, B, F]
+        tokens = feats.view(B, H * W, C)         # [B, C, H, W] -> meant channels last
 
     Fix:
-        Reorder axes with `permute`/`transpose` (then `.contiguous()` if a later `view` needs it):
-        x = x.permute(1, 0, 2)                  # [B, T, F] -> [T, B, F]
-        img = img.permute(0, 3, 1, 2)           # [B, H, W, C] -> [B, C, H, W]
+        Move axes with `permute`/`transpose` first (then `.contiguous()` if a `view` follows):
+        x = x.permute(1, 0, 2)                              # [B, T, F] -> [T, B, F]
+        tokens = feats.flatten(2).transpose(1, 2)           # [B, C, H, W] -> [B, H*W, C]
+        h = torch.cat([h_n[0], h_n[1]], dim=1)              # [2, B, H] -> [B, 2*H]
     """
     by_site: dict[tuple, list] = {}
     for r in trace.reshapes:
         by_site.setdefault((r.site, r.fn), []).append(r)
+    largest_batch = max((n for sizes in batch_sizes(trace).values() for n in sizes), default=None)
     findings = []
     for (site, fn), recs in by_site.items():
         ticks = sorted({r.tick for r in recs})
-        if len(ticks) < self.thresholds.MIN_RESHAPE_STEPS:
+        # a whole dataset is reshaped once, before training: more rows than any training batch
+        dataset = largest_batch is not None and all(r.in_shape[0] > largest_batch for r in recs)
+        if len(ticks) < self.thresholds.MIN_RESHAPE_STEPS and not dataset:
             continue
         first = recs[0]
         order = _permutation(first.in_shape, first.out_shape)
         hint = f"; if the axes were meant to move, `permute({', '.join(map(str, order))})`" if order else ""
+        moved = (f" The axis of size {first.moved} keeps its size but not its place in memory."
+                 if first.moved else "")
         msg = (f"`{fn}` turns {shape(first.in_shape)} into {shape(first.out_shape)} on {len(ticks)} sampled "
-               f"training steps: the same sizes in another order. `{fn}` does not move axes, it re-cuts the "
-               f"memory, so values of different rows are interleaved{hint}.")
-        findings.append(self.finding(msg, site, "Use `permute`/`transpose` to reorder axes; keep `view`/`reshape` "
-                                     "for flattening or splitting axes.", confidence=0.85, steps=len(ticks),
-                                     in_shape=first.in_shape, out_shape=first.out_shape))
+               f"training steps.{moved} `{fn}` does not move axes, it re-cuts the memory, so values of different "
+               f"rows are interleaved{hint}.")
+        findings.append(self.finding(msg, site, "Move axes with `permute`/`transpose` before the `view`/`reshape`; "
+                                     "keep `view`/`reshape` for flattening, splitting or merging neighbouring axes.",
+                                     confidence=0.85, steps=len(ticks), in_shape=first.in_shape,
+                                     out_shape=first.out_shape, moved_size=first.moved))
     return findings
 
 
 def _permutation(before, after) -> tuple[int, ...] | None:
     """The `permute` order that gives `after` from `before`, when the sizes say it uniquely."""
-    if len(set(before)) != len(before):
+    if len(set(before)) != len(before) or sorted(before) != sorted(after):
         return None
     return tuple(before.index(d) for d in after)
 

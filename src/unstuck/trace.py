@@ -295,6 +295,9 @@ class ManualUpdateRecord:
     tick: int
     params_updated: int  # parameters changed in place since the last backward()
     params_stale: int  # of those, parameters whose .grad is last backward's tensor, never cleared
+    # ||delta p|| / ||p|| over the updated parameters, estimated on up to 4,096 evenly spaced
+    # values of each (None: not measured)
+    update_ratio: float | None = None
 
 
 @dataclass

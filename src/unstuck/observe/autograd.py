@@ -78,11 +78,14 @@ def walk_graph(tensors) -> tuple[list[torch.Tensor], dict[str, int]]:
 FINGERPRINT_VALUES = 32  # values of a parameter compared to see it change behind its version counter
 
 
-def _fingerprint(p: torch.Tensor) -> torch.Tensor:
-    """A few evenly spaced values of `p`, copied: an update through `p.data` changes them
-    without changing `p._version`."""
+RATIO_VALUES = 4096  # values per parameter on which a manual update's size is estimated
+
+
+def _fingerprint(p: torch.Tensor, values: int = FINGERPRINT_VALUES) -> torch.Tensor:
+    """Up to `values` evenly spaced values of `p`, copied: an update through `p.data` changes
+    them without changing `p._version`, and they tell the size of an update."""
     flat = p.detach().reshape(-1)
-    return flat[::max(1, flat.numel() // FINGERPRINT_VALUES)][:FINGERPRINT_VALUES].clone()
+    return flat[::max(1, flat.numel() // values)][:values].clone()
 
 
 class AutogradObserver:
@@ -241,14 +244,15 @@ class AutogradObserver:
         if not s.manual_leaves or s.opts:
             return
         snap = {}
-        values = s.sampling and not self.version_updates_seen
+        # on sampled steps the values are kept: they tell an update through `p.data` and its size
+        values = s.sampling
         for pid, ref in s.manual_leaves.items():
             p = ref()
-            if p is None:
+            if p is None or not p.is_floating_point():
                 continue
             g = p.grad
             snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0,
-                         _fingerprint(p) if values else None)
+                         _fingerprint(p, RATIO_VALUES) if values else None)
         s.manual_snapshot = snap
         s.manual_zeroed_ptrs = set()
 
@@ -258,15 +262,22 @@ class AutogradObserver:
         judged on sampled ticks only, where the op tracer also sees `w.grad.data.zero_()`."""
         s = self.s
         updated = stale = 0
+        delta_sq = norm_sq = 0.0
+        measured = False
         for pid, (pver, gref, gver, values) in s.manual_snapshot.items():
             ref = s.manual_leaves.get(pid)
             p = ref() if ref is not None else None
             if p is None:
                 continue
+            now = _fingerprint(p, RATIO_VALUES) if values is not None else None
             if p._version != pver:
                 self.version_updates_seen = True
-            elif values is None or torch.equal(values, _fingerprint(p)):
+            elif now is None or torch.equal(values, now):
                 continue
+            if now is not None and now.shape == values.shape:
+                measured = True
+                delta_sq += float((now.double() - values.double()).square().sum())
+                norm_sq += float(values.double().square().sum())
             updated += 1
             g = p.grad
             if (gref is not None and gref() is g and g is not None and g._version == gver
@@ -276,7 +287,8 @@ class AutogradObserver:
         if updated:
             s.trace.manual_updates += 1
             if s.sampling:
-                s.trace.manual_checks.append(ManualUpdateRecord(s.tick, updated, stale))
+                ratio = (delta_sq ** 0.5 / norm_sq ** 0.5) if measured and norm_sq > 0 else None
+                s.trace.manual_checks.append(ManualUpdateRecord(s.tick, updated, stale, ratio))
 
     def _grad_step(self, inputs) -> None:
         """Training by `torch.autograd.grad` with no optimizer and no backward() (a Newton or
@@ -318,6 +330,17 @@ class AutogradObserver:
         record.result_zero = all(not bool(g.detach().any()) for g in grads)
 
 
+def _leaves_of(tree) -> list[torch.Tensor]:
+    """The tensors in a result of nested tuples, lists and dicts."""
+    if isinstance(tree, torch.Tensor):
+        return [tree]
+    if isinstance(tree, dict):
+        tree = list(tree.values())
+    if isinstance(tree, (list, tuple)):
+        return [t for item in tree for t in _leaves_of(item)]
+    return []
+
+
 GRADIENT_TRANSFORMS = ("grad", "grad_and_value", "vjp", "jacrev")
 OUTER_TRANSFORMS = ("vmap",)
 
@@ -357,7 +380,7 @@ class FuncTransformObserver:
             transformed = transform(*targs, **tkwargs)
             if not callable(transformed):
                 return transformed  # vjp returns (output, vjp_fn): the call itself is the pass
-            return observer._wrap_call(transformed, gradient)
+            return observer._wrap_call(transformed, gradient, transform.__name__ == "grad_and_value")
 
         if transform.__name__ == "vjp":
             @functools.wraps(transform)
@@ -369,7 +392,7 @@ class FuncTransformObserver:
             return observed_vjp
         return observed_transform
 
-    def _wrap_call(self, transformed, gradient: bool):
+    def _wrap_call(self, transformed, gradient: bool, with_value: bool = False):
         observer = self
 
         @functools.wraps(transformed)
@@ -377,14 +400,38 @@ class FuncTransformObserver:
             if torch.compiler.is_compiling():
                 return transformed(*args, **kwargs)
             observer.depth += 1
+            result = None
             try:
-                return transformed(*args, **kwargs)
+                result = transformed(*args, **kwargs)
+                return result
             finally:
                 observer.depth -= 1
                 observer.gradients += gradient
+                if gradient and not observer.depth and observer.s.sampling and result is not None:
+                    observer.s.guard("torch.func", observer._record_pass, result, with_value)
                 observer._maybe_step()
 
         return call
+
+    def _record_pass(self, result, with_value: bool) -> None:
+        """A gradient transform's pass on a sampled step, as a backward pass is recorded: its
+        loss value (`grad_and_value`) and whether the loss and the gradients are finite."""
+        if tracing():
+            return
+        grads, value = (result[0], result[1]) if with_value and isinstance(result, tuple) else (result, None)
+        if isinstance(value, tuple):  # has_aux: (value, aux)
+            value = value[0]
+        tensors = [t for t in _leaves_of(grads) if t.is_floating_point()]
+        if not tensors and not isinstance(value, torch.Tensor):
+            return
+        finite = all(bool(torch.isfinite(t).all()) for t in tensors)
+        loss = None
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            loss = float(value.detach())
+            finite = finite and math.isfinite(loss)
+        s = self.s
+        s.trace.backwards.append(BackwardRecord(tick=s.tick, site=user_site(), loss_value=loss, loss_finite=finite,
+                                                loss_is_leaf=False, reached_elems=0, in_step=False))
 
     def _maybe_step(self) -> None:
         s = self.s

@@ -167,7 +167,8 @@ def _freeze_call(trace: Trace, frozen_elems: int, t):
 
 @rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",
       requires=(needs_backward,), explains=("prediction-collapse", "loss-plateau", "zero-grad-misplaced"),
-      thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE})
+      thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE,
+                  "INPUT_DEPENDENCE": INPUT_DEPENDENCE})
 def detached_graph(self, trace: Trace):
     """
     What it detects:
@@ -219,7 +220,7 @@ def detached_graph(self, trace: Trace):
         common &= set(s.unreached_params)
     if not common:
         return findings
-    if cut is None and trace.input_dependence is not None and trace.input_dependence < INPUT_DEPENDENCE:
+    if cut is None and trace.input_dependence is not None and trace.input_dependence < t.INPUT_DEPENDENCE:
         return findings  # nothing was cut: the output bypasses these layers, as input-ignored (DT003) says
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)

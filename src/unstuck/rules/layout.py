@@ -131,6 +131,6 @@ def sequence_axis_swapped(self, trace: Trace):
            f"{shape(first.shape)} on {len(ticks)} sampled training steps: the axis it reads as time has the "
            f"batch size {batch[first.tick]} of the loss's targets, so it runs across the samples of the batch."
            + varying)
-    return [self.finding(msg, first.defined_at or first.site, fix, confidence=0.9 if varying else 0.8,
+    return [self.finding(msg, first.defined_at or first.site, fix, confidence=0.85,
                          shows_at=first.site, steps=len(ticks), shape=first.shape,
                          batch_first=first.batch_first)]

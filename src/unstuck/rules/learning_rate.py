@@ -1,12 +1,15 @@
 """The learning rate and its schedule, judged on what each step does to the parameters."""
 from __future__ import annotations
 
+import math
 import statistics
 
 from unstuck.findings import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
 from unstuck.rules.measures import finite, stepping_optimizer
+from unstuck.rules.symptoms import (LATE_SAMPLES, LATE_START_DIVISOR, MIN_BASELINE_EXCESS, MIN_BATCH, PLATEAU_RATIO,
+                                    _late_training_calls)
 from unstuck.trace import OptimizerRecord, StepRecord, Trace
 
 HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
@@ -36,6 +39,11 @@ def _diverged(losses: list[float], t) -> bool:
         return True
     return statistics.median(losses[-t.LATE_LOSSES:]) >= t.DIVERGED * losses[0]
 
+
+# SY002's measure of a loss that learned nothing, judged the same way here
+CONSTANT_LEVEL = {"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS, "MIN_BATCH": MIN_BATCH,
+                  "LATE_SAMPLES": LATE_SAMPLES, "LATE_START_DIVISOR": LATE_START_DIVISOR}
+SLOW_UPDATE_RATIO = 1e-4  # below this (and above LOW_UPDATE_RATIO) slow, when the loss learned nothing
 
 WARMUP_GROWTH = 10.0  # the lr later exceeds the judged steps' lr by this factor: a warm-up
 
@@ -104,13 +112,20 @@ def _in_warmup(opt: OptimizerRecord, steps, t) -> bool:
     return bool(lrs) and peak is not None and peak > t.WARMUP_GROWTH * statistics.median(lrs)
 
 
+def needs_updates(trace: Trace) -> str | None:
+    """An optimizer, or parameters updated by hand (measured on sampled updates)."""
+    if trace.optimizers or any(m.update_ratio is not None for m in trace.manual_checks):
+        return None
+    return "no optimizer was created and no manual update was measured"
+
+
 @rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
-      requires=(needs_optimizer, needs_steps("MIN_STEPS")),
+      requires=(needs_updates, needs_steps("MIN_STEPS")),
       explains=("exploding-gradients", "nonfinite-values", "dead-relu", "loss-plateau"),
       thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED, "MIN_STEPS": MIN_STEPS,
                   "EARLY_STEPS": EARLY_STEPS, "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS,
                   "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE, "MIN_LOSSES": MIN_LOSSES, "LATE_LOSSES": LATE_LOSSES,
-                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT})
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, **CONSTANT_LEVEL})
 def lr_too_high(self, trace: Trace):
     """
     What it detects:
@@ -118,8 +133,11 @@ def lr_too_high(self, trace: Trace):
         their norm each (median of ||delta p|| / ||p|| over the first {EARLY_STEPS} sampled
         steps; 1e-3 to 1e-2 is typical; ||delta p|| is estimated on up to 4,096 evenly spaced
         values of each large parameter), while the loss ends no better than the untrained
-        network's first loss, or turns NaN. With several optimizers (a GAN's, an encoder's and
-        a head's) each is judged on its own steps and on the losses it steps on.
+        network's first loss, turns NaN, or stays at the level of a constant prediction
+        (`loss-plateau`'s measure). With several optimizers (a GAN's, an encoder's and
+        a head's) each is judged on its own steps and on the losses it steps on. Parameters
+        updated by hand, without an optimizer, are judged the same way on their measured
+        updates.
 
     Why it stops learning:
         Each step jumps across the valley it should descend into: the loss oscillates or
@@ -135,24 +153,49 @@ def lr_too_high(self, trace: Trace):
         add warm-up and gradient clipping for large models.
     """
     t = self.thresholds
+    if not trace.optimizers:
+        return _manual_too_high(self, trace, t)
     findings = []
     for opt, steps, losses in _judgeable(self, _per_optimizer(trace, t), t):
         ratios = [s.update_ratio for s in steps]
         ratio = statistics.median(ratios)
-        if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
+        if ratio <= t.HIGH_UPDATE_RATIO or not (_diverged(losses, t) or _at_constant_level(trace, t)):
             continue
         init = init_gradient_ratio(trace)
         if init is not None and init > t.EXPLODING_AT_INIT:
             return []  # the gradient itself is enormous before any step: exploding gradients, not the lr
         lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
+        ended = (f"the loss went from {losses[0]:.4g} at the first step to "
+                 f"{statistics.median(losses[-t.LATE_LOSSES:]):.4g} late in training" if _diverged(losses, t) else
+                 "late in training the loss is still at the level of a constant prediction")
         msg = (f"Each {opt.cls} step{lr} changes the parameters by {ratio:.2g} of their norm (median over "
                f"{len(ratios)} early sampled steps; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and "
-               f"the loss went from {losses[0]:.4g} at the first step to "
-               f"{statistics.median(losses[-t.LATE_LOSSES:]):.4g} late in training.")
+               f"{ended}.")
         findings.append(self.finding(msg, opt.site, "Lower the learning rate 10x at a time until the loss falls "
                                      "steadily; add `torch.nn.utils.clip_grad_norm_` for stability.",
                                      confidence=0.8, update_ratio=ratio, lr=opt.initial_lr))
     return findings
+
+
+def _manual_too_high(self, trace: Trace, t):
+    """LR001 for parameters updated by hand (`w -= lr * w.grad`, `p.data.sub_(...)`): the same
+    update size and divergence, measured on the parameters themselves."""
+    ratios = [m.update_ratio for m in trace.manual_checks if m.update_ratio is not None][:t.EARLY_STEPS]
+    self.require(len(ratios), t.MIN_JUDGED_STEPS, "measured manual updates")
+    ratio = statistics.median(ratios)
+    losses = _losses(trace)
+    if ratio <= t.HIGH_UPDATE_RATIO or not _diverged(losses, t):
+        return []
+    init = init_gradient_ratio(trace)
+    if init is not None and init > t.EXPLODING_AT_INIT:
+        return []
+    site = next((b.site for b in trace.backwards if b.site is not None), None)
+    late = statistics.median(losses[-t.LATE_LOSSES:])
+    msg = (f"Each manual update (no optimizer) changes the parameters by {ratio:.2g} of their norm (median over "
+           f"{len(ratios)} early sampled updates; threshold {t.HIGH_UPDATE_RATIO:g}, typical 1e-3..1e-2), and the "
+           f"loss went from {losses[0]:.4g} at the first step to {late:.4g} late in training.")
+    return [self.finding(msg, site, "Lower the step size of the update (`w -= lr * w.grad`) 10x at a time until the "
+                         "loss falls steadily.", confidence=0.75, update_ratio=ratio)]
 
 
 @rule("LR002", "lr-too-low", Severity.WARNING, "The learning rate is too low: parameters barely move",
@@ -160,14 +203,16 @@ def lr_too_high(self, trace: Trace):
       thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS, "MIN_STEPS": MIN_STEPS,
                   "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS, "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE,
                   "WARMUP_GROWTH": WARMUP_GROWTH, "LOSS_PROGRESS": LOSS_PROGRESS, "MIN_LOSSES": MIN_LOSSES,
-                  "LATE_LOSSES": LATE_LOSSES})
+                  "LATE_LOSSES": LATE_LOSSES, "SLOW_UPDATE_RATIO": SLOW_UPDATE_RATIO, **CONSTANT_LEVEL})
 def lr_too_low(self, trace: Trace):
     """
     What it detects:
         Optimizer steps that change even the fastest-moving weight tensor (linear,
         convolutional or recurrent; ||delta W|| / ||W||) by less than {LOW_UPDATE_RATIO} of
         its norm (median over the first {EARLY_STEPS} sampled steps, while gradients are
-        non-zero), so thousands of steps move the weights less than a single healthy step.
+        non-zero), so thousands of steps move the weights less than a single healthy step;
+        or by less than {SLOW_UPDATE_RATIO} while the loss stays at the level of a constant
+        prediction (`loss-plateau`'s measure).
         A warm-up (the schedule later raises the lr more than {WARMUP_GROWTH}-fold) and a
         loss that still falls below {LOSS_PROGRESS} of its first value stay silent. With
         several optimizers each is judged on its own steps, schedule and losses.
@@ -194,7 +239,8 @@ def lr_too_low(self, trace: Trace):
         weights = len(layer) >= t.MIN_JUDGED_STEPS
         if weights:
             ratio = statistics.median(layer)
-        if ratio >= t.LOW_UPDATE_RATIO or _in_warmup(opt, steps, t) or _progressing(losses, t):
+        slow = ratio < t.SLOW_UPDATE_RATIO and _at_constant_level(trace, t)
+        if (ratio >= t.LOW_UPDATE_RATIO and not slow) or _in_warmup(opt, steps, t) or _progressing(losses, t):
             continue
         lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
         what = "its fastest-moving weight tensor" if weights else "the parameters"
@@ -204,6 +250,17 @@ def lr_too_low(self, trace: Trace):
                                      "learning-rate range test).", confidence=0.7, update_ratio=ratio,
                                      lr=opt.initial_lr))
     return findings
+
+
+def _at_constant_level(trace: Trace, t) -> bool:
+    """Late in training the trained loss is still at the level of the best constant prediction
+    (SY002's measure, at its threshold): the run learned nothing from the inputs."""
+    late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
+            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
+            and math.prod(c.target_shape) >= t.MIN_BATCH]
+    if len(late) < 2:
+        return False
+    return statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late) >= t.PLATEAU_RATIO
 
 
 def _progressing(losses: list[float], t) -> bool:

@@ -1,0 +1,26 @@
+"""Gradients computed with torch.autograd.grad so their global norm can be logged and
+clipped by hand before the optimizer step."""
+import torch
+import torch.nn as nn
+
+torch.manual_seed(13)
+X = torch.rand(1200, 4) * 2 - 1
+y = (X[:, 0] * X[:, 1] + 0.5 * X[:, 2] ** 2 - X[:, 3]).unsqueeze(1)
+model = nn.Sequential(nn.Linear(4, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
+params = [p for p in model.parameters() if p.requires_grad]
+opt = torch.optim.Adam(params, lr=3e-3)
+max_norm = 1.0
+for epoch in range(15):
+    perm = torch.randperm(1000)
+    for i in range(0, 1000, 50):
+        idx = perm[i:i + 50]
+        loss = nn.functional.mse_loss(model(X[idx]), y[idx])
+        grads = torch.autograd.grad(loss, params)
+        norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+        scale = min(1.0, max_norm / (norm.item() + 1e-6))
+        grads = [g * scale for g in grads]
+        opt.step()
+    print(f"epoch {epoch} loss {loss.item():.4f} grad norm {norm.item():.3f}")
+with torch.no_grad():
+    mse = nn.functional.mse_loss(model(X[1000:]), y[1000:]).item()
+print(f"FINAL mse {mse:.4f}")

@@ -29,3 +29,15 @@ def test_ck003_gap_and_error_ratio():
 def test_ck004_nonfinite_table():
     assert fires("CK004", ck004())
     assert not fires("CK004", training_run())  # not under checkup: skipped
+
+
+def test_a_model_without_hidden_units_is_capacity_not_a_bug():
+    from tests.rules.tracebuild import judge
+    linear = ck001()
+    linear.checkup.weight_layers = 1
+    assert not fires("CK001", linear)
+    assert fires("CK001", ck001())  # weight_layers unknown: judged as before
+    gap = ck003()
+    gap.checkup.weight_layers = 1
+    findings, _, _ = judge("CK003", gap)
+    assert findings and findings[0].kind.value == "cause" and "no hidden layer" in findings[0].message

@@ -80,7 +80,7 @@ def _threads():
 def run_experiments(problem: Problem, budget: float | None = DEFAULT_BUDGET, progress: bool = True,
                     source: str = "script") -> CheckupResults:
     results = CheckupResults(source=source, task=problem.task, samples=problem.n, loss_name=problem.loss_name,
-                             optimizer=problem.optimizer.name)
+                             optimizer=problem.optimizer.name, weight_layers=_weight_layers(problem.model))
     total = Deadline(budget)
     start = time.monotonic()
     with _threads(), Bars(progress) as bars, warnings.catch_warnings():
@@ -89,6 +89,10 @@ def run_experiments(problem: Problem, budget: float | None = DEFAULT_BUDGET, pro
         isolated(_all, problem, results, total, budget, bars)
     results.seconds = time.monotonic() - start
     return results
+
+
+def _weight_layers(model) -> int:
+    return sum(1 for m in model.modules() if any(p is not None and p.dim() >= 2 for p in m._parameters.values()))
 
 
 def _share(total: Deadline, budget: float | None, key: str) -> Deadline:

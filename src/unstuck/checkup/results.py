@@ -133,6 +133,9 @@ class CheckupResults:
     samples: int = 0
     loss_name: str | None = None
     optimizer: str | None = None
+    # modules of the model that hold a weight of 2+ dimensions (Linear, Conv, RNN, Embedding):
+    # 1 is a model without hidden units (a linear or logistic model)
+    weight_layers: int | None = None
     loss_at_init: LossAtInit | None = None
     overfit: list[OverfitRung] = field(default_factory=list)
     input_independent: dict | None = None  # {"loss_real", "loss_zeroed"}
@@ -159,6 +162,8 @@ class CheckupResults:
             out["loss"] = self.loss_name
         if self.optimizer:
             out["optimizer"] = self.optimizer
+        if self.weight_layers is not None:
+            out["weight_layers"] = self.weight_layers
         if self.integrity:
             out["integrity"] = self.integrity.to_json()
         if self.loss_at_init:

@@ -76,6 +76,10 @@ def cannot_overfit(self, trace: Trace):
         classification fewer than {FIT_ACCURACY:.0%} of the predictions are right, for
         regression the predictions explain less than {FIT_R2:.0%} of the targets' spread.
 
+        A model without hidden units (a single weight layer: linear or logistic regression)
+        is not judged: it cannot memorise points that no straight boundary separates, and
+        that is its capacity (`below-baseline`), not a bug.
+
     Why it stops learning:
         Any network with a few hidden units memorises a handful of samples in a few hundred
         steps. When it cannot, something between its inputs, its outputs and the loss is
@@ -93,6 +97,8 @@ def cannot_overfit(self, trace: Trace):
     """
     t = self.thresholds
     ck = trace.checkup
+    if ck.weight_layers is not None and ck.weight_layers <= 1:
+        return []  # no hidden units: not fitting a few samples is the model's capacity, not a bug
     judged = [r for r in ck.overfit if r.samples <= t.FEW_SAMPLES and r.best_fit is not None]
     need = t.FIT_ACCURACY if ck.task == "classification" else t.FIT_R2
     failed = [r for r in judged if r.best_fit < need - t.SCORE_TOL]
@@ -221,13 +227,15 @@ def below_baseline(self, trace: Trace):
     tried = f" (best setting tried: {net.best_optimizer}, {best_net:.3f})" if net.best_optimizer else ""
     need = t.FIT_ACCURACY if ck.task == "classification" else t.FIT_R2
     judged = [r for r in ck.overfit if r.samples <= t.FEW_SAMPLES and r.best_fit is not None]
-    capacity = bool(judged) and all(r.best_fit >= need - t.SCORE_TOL for r in judged)
+    linear = ck.weight_layers is not None and ck.weight_layers <= 1  # no hidden units at all
+    capacity = linear or (bool(judged) and all(r.best_fit >= need - t.SCORE_TOL for r in judged))
     msg = (f"On held-out samples {best.name} scores {best.metric} {best.score:.3f}, the network only "
            f"{net.score:.3f} after {net.steps} steps with your optimizer{tried}; the gap exceeds {gap_needed} "
            f"and the network's error is {(1 - best_net) / max(1 - best.score, t.SCORE_TOL):.1f}x the baseline's.")
     if capacity:  # it memorises a few samples, no optimizer closes the gap: the model itself is the cause
-        msg += (" The model fits a handful of samples, so nothing is broken: it is too small or too simple "
-                "for this data.")
+        msg += (" The model has no hidden layer: it can only draw a linear boundary, too simple for this data."
+                if linear else " The model fits a handful of samples, so nothing is broken: it is too small or "
+                "too simple for this data.")
         found = self.finding(msg, _model_site(trace), "Give the model more capacity: hidden layers with a "
                              "non-linearity, e.g. `nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, out))`.",
                              title="The model is too simple for this data: simple models beat it",

@@ -82,9 +82,11 @@ def zero_grad_misplaced(self, trace: Trace):
     """
     What it detects:
         `optimizer.step()` runs while the gradients of its parameters are None or zero,
-        although `backward()` ran since the previous step and reached those parameters:
-        the gradients were cleared between `backward()` and `step()`, or `step()` is called
-        before `backward()`.
+        although `backward()` ran since the previous step and reached those parameters, and
+        the call order shows them cleared: a `zero_grad()` between `backward()` and `step()`,
+        or `step()` called before `backward()`. Gradients that the backward pass itself made
+        exactly zero (a ReLU on the output layer that is dead for every sample) were not
+        cleared and are not this.
 
         Deliberately not flagged: sparse gradients (`nn.Embedding(sparse=True)` with
         `SparseAdam`), which hold only the rows looked up and are measured by those rows;
@@ -113,7 +115,7 @@ def zero_grad_misplaced(self, trace: Trace):
     candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0
                   and s.used_elems != 0]
     empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems
-             and (s.tick in reached_ticks or s.tick - 1 in reached_ticks)]
+             and (s.tick in reached_ticks or s.tick - 1 in reached_ticks) and _cleared_before(trace, s)]
     t = self.thresholds
     if len(empty) < t.EMPTY_MIN_STEPS or len(empty) < t.EMPTY_SHARE * len(candidates):
         return []
@@ -136,6 +138,24 @@ def zero_grad_misplaced(self, trace: Trace):
            f"had run and reached them.{order}")
     return [self.finding(msg, step.site, "Order each iteration as `opt.zero_grad()`, `loss.backward()`, "
                          "`opt.step()`.", confidence=0.9, empty_steps=len(empty), checked_steps=len(candidates))]
+
+
+def _cleared_before(trace: Trace, step) -> bool:
+    """Whether the call order shows the gradients cleared after the last backward pass and
+    before this step: scanning back from the step, a `zero_grad()` comes before any
+    `backward()`. Gradients that backward() itself made exactly zero (a dead ReLU on the output
+    layer) are empty without being cleared. True when the step's calls were not recorded."""
+    calls = [e for e in trace.events if not e.in_step and step.tick - 1 <= e.tick <= step.tick]
+    at = next((i for i in range(len(calls) - 1, -1, -1) if calls[i].kind == "step" and calls[i].tick == step.tick
+               and calls[i].opt == step.opt), None)
+    if at is None:
+        return True
+    for e in reversed(calls[:at]):
+        if e.kind == "backward":
+            return False
+        if e.kind == "zero_grad":
+            return True
+    return True
 
 
 @rule("OP003", "optimizer-step-missing", Severity.ERROR, "Gradients are computed but parameters never change",

@@ -7,6 +7,7 @@ import torch.nn as nn
 
 from unstuck.observe.sampling import PROFILES
 from unstuck.observe.session import Session
+from tests.helpers import causes, diagnose_code
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "sparse"])
@@ -89,3 +90,27 @@ def test_the_lr_of_every_step_is_kept_as_doubles():
     (rec,) = session.trace.optimizers.values()
     assert len(rec.lrs) == 50 and rec.lrs.itemsize == 8 and rec.lrs.typecode == "d"
     assert max(rec.lrs) == pytest.approx(0.1, rel=0.05) and rec.lrs[-1] < 1e-3
+
+
+def test_an_optimizer_whose_id_a_later_one_reuses_keeps_its_steps(tmp_path):
+    """Models rebuilt in a loop: a freed optimizer's id is soon reused by a new one. The old
+    optimizer's steps still count, so its parameters are not 'in no optimizer'."""
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(64, 8); y = (X[:, 0] * X[:, 1] > 0).long()
+seen, reused = set(), 0
+for fold in range(400):
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=1e-2)
+    reused += id(opt) in seen
+    seen.add(id(opt))
+    for step in range(3):
+        loss = F.cross_entropy(model(X), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    if reused >= 3:
+        break
+assert reused >= 3, "no id was reused: the test proves nothing"
+""")
+    assert report.script_error is None
+    assert "params-not-optimized" not in causes(report)

@@ -30,6 +30,9 @@ def register_optimizer(session, opt, site) -> None:
     params = _params(opt)
     st_key = len(session.trace.optimizers)
     from unstuck.observe.session import OptState
+    old = session.opts.get(id(opt))
+    if old is not None:  # a dead optimizer whose id the new one reuses: keep what it did
+        session.trace.optimizers[old.key].steps = old.steps
     session.opts[id(opt)] = OptState(key=st_key, ref=weakref.ref(opt),
                                      param_ids=frozenset(id(p) for p in params))
     for p in params:

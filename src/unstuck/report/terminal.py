@@ -6,6 +6,8 @@ are listed under it ("because of 1: ..."), never as boxes of their own: fixing t
 cause fixes them."""
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.panel import Panel
@@ -79,11 +81,17 @@ def _one_process(report: Report, n: int) -> str:
         return f"Checked a table: {s['rows']} rows, {s.get('columns')} columns, target {s.get('target')!r}."
     if not report.judged:
         return "No optimizer step or backward pass was seen: nothing to judge."
-    models = ", ".join(s.get("models", [])) or "none seen"
-    opts = ", ".join(s.get("optimizers", [])) or "none"
+    models = _counted(s.get("models", [])) or "none seen"
+    opts = _counted(s.get("optimizers", [])) or "none"
     how = f"Stopped at --max-steps {n}" if s.get("stopped_at_max_steps") else "Finished"
     return (f"{how}: {n} training step(s) judged ({s.get('backward_calls', 0)} backward passes; "
             f"models: {models}; optimizers: {opts}).")
+
+
+def _counted(names: list[str]) -> str:
+    """`SGD x 44` for a name repeated (a model rebuilt per fold), in first-seen order."""
+    counts = Counter(names)
+    return ", ".join(n if counts[n] == 1 else f"{n} x {counts[n]}" for n in counts)
 
 
 def verdict(report: Report) -> str:

@@ -5,6 +5,9 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     # Imported on first use, so `import unstuck` (and the CLI's start) stays free of torch.
+    if name in ("watch", "WatchSession"):
+        from unstuck import watching
+        return getattr(watching, name)
     if name == "Checkpointer":
         from unstuck.logbook.checkpoints import Checkpointer
         return Checkpointer

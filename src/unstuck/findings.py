@@ -144,6 +144,44 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # `unstuck checkup` only: the experiments and the verdict (the contract in briefs/checkup_schema.md).
     checkup: dict | None = None
+    # What the charts draw: (step log, Trace) of a run watched in this process (unstuck.watch()).
+    run: tuple | None = field(default=None, repr=False, compare=False)
+
+    # ---------------------------------------------------------------- for the Python API
+    @property
+    def ok(self) -> bool:
+        """No finding at error level and the watched code did not fail."""
+        return not self.script_status and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def to_json(self) -> dict[str, object]:
+        """The machine report (spec/report.md) as a dict, as `--json` writes it."""
+        from unstuck.report.json import to_dict
+        return to_dict(self)
+
+    def to_html(self) -> str:
+        """The visual report: one self-contained HTML page, with the step log's charts when
+        the run was watched in this process."""
+        from unstuck.logbook.rundir import render_page
+        steplog, trace = self.run or (None, None)
+        return render_page(self, steplog, trace, label=self.script)
+
+    def save(self, folder: str) -> str:
+        """Keep the run as a run folder (`unstuck show FOLDER` reads it): `folder` when it is
+        new or empty, else a new dated folder inside it. Returns the folder written."""
+        from unstuck.logbook.rundir import save_run
+        steplog, trace = self.run or (None, None)
+        return save_run(folder, self, steplog, trace)
+
+    def __str__(self) -> str:
+        from unstuck.logbook.rundir import terminal_text
+        return terminal_text(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython in a terminal: the terminal report
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:  # Jupyter shows this under the cell
+        from unstuck.report.html import notebook_html
+        return notebook_html(self)
 
     @property
     def diagnosis(self) -> list[Finding]:

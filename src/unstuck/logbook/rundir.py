@@ -82,23 +82,53 @@ class Logbook:
     def finish(self, report, trace=None, html_path: str | None = None) -> None:
         """Write the reports into the run folder, and the HTML page to `html_path` too. The
         Trace defaults to the one the step log watched (none for a table's checkup)."""
-        from unstuck.report.html import RunView, render_html, report_dict, write_html
-        from unstuck.report.json import write as write_json
         trace = trace if trace is not None else self.steplog.trace
-        data = trace_data(trace) if trace is not None else None
-        view = RunView(report=report_dict(report), rows=self.steplog.rows, trace=data,
-                       header=self.steplog.header(), run_dir=self.path, label=self.path or self.script,
-                       has_checkpoints=bool(self.checkpoints and self.checkpoints.checkpointer.entries))
-        page = render_html(view) if (self.path or html_path) else None
+        has_checkpoints = bool(self.checkpoints and self.checkpoints.checkpointer.entries)
+        page = None
+        if self.path or html_path:
+            page = render_page(report, self.steplog, trace, label=self.path or self.script, run_dir=self.path,
+                               has_checkpoints=has_checkpoints)
         if html_path:
+            from unstuck.report.html import write_html
             write_html(html_path, page)
-        if not self.path:
-            return
-        write_json(report, self._file(REPORT_JSON))
-        if data is not None:
-            atomic_write_text(self._file(TRACE_JSON), json.dumps(data) + "\n")
-        atomic_write_text(self._file(REPORT_TXT), terminal_text(report))
-        write_html(self._file(REPORT_HTML), page)
+        if self.path:
+            write_reports(self.path, report, trace, page)
+
+
+def render_page(report, steplog: StepLog | None, trace, *, label: str, run_dir: str | None = None,
+                has_checkpoints: bool = False) -> str:
+    """The visual report of a run (one self-contained HTML page)."""
+    from unstuck.report.html import RunView, render_html, report_dict
+    view = RunView(report=report_dict(report), rows=steplog.rows if steplog else [],
+                   trace=trace_data(trace) if trace is not None else None,
+                   header=steplog.header() if steplog else None, run_dir=run_dir, label=label,
+                   has_checkpoints=has_checkpoints)
+    return render_html(view)
+
+
+def write_reports(folder: str, report, trace, page: str) -> None:
+    """report.json, trace.json, report.txt and report.html into a run folder."""
+    from unstuck.report.html import write_html
+    from unstuck.report.json import write as write_json
+    write_json(report, os.path.join(folder, REPORT_JSON))
+    if trace is not None:
+        atomic_write_text(os.path.join(folder, TRACE_JSON), json.dumps(trace_data(trace)) + "\n")
+    atomic_write_text(os.path.join(folder, REPORT_TXT), terminal_text(report))
+    write_html(os.path.join(folder, REPORT_HTML), page)
+
+
+def save_run(folder: str, report, steplog: StepLog | None, trace) -> str:
+    """Keep a run watched in-process (`unstuck.watch()`) as a run folder that `unstuck show`
+    and `unstuck compare` read: `folder` itself when it is new or empty, else a new dated
+    folder inside it. Returns the run folder."""
+    if os.path.isdir(folder) and os.listdir(folder):
+        folder = new_run_dir(folder, report.script or "watch")
+    os.makedirs(folder, exist_ok=True)
+    if steplog is not None:
+        atomic_write_text(os.path.join(folder, STEPS), steplog.jsonl())
+    page = render_page(report, steplog, trace, label=folder, run_dir=folder)
+    write_reports(folder, report, trace, page)
+    return folder
 
 
 def terminal_text(report, width: int = 100) -> str:

@@ -232,6 +232,11 @@ class StepLog:
         self.flush()
         return [json.loads(line) for line in self._stored_lines()]
 
+    def jsonl(self) -> str:
+        """The whole log as a steps.jsonl file holds it: the header line, then one line a row."""
+        self.flush()
+        return "".join(line + "\n" for line in [json.dumps(self.header()), *self._stored_lines()])
+
     def header(self) -> dict:
         header = {"unstuck_steplog": STEPLOG_FORMAT, "max_rows": self.max_rows,
                   "note": "one row per optimizer step; rows with `layers` are the steps watched in detail"}

@@ -24,6 +24,10 @@ from unstuck.trace import ParamInfo, Trace
 log = logging.getLogger(__name__)
 
 
+# Sessions started and not stopped, innermost last: only the innermost one is installed.
+_ACTIVE: list[Session] = []
+
+
 class StopTraining(BaseException):
     """Raised from an optimizer hook when --max-steps is reached.
 
@@ -124,24 +128,45 @@ class Session:
                           CompileBoundary(self)]
         self.windowed = [self.modules, self.ops]
         self._observers = self.always_on + self.windowed
+        if _ACTIVE:  # a session inside another one (unstuck.watch() in a watched script): the
+            _ACTIVE[-1]._suspend()  # inner one sees the training in between, then hands back
+        _ACTIVE.append(self)
+        self._install()
+
+    def _install(self) -> None:
         for obs in self.always_on:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)
         self._installed = True
-        self._set_window(self.sampling_cfg.sampled(0))
+        self._set_window(self.is_sampled(self.tick))
 
-    def stop(self) -> Trace:
+    def _suspend(self) -> None:
+        """Take every hook and patch off, keeping what was recorded (see start)."""
         if not self._installed:
-            return self.trace
+            return
         self._set_window(False)
         for obs in reversed(self.extra_observers):
             self.guard("uninstall", obs.uninstall)
         for obs in reversed(self._observers):
             self.guard("uninstall", obs.uninstall)
         self._installed = False
+
+    def stop(self) -> Trace:
+        if self not in _ACTIVE:
+            return self.trace
+        top = _ACTIVE[-1] is self
+        _ACTIVE.remove(self)
+        self._suspend()
         self.guard("finalize", self._finalize)
+        if top and _ACTIVE:
+            _ACTIVE[-1].guard("resume", _ACTIVE[-1]._install)
         return self.trace
+
+    @property
+    def active(self) -> bool:
+        """Started, not stopped, and not suspended by a session started inside it."""
+        return self._installed
 
     # ---------------------------------------------------------------- windows
     def _set_window(self, on: bool) -> None:

@@ -12,6 +12,7 @@ import linecache
 import math
 import os
 from dataclasses import dataclass, field
+from html import escape
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -184,6 +185,17 @@ def render_compare_html(a: RunView, b: RunView) -> str:
     return environment().get_template("compare.html.j2").render(
         runs=[_run_context(a), _run_context(b)],
         chart=Chart("Loss", chart, "Both runs' training loss over the optimizer steps.") if chart else None)
+
+
+def notebook_html(report) -> str:
+    """The report as a notebook shows it under a cell: the page in an iframe (its styles and
+    scripts stay inside), with the headline above it as plain HTML."""
+    from unstuck.report.terminal import headline
+    page = report.to_html()
+    title = escape(headline(report))
+    return (f'<div class="unstuck-report"><p><b>unstuck</b>: {title}</p>'
+            f'<iframe srcdoc="{escape(page, quote=True)}" style="width:100%;height:640px;border:1px solid #ddd" '
+            'sandbox=""></iframe></div>')
 
 
 def write_html(path: str, text: str) -> None:

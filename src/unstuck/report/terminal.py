@@ -74,9 +74,10 @@ def headline(report: Report) -> str:
 def _one_process(report: Report, n: int) -> str:
     s = report.summary
     if report.script_error:
+        what = "The watched code" if report.command == "watch" else "The script"
         if not report.judged:
-            return f"The script failed before training: {report.script_error}. Nothing to judge."
-        return f"The script failed after {n} training step(s): {report.script_error}. Judged the {n} step(s) seen."
+            return f"{what} failed before training: {report.script_error}. Nothing to judge."
+        return f"{what} failed after {n} training step(s): {report.script_error}. Judged the {n} step(s) seen."
     if s.get("rows") is not None:  # `unstuck checkup DATA.csv`
         return f"Checked a table: {s['rows']} rows, {s.get('columns')} columns, target {s.get('target')!r}."
     if not report.judged:

@@ -17,21 +17,16 @@ import ast
 import linecache
 import os
 import sys
-import sysconfig
 
-from unstuck.observe.callsite import is_library, shown_path
+from unstuck.observe.callsite import is_user, shown_path
 from unstuck.trace import FreezeCall, Location
 
 MAX_FILES = 200  # user source files read at most
 MAX_FILE_BYTES = 2_000_000  # larger files are skipped (generated code, data)
 MAX_ASSIGNMENTS = 20  # assignments kept at most
 
-_STDLIB = tuple(p for p in {sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")} if p)
-
-
 def is_user_file(path: str) -> bool:
-    return (path.endswith(".py") and not is_library(path) and not path.startswith(_STDLIB)
-            and "site-packages" not in path and "dist-packages" not in path)
+    return path.endswith(".py") and is_user(path)
 
 
 def user_source_files(first: list[str]) -> list[str]:

@@ -1,35 +1,75 @@
-"""Find the user's own source line: the first stack frame outside torch, unstuck and
-the interpreter's machinery."""
+"""Whose code a frame is, and the user's own source line.
+
+One predicate decides "is this the user's code?" for the whole tool (`owner`):
+- TOOL: the machinery between the user and the math (torch, unstuck itself, runpy and the
+  interpreter's frozen modules): never a location to report, always walked through;
+- LIBRARY: code the user imports but did not write (site-packages, dist-packages, the standard
+  library: Lightning, transformers, timm, contextlib): reported only when no frame of the user's
+  own is on the stack (a model built entirely inside a library);
+- USER: everything else (the script, its own modules, a notebook cell, `exec`'d code, the
+  bundled demo scripts).
+"""
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import sys
+import sysconfig
 import types
 
 import torch
 
 from unstuck.trace import Location
 
-_TORCH_DIR = os.path.dirname(torch.__file__)
-_UNSTUCK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL, LIBRARY, USER = "tool", "library", "user"
+
+_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep  # with the separator: not torchvision, torchaudio
+_UNSTUCK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _DEMO_DIR = os.path.join(_UNSTUCK_DIR, "demo") + os.sep  # the bundled demo scripts are user code
-_SKIP_PREFIXES = (_TORCH_DIR, _UNSTUCK_DIR, os.path.dirname(os.__file__) + os.sep + "runpy")
+_TOOL_PREFIXES = (_TORCH_DIR, _UNSTUCK_DIR, os.path.join(os.path.dirname(os.__file__), "runpy.py"), "<frozen")
+_STDLIB = tuple({os.path.join(p, "") for p in (sysconfig.get_paths().get("stdlib"),
+                                               sysconfig.get_paths().get("platstdlib")) if p})
+_PACKAGE_DIRS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
 _ROOT = os.getcwd()
 
 
-def is_library(filename: str) -> bool:
+@functools.lru_cache(maxsize=8192)
+def owner(filename: str) -> str:
+    """TOOL, LIBRARY or USER: whose code `filename` (a code object's co_filename) is."""
     if filename.startswith(_DEMO_DIR):
-        return False
-    return filename.startswith(_SKIP_PREFIXES) or filename.startswith("<frozen")
+        return USER
+    if filename.startswith(_TOOL_PREFIXES):
+        return TOOL
+    if any(d in filename for d in _PACKAGE_DIRS) or filename.startswith(_STDLIB):
+        return LIBRARY
+    return USER
 
 
-def user_frame(skip: int = 1):
-    """The innermost frame of the user's code, or None."""
-    frame = sys._getframe(skip)
-    while frame is not None and (is_library(frame.f_code.co_filename) or _trampoline(frame)):
+def is_tool(filename: str) -> bool:
+    """torch's or unstuck's own machinery: walked through, never reported."""
+    return owner(filename) == TOOL
+
+
+def is_user(filename: str) -> bool:
+    """The user's own code (not the tool's, not a library's)."""
+    return owner(filename) == USER
+
+
+def user_frame(skip: int = 1, frame=None):
+    """The innermost frame of the user's own code; else the innermost library frame (the
+    training runs entirely inside Lightning, say); else None. Trampolines are skipped."""
+    frame = frame if frame is not None else sys._getframe(skip)
+    fallback = None
+    while frame is not None:
+        if not _trampoline(frame):
+            kind = owner(frame.f_code.co_filename)
+            if kind == USER:
+                return frame
+            if kind == LIBRARY and fallback is None:
+                fallback = frame
         frame = frame.f_back
-    return frame
+    return fallback
 
 
 def _trampoline(frame) -> bool:
@@ -38,17 +78,9 @@ def _trampoline(frame) -> bool:
 
 
 def user_site(skip: int = 1) -> Location | None:
-    """Location of the innermost frame that belongs to the user's code."""
-    frame = sys._getframe(skip)
-    fallback = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not is_library(filename) and not _trampoline(frame):
-            if "site-packages" not in filename and "dist-packages" not in filename:
-                return _location(frame)
-            fallback = fallback or frame
-        frame = frame.f_back
-    return _location(fallback) if fallback is not None else None
+    """Location of the frame `user_frame` picks."""
+    frame = user_frame(skip + 1)
+    return _location(frame) if frame is not None else None
 
 
 def shown_path(filename: str) -> str:

@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from unstuck.observe.autograd import in_backward
-from unstuck.observe.callsite import is_library, user_frame, user_site
+from unstuck.observe.callsite import is_tool, user_frame, user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
 from unstuck.observe.probes import tensors
@@ -74,7 +74,7 @@ def _from_user(frame) -> bool:
     decorated with `@torch.no_grad()` (entered from torch's decorator on the user's behalf)."""
     if frame is not None and frame.f_code.co_filename.endswith(_DECORATOR):
         frame = frame.f_back
-    return frame is not None and not is_library(frame.f_code.co_filename)
+    return frame is not None and not is_tool(frame.f_code.co_filename)
 
 
 def _top_feature(record: InputRecord, x: torch.Tensor, scales: torch.Tensor) -> None:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from unstuck.observe.callsite import call_as, caller_of, is_library, user_site
+from unstuck.observe.callsite import call_as, caller_of, is_user, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.stats import all_finite, value_range
 from unstuck.observe.tracing import tracing
@@ -455,7 +455,7 @@ class OpObserver:
         `view-as-transpose`): see `moved_axis`. Not on parameters."""
         before, after = tuple(x.shape), tuple(out.shape)
         if (len(before) < 2 or len(after) < 2 or before == after or (x.is_leaf and x.requires_grad)
-                or self.caller is None or is_library(self.caller.f_code.co_filename)):
+                or self.caller is None or not is_user(self.caller.f_code.co_filename)):
             return
         moved = moved_axis(before, after)
         if moved is None:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from unstuck.observe.assignments import find_freeze_assignments
-from unstuck.observe.callsite import _location, is_library, real_path, user_site
+from unstuck.observe.callsite import LIBRARY, USER, _location, is_user, owner, real_path, user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.tracing import tracing
 from unstuck.trace import FreezeCall, Location, ModeCall
@@ -33,14 +33,19 @@ PURGE_AT = 4096  # entries of the output map before dead tensors are dropped fro
 
 def _construction_site(module) -> Location | None:
     """The user's line that built `module`: the innermost user frame that is not inside the
-    module's own `__init__` (a user-defined module is located where it is instantiated)."""
+    module's own `__init__` (a user-defined module is located where it is instantiated); for a
+    model built entirely inside a library, the innermost library frame (see callsite.owner)."""
     frame = sys._getframe(2)
+    fallback = None  # a model built inside a library, with no user frame on the stack
     while frame is not None:
-        if not is_library(frame.f_code.co_filename) and not (
-                frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is module):
+        kind = owner(frame.f_code.co_filename)
+        own_init = frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is module
+        if kind == USER and not own_init:
             return _location(frame)
+        if kind == LIBRARY and not own_init and fallback is None:
+            fallback = frame
         frame = frame.f_back
-    return None
+    return _location(fallback) if fallback is not None else None
 
 
 class SiteObserver:
@@ -132,7 +137,7 @@ class SiteObserver:
         user's code (the `nn.Softmax` whose forward is executing), or None when the user's own
         code called the function directly."""
         frame = sys._getframe(1)
-        while frame is not None and is_library(frame.f_code.co_filename):
+        while frame is not None and not is_user(frame.f_code.co_filename):
             owner = frame.f_locals.get("self") if frame.f_code.co_name == "forward" else None
             if isinstance(owner, nn.Module):
                 return self.defined.get(owner)

@@ -16,3 +16,14 @@ def __getattr__(name: str):
         import importlib
         return importlib.import_module("unstuck.checkup")
     raise AttributeError(f"module 'unstuck' has no attribute {name!r}")
+
+
+def load_ipython_extension(ip):
+    """`%load_ext unstuck`: the %%unstuck cell magic and friends (see unstuck.ipython)."""
+    from unstuck.ipython import load_ipython_extension as load
+    load(ip)
+
+
+def unload_ipython_extension(ip):
+    from unstuck.ipython import unload_ipython_extension as unload
+    unload(ip)

@@ -136,7 +136,8 @@ def terminal_text(report, width: int = 100) -> str:
 
     from unstuck.report.terminal import render
     buf = io.StringIO()
-    render(report, Console(file=buf, width=width, color_system=None, highlight=False, force_terminal=False))
+    render(report, Console(file=buf, width=width, color_system=None, highlight=False, force_terminal=False,
+                    force_jupyter=False))
     return buf.getvalue()
 
 

@@ -50,6 +50,8 @@ class Finding:
     caused_by: tuple[str, ...] = ()
     # Where the mistake showed, when that is another line than `location` (where it is).
     shows_at: Location | None = None
+    # The replay with the fix applied (unstuck.checkup.confirm; spec/report.md `confirmation`).
+    confirmation: dict | None = field(default=None, compare=False)
 
     @property
     def evidence_dict(self) -> dict[str, EvidenceValue]:
@@ -73,6 +75,8 @@ class Finding:
         }
         if self.shows_at is not None and self.shows_at != self.location:
             out["shows_at"] = self.shows_at.to_json()
+        if self.confirmation is not None:
+            out["confirmation"] = self.confirmation
         return out
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from unstuck.checkup.confirm import confirm_report
 from unstuck.checkup.experiments import DEFAULT_BUDGET, run_experiments
 from unstuck.checkup.problem import Deadline, OptimizerSpec, Problem, stopping_on_sigterm, terminated
 from unstuck.checkup.results import CheckupResults
@@ -43,11 +44,12 @@ def _judge(trace: Trace, results: CheckupResults, select=None, ignore=None, base
 def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: int | None = DEFAULT_MAX_STEPS,
                    budget: float | None = DEFAULT_BUDGET, profile: str = "default", select=None, ignore=None,
                    progress: bool = True, observers: Sequence[object] = (), with_trace: bool = False,
-                   on_terminate: Callable[[Report], None] | None = None):
+                   on_terminate: Callable[[Report], None] | None = None, confirm: bool = True):
     """Watch `script` like `unstuck run`, then experiment on what was captured. Returns the
     Report (and the Trace with `with_trace`). `on_terminate` receives the run's Report when
     SIGTERM ends the script, as for `unstuck run`; SIGTERM during the experiments stops them
-    (the report then holds what was measured, see `problem.terminated`)."""
+    (the report then holds what was measured, see `problem.terminated`). With `confirm`, each
+    root cause with a mechanical fix is replayed with the fix applied (checkup.confirm)."""
     from unstuck.api import observe_and_diagnose
     from unstuck.checkup.capture import CaptureObserver
     capture = CaptureObserver()
@@ -61,6 +63,8 @@ def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: i
     else:
         results = _experiments(problem, budget=budget, progress=progress, source="script")
     report = _judge(trace, results, select, ignore, base)
+    if confirm and not terminated():
+        confirm_report(report, problem, results)
     _note_stop(report)
     return (report, trace) if with_trace else report
 
@@ -126,7 +130,9 @@ def checkup(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss_fn: 
                       batch_size=min(batch_size, len(y)), train_mode=model.training, source="python")
     Deadline.stop(None)  # in your process, SIGTERM keeps its own meaning: no handler here
     results = run_experiments(problem, budget=budget, progress=progress, source="python")
-    return _judge(Trace(script="<python>"), results)
+    report = _judge(Trace(script="<python>"), results)
+    confirm_report(report, problem, results)
+    return report
 
 
 class _CallableModule(types.ModuleType):

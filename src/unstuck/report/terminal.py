@@ -44,8 +44,29 @@ def _finding(i: int, f: Finding) -> Panel:
         parts.append(Text.assemble(("Why it stops learning: ", "bold"), prose(f.why)))
     if f.fix:
         parts.append(Text.assemble(("Fix: ", "bold green"), f.fix.strip()))
+    if f.confirmation:
+        parts.append(confirmation_line(f.confirmation))
     return Panel(Group(*parts), title=f"{i}. {f.title}", title_align="left",
                  border_style=STYLE[f.severity].replace("bold ", ""))
+
+
+def confirmation_line(c: dict) -> Text:
+    """One line under a finding: what the replay with the fix showed."""
+    status = c.get("status")
+    if status == "not-tried":
+        return Text.assemble(("Replay: ", "bold"), ("not tried", "dim"), f" ({c.get('reason')}).")
+    w, x = c.get("as_written") or {}, c.get("with_fix") or {}
+    measure = "score" if x.get("score") is not None else "loss"
+    numbers = (f"with the fix ({c.get('fix_applied')}): held-back {measure} {_num(x.get(measure))} after "
+               f"{c.get('steps')} steps; as written: {_num(w.get(measure))}.")
+    if status == "confirmed":
+        return Text.assemble(("Confirmed by replay: ", "bold green"), numbers)
+    return Text.assemble(("Not confirmed by replay: ", "bold yellow"), numbers,
+                         " The diagnosis may be wrong, or the fix alone not enough in so short a replay.")
+
+
+def _num(v) -> str:
+    return "n/a" if v is None else f"{v:.3g}"
 
 
 def _consequence(numbers: tuple[int, ...], f: Finding) -> Padding:

@@ -1,0 +1,250 @@
+"""Proof by experiment: replay a short training with the fix applied, beside the same
+training as written, and say whether the fix clearly helps.
+
+Both replays start from copies of the captured model (its weights when training began), use
+the captured samples and the user's optimizer settings, run the same seeded number of steps,
+and are judged on a held-back part of the captured samples (HOLD_OUT) that neither trained
+on. The score is the checkup's own (R^2 for regression, accuracy for classification), which
+stays comparable when the fix rescales the inputs or the targets; where no score exists,
+the held-back loss decides.
+
+A finding is `confirmed` only when the fixed replay is better by the documented margin
+(a score higher by SCORE_MARGIN, or closing GAP_SHARE of the gap to a perfect score by at least
+MIN_GAIN; without a score, the loss at most LOSS_RATIO of the written one); `not-confirmed` otherwise
+(the diagnosis may be wrong, or the fix alone is not enough in so short a replay); `not-tried`
+with the reason when the cause has no mechanical fix here, or nothing was captured.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from unstuck.checkup.problem import Deadline, Problem, generator, isolated, train
+
+HOLD_OUT = 0.25  # share of the captured samples held back to judge both replays
+MIN_HELD = 16  # fewer held-back samples than this: not tried
+STEPS = 200  # optimizer steps per replay (fewer when the time budget runs out)
+SECONDS = 4.0  # time budget per cause, both replays together
+SCORE_MARGIN = 0.1  # the fixed replay's held-back score is higher by at least this (R^2 or accuracy),
+GAP_SHARE = 0.5  # or it closes at least this share of the gap to a perfect score (1.0),
+MIN_GAIN = 0.03  # by at least this much (replays differ by noise of about 0.01)
+LOSS_RATIO = 0.8  # without a score: the fixed replay's held-back loss is at most this share of the written one
+
+
+@dataclass
+class Replay:
+    """One way to train: the problem (data, loss, mode), how the copied model is prepared, and
+    how its optimizer is built (default: the user's, with `lr` when given)."""
+
+    problem: Problem
+    prepare: Callable[[nn.Module], nn.Module] = lambda m: m
+    optimizer: Callable[[nn.Module], torch.optim.Optimizer] | None = None
+    lr: float | None = None
+
+    def model(self) -> nn.Module:
+        return self.prepare(self.problem.fresh())
+
+    def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        if self.optimizer is not None:
+            return self.optimizer(model)
+        return self.problem.optimizer.build(model, self.lr)
+
+
+# ---------------------------------------------------------------- the fixes
+def _align_shapes(p: Problem, results) -> tuple[Replay, str] | str:
+    call = p.loss_call
+
+    def aligned(pred, y):
+        return call(pred.reshape(y.shape) if pred.numel() == y.numel() else pred, y)
+
+    return Replay(dataclasses.replace(p, loss_call=aligned)), "the prediction reshaped to the target's shape in the loss"
+
+
+def _softmax_fix(kind: str):
+    """The model's last softmax (whose output has the prediction's shape) is replaced at run
+    time: by nothing (double-softmax), by log_softmax (nll-without-log-softmax), or by a
+    softmax over the class axis (softmax-wrong-dim)."""
+    what = {"identity": "the model's softmax removed (the loss gets logits)",
+            "log": "the model's softmax replaced by log_softmax",
+            "dim": "the model's softmax taken over the class axis (dim=1)"}[kind]
+
+    def fix(p: Problem, results) -> tuple[Replay, str] | str:
+        return Replay(p, prepare=lambda m: _Rewired(m, kind, p.pred_tail)), what
+
+    return fix
+
+
+class _SoftmaxSwap(TorchFunctionMode):
+    SOFTMAX = {torch.softmax, torch.nn.functional.softmax, torch.Tensor.softmax}
+
+    def __init__(self, kind: str, tail: tuple[int, ...]):
+        super().__init__()
+        self.kind, self.tail, self.swapped = kind, tail, 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if func in self.SOFTMAX and isinstance(out, torch.Tensor) and tuple(out.shape[1:]) == self.tail:
+            x = args[0]
+            self.swapped += 1
+            if self.kind == "identity":
+                return x
+            if self.kind == "log":
+                return torch.log_softmax(x, dim=1)
+            return torch.softmax(x, dim=1)
+        return out
+
+
+class _Rewired(nn.Module):
+    """The user's model with its output softmax swapped (see _softmax_fix). Its parameters are
+    the model's own, in the same order, so the user's optimizer groups still apply."""
+
+    def __init__(self, inner: nn.Module, kind: str, tail):
+        super().__init__()
+        self.inner, self.kind, self.tail = inner, kind, tuple(tail)
+
+    def forward(self, *args):
+        with _SoftmaxSwap(self.kind, self.tail):
+            return self.inner(*args)
+
+
+def _train_mode(p: Problem, results) -> tuple[Replay, str] | str:
+    if p.train_mode:
+        return "the captured training already ran in train mode"
+    return Replay(dataclasses.replace(p, train_mode=True)), "the model put in train mode (model.train()) for training"
+
+
+def _all_trainable(p: Problem, results) -> tuple[Replay, str] | str:
+    hyper = {k: v for k, v in (p.optimizer.groups[0][1] if p.optimizer.groups else {}).items()}
+
+    def prepare(m: nn.Module) -> nn.Module:
+        for q in m.parameters():
+            q.requires_grad_(True)
+        return m
+
+    def optimizer(m: nn.Module) -> torch.optim.Optimizer:
+        return p.optimizer.cls([{**copy.deepcopy(hyper), "params": list(m.parameters())}])
+
+    return Replay(p, prepare=prepare, optimizer=optimizer), "every parameter trainable and in the optimizer"
+
+
+def _suggested_lr(p: Problem, results) -> tuple[Replay, str] | str:
+    lr = results.lr_range.suggestion if results is not None and results.lr_range is not None else None
+    if lr is None:
+        return "the learning-rate range test suggested no learning rate"
+    return Replay(p, lr=lr), f"the learning rate set to {lr:.2g} (the range test's suggestion)"
+
+
+def _standardised(p: Problem, results, *, inputs: bool) -> tuple[Replay, str] | str:
+    if inputs:
+        xs = []
+        for x in p.inputs:
+            if not x.is_floating_point() or x.dim() < 2:
+                xs.append(x)
+                continue
+            dims = [0] + list(range(2, x.dim()))
+            mean, std = x.mean(dims, keepdim=True), x.std(dims, keepdim=True)
+            xs.append((x - mean) / std.clamp_min(1e-8))
+        return Replay(dataclasses.replace(p, inputs=tuple(xs))), "inputs standardised per feature"
+    if p.task != "regression" or not p.target.is_floating_point():
+        return "targets are standardised for regression only"
+    y = p.target
+    return (Replay(dataclasses.replace(p, target=(y - y.mean(0)) / y.std(0).clamp_min(1e-8))),
+            "targets standardised (R^2 is the same on either scale)")
+
+
+FIXES: dict[str, Callable] = {
+    "loss-broadcast": _align_shapes,
+    "double-softmax": _softmax_fix("identity"),
+    "nll-without-log-softmax": _softmax_fix("log"),
+    "softmax-wrong-dim": _softmax_fix("dim"),
+    "eval-mode-training": _train_mode,
+    "frozen-params": _all_trainable,
+    "params-not-optimized": _all_trainable,
+    "lr-too-high": _suggested_lr,
+    "lr-too-low": _suggested_lr,
+    "unscaled-inputs": lambda p, r: _standardised(p, r, inputs=True),
+    "unscaled-targets": lambda p, r: _standardised(p, r, inputs=False),
+}
+
+
+# ---------------------------------------------------------------- the replay
+def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline) -> dict:
+    p = replay.problem
+    model = replay.model()
+    opt = replay.build_optimizer(model)
+    x_train, y_train = p.subset(train_idx)
+    losses = train(p, model, opt, x_train, y_train, steps, generator(0), deadline)
+    x_held, y_held = p.subset(held_idx)
+    loss = p.eval_loss(model, x_held, y_held)
+    score = p.score(model, x_held, y_held)
+    return {"loss": _num(loss), "score": _num(score), "steps": len(losses)}
+
+
+def _num(v) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(f"{v:.4g}")
+
+
+def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float = SECONDS,
+            steps: int = STEPS) -> dict:
+    """The `confirmation` of one root cause (spec/report.md)."""
+    if problem is None:
+        return {"status": "not-tried", "reason": "nothing was captured to replay"}
+    fix = FIXES.get(cause)
+    if fix is None:
+        return {"status": "not-tried", "reason": f"no mechanical fix of {cause} is replayed"}
+    held = max(MIN_HELD, int(problem.n * HOLD_OUT))
+    if problem.n - held < MIN_HELD:
+        return {"status": "not-tried", "reason": f"too few captured samples ({problem.n}) to hold some back"}
+    made = fix(problem, results)
+    if isinstance(made, str):
+        return {"status": "not-tried", "reason": made}
+    fixed, what = made
+    order = torch.randperm(problem.n, generator=generator(1))
+    held_idx, train_idx = order[:held], order[held:]
+    try:
+        written = isolated(_run, Replay(problem), train_idx, held_idx, steps, Deadline(seconds / 2))
+        with_fix = isolated(_run, fixed, train_idx, held_idx, steps, Deadline(seconds / 2))
+    except Exception as exc:  # noqa: BLE001 - a replay that cannot run proves nothing either way
+        return {"status": "not-tried", "reason": f"the replay failed: {type(exc).__name__}: {exc}"}
+    status, reason = _judge(written, with_fix, same_units=cause != "unscaled-targets")
+    return {"status": status, "reason": reason, "fix_applied": what, "steps": min(written["steps"], with_fix["steps"]),
+            "held_back": held, "as_written": written, "with_fix": with_fix}
+
+
+def _judge(written: dict, fixed: dict, same_units: bool) -> tuple[str, str]:
+    a, b = written["score"], fixed["score"]
+    if b is not None:
+        if a is None or b - a >= SCORE_MARGIN or b - a >= max(MIN_GAIN, GAP_SHARE * (1.0 - a)):
+            return "confirmed", f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix"
+        return "not-confirmed", (f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix: not clearly "
+                                 f"better (the diagnosis may be wrong, or the replay too short)")
+    la, lb = written["loss"], fixed["loss"]
+    if same_units and lb is not None and (la is None or lb <= LOSS_RATIO * la):
+        return "confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix"
+    return "not-confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix: no clear gain"
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3g}"
+
+
+def confirm_report(report, problem: Problem | None, results=None, *, seconds: float = SECONDS) -> None:
+    """Attach a confirmation to each root cause of `report` (in place)."""
+    confirmed = []
+    for f in report.findings:
+        if f.kind.value != "cause" or f.caused_by or f.severity.value == "info":
+            confirmed.append(f)
+            continue
+        confirmed.append(dataclasses.replace(f, confirmation=confirm(f.cause, problem, results, seconds=seconds)))
+    report.findings = confirmed
+
+
+__all__ = ["confirm", "confirm_report", "FIXES"]

@@ -1,0 +1,82 @@
+"""Replay with the fix applied: confirmed where the fix clearly helps, not-confirmed where it
+changes nothing, not-tried with a reason where there is nothing to replay."""
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tests.checkup.helpers_checkup import classification_problem, regression_problem
+from unstuck.checkup.confirm import confirm
+from unstuck.checkup.problem import OptimizerSpec, Problem
+from unstuck.findings import Finding, Kind, Report, Severity
+from unstuck.logbook.rundir import terminal_text
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about the broadcast being replayed
+        return fn(*args, **kwargs)
+
+
+def _snapshot(model):
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def test_a_broadcast_is_confirmed_and_the_users_model_is_untouched():
+    problem = regression_problem(n=256, broadcast=True)
+    before = _snapshot(problem.model)
+    c = _quiet(confirm, "loss-broadcast", problem, seconds=30, steps=150)
+    assert c["status"] == "confirmed", c
+    assert c["with_fix"]["score"] > 0.8 and c["as_written"]["score"] < 0.2
+    assert c["fix_applied"] and c["held_back"] == 64
+    assert all(torch.equal(a, b) for a, b in zip(before, _snapshot(problem.model)))
+
+
+def test_the_same_fix_on_a_healthy_problem_is_not_confirmed():
+    c = confirm("loss-broadcast", regression_problem(n=256), seconds=30, steps=150)
+    assert c["status"] == "not-confirmed", c
+    assert "may be wrong" in c["reason"]
+
+
+def _four_classes(softmax: bool) -> Problem:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(600, 10, generator=g)
+    y = (x[:, :3] @ torch.randn(3, 4, generator=g)).argmax(1)
+    torch.manual_seed(0)
+    layers = [nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 4)] + ([nn.Softmax(dim=1)] if softmax else [])
+    spec = OptimizerSpec(torch.optim.SGD, [(list(range(4)), {"lr": 0.05})])
+    return Problem(model=nn.Sequential(*layers), inputs=(x,), target=y, loss_name="cross_entropy",
+                   loss_call=F.cross_entropy, pred_tail=(4,), optimizer=spec, batch_size=64)
+
+
+def test_a_softmax_before_cross_entropy_is_confirmed_by_removing_it():
+    c = confirm("double-softmax", _four_classes(softmax=True), seconds=30, steps=200)
+    assert c["status"] == "confirmed", c
+    # the swap touches only a softmax whose output is the prediction: no softmax, no change
+    c = confirm("double-softmax", _four_classes(softmax=False), seconds=30, steps=200)
+    assert c["status"] == "not-confirmed", c
+
+
+def test_eval_mode_training_is_replayed_in_train_mode():
+    problem = classification_problem(n=200)
+    c = confirm("eval-mode-training", problem, seconds=10, steps=20)
+    assert c["status"] == "not-tried" and "train mode" in c["reason"]
+
+
+def test_nothing_to_replay_says_why():
+    assert confirm("loss-broadcast", None)["status"] == "not-tried"
+    c = confirm("dead-relu", regression_problem())
+    assert c["status"] == "not-tried" and "no mechanical fix" in c["reason"]
+    c = confirm("loss-broadcast", regression_problem(n=24))
+    assert c["status"] == "not-tried" and "too few" in c["reason"]
+
+
+def test_the_terminal_report_says_what_the_replay_showed():
+    c = _quiet(confirm, "loss-broadcast", regression_problem(n=256, broadcast=True), seconds=30, steps=150)
+    f = Finding(rule="LS001", cause="loss-broadcast", kind=Kind.CAUSE, severity=Severity.ERROR, title="t",
+                message="m", location=None, confirmation=c)
+    text = terminal_text(Report(command="checkup", script="s.py", steps_observed=10, findings=[f]), width=200)
+    assert "Confirmed by replay" in text and "as written" in text
+    assert Report(command="checkup", script="s.py", steps_observed=10, findings=[f]).to_json()[
+        "findings"][0]["confirmation"]["status"] == "confirmed"

@@ -109,9 +109,6 @@ def test_healthy_fit_is_silent(healthy):
     assert mse < 1.0  # the target's variance is about 4.9
 
 
-@pytest.mark.xfail(strict=True, reason="unstuck tool error: SiteObserver._on_init puts the module in a "
-                   "WeakKeyDictionary while its __init__ runs; torchmetrics' Metric.__hash__ (the _ResultMetric "
-                   "self.log builds) reads self._defaults, not set yet: AttributeError, shown in the report")
 def test_healthy_fit_has_no_tool_error(healthy):
     assert healthy[0].tool_errors == []
 

@@ -230,7 +230,7 @@ class DistributedObserver:
         f = self.facts
         f.sharded = f.sharded or any(_is_shard(p) for p in params)
         kinds = wrapper_kinds()
-        sites = self.s.sites.defined
+        site_of = self.s.sites.defined_at
         for ref, has_params in list(self.s.modules.roots.values()):
             module = ref()
             if module is None or not has_params:
@@ -240,12 +240,12 @@ class DistributedObserver:
                 names = tuple(dict.fromkeys(f.wrappers + tuple(cls.__name__ for cls, _ in wrapped)))
                 f.wrappers = names
                 f.sharded = f.sharded or any(sharded for _, sharded in wrapped)
-                f.wrap_site = f.wrap_site or sites.get(module)
+                f.wrap_site = f.wrap_site or site_of(module)
                 inner = getattr(module, "module", None)
                 if f.model_site is None and isinstance(inner, torch.nn.Module):
-                    f.model_site = sites.get(inner)
+                    f.model_site = site_of(inner)
             elif f.model_site is None:
-                f.model_site = sites.get(module)
+                f.model_site = site_of(module)
 
 
 def unwrapped(model):

@@ -52,7 +52,9 @@ class SiteObserver:
     def __init__(self, session) -> None:
         self.s = session
         self.patches = Patches()
-        self.defined: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module -> Location
+        # id(module) -> (weakref(module), Location). Keyed by identity, not by hash: a module's
+        # __hash__ may read state its __init__ has not set yet (torchmetrics' Metric), and change.
+        self.defined: dict[int, tuple[weakref.ref, Location]] = {}
         self.outputs: dict[int, tuple[weakref.ref, Location]] = {}  # id(tensor) -> its module's site
         self.depth = 0  # >0 inside a train()/requires_grad_() call we already record
 
@@ -84,7 +86,7 @@ class SiteObserver:
         if not any((p := ref()) is not None and not p.requires_grad for ref in self.s.param_refs.values()):
             return
         t = self.s.trace
-        sites = [c.site for c in t.freeze_calls] + [site for site in self.defined.values()]
+        sites = [c.site for c in t.freeze_calls] + [site for _, site in self.defined.values()]
         sites += [o.site for o in t.optimizers.values()]
         first = [t.script] + list(dict.fromkeys(real_path(site.file) for site in sites if site is not None))
         t.freeze_calls += find_freeze_assignments(first)
@@ -109,10 +111,12 @@ class SiteObserver:
 
     # ------------------------------------------------------------ records
     def _on_init(self, module) -> None:
-        if module not in self.defined:
+        if self.defined_at(module) is None:
             site = _construction_site(module)
             if site is not None:
-                self.defined[module] = site
+                if len(self.defined) >= PURGE_AT:
+                    self.defined = {k: v for k, v in self.defined.items() if v[0]() is not None}
+                self.defined[id(module)] = (weakref.ref(module), site)
 
     def _on_train(self, module, mode: bool = True) -> None:
         sensitive = tuple(sorted({type(m).__name__ for m in module.modules() if isinstance(m, MODE_SENSITIVE)}))
@@ -130,7 +134,8 @@ class SiteObserver:
 
     # ------------------------------------------------------------ lookups (sampled steps)
     def defined_at(self, module) -> Location | None:
-        return self.defined.get(module)
+        entry = self.defined.get(id(module))
+        return entry[1] if entry is not None and entry[0]() is module else None
 
     def running_module_site(self) -> Location | None:
         """The construction site of the innermost built-in module running on behalf of the
@@ -140,7 +145,7 @@ class SiteObserver:
         while frame is not None and not is_user(frame.f_code.co_filename):
             owner = frame.f_locals.get("self") if frame.f_code.co_name == "forward" else None
             if isinstance(owner, nn.Module):
-                return self.defined.get(owner)
+                return self.defined_at(owner)
             frame = frame.f_back
         return None
 

@@ -158,10 +158,6 @@ def test_seeded_bug_in_compute_loss_is_named_and_learns_worse(tmp_path, healthy,
     assert score < fixed - 0.3 if task == "cls" else score > 2 * fixed
 
 
-@pytest.mark.xfail(strict=True, reason="miss: LS002 wants every sampled cross_entropy call to get probabilities; "
-                   "a metric after training, F.cross_entropy(logits, labels) on logits computed under no_grad "
-                   "(backprop=0) but called outside it, counts as a training call (training=True) and clears "
-                   "the 20 softmax calls that trained the model")
 def test_double_softmax_is_named_despite_a_logit_metric_after_training(tmp_path):
     code = SCRIPT + "print('cross-entropy', F.cross_entropy(logits, labels).item())\n"
     report = diagnose_code(tmp_path, code, args=["cls", "softmax", "mlp", str(tmp_path)])

@@ -173,3 +173,23 @@ def test_classifier_head_softmax_over_the_batch_then_log_of_a_shifted_value(tmp_
 ])
 def test_softmax_over_the_batch_by_design_is_silent(tmp_path, loss):
     assert "softmax-wrong-dim" not in causes(diagnose_code(tmp_path, CLASSIFY.format(loss=loss)))
+
+
+def test_a_metric_on_detached_logits_after_training_does_not_hide_a_double_softmax(tmp_path):
+    """The loss calls that trained (their gradient was taken) are judged; a cross_entropy of
+    logits taken under no_grad, computed after training as a metric, is not one of them."""
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 10); y = (X[:, :3] @ torch.randn(3, 4)).argmax(1)
+body = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Linear(64, 4))
+opt = torch.optim.SGD(body.parameters(), lr=0.05)
+for step in range(120):
+    xb, yb = X[step % 8 * 64:(step % 8 + 1) * 64], y[step % 8 * 64:(step % 8 + 1) * 64]
+    loss = F.cross_entropy(torch.softmax(body(xb), dim=1), yb)
+    opt.zero_grad(); loss.backward(); opt.step()
+with torch.no_grad():
+    logits = body(X)
+print("metric", F.cross_entropy(logits, y).item())
+""")
+    assert first_cause(report) == "double-softmax"

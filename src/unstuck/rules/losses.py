@@ -27,7 +27,11 @@ RANGES = {  # activation -> (share of targets it cannot produce, the range it ca
 
 
 def _training_calls(trace: Trace, fns) -> list[LossCall]:
-    return [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
+    """The calls that trained: with gradients enabled and, when some calls' gradients were
+    taken, only those (a metric computed on detached outputs after training is not one)."""
+    calls = [c for c in trace.losses if c.training and c.fn in fns and c.pred_finite]
+    best = max((c.backprop for c in calls), default=0)
+    return [c for c in calls if c.backprop == best]
 
 
 def _enough(rule, calls: list[LossCall], what: str) -> None:

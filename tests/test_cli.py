@@ -62,6 +62,18 @@ def test_error_finding_exits_1_with_spec_fields(tmp_path):
     assert f["cause"] == "loss-broadcast" and f["location"] == {"file": script, "line": 9, "function": "<module>"}
 
 
+def test_confirm_replays_the_fix_and_says_what_it_showed(tmp_path):
+    bug = TRAIN.replace("X = torch.randn(64, 3)", "X = torch.randn(256, 3)").replace("model(X), y)", "model(X), y.squeeze(1))")
+    script = write(tmp_path, bug)
+    r = unstuck("run", "--no-log", "--confirm", "--json", "r.json", script, "150", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    c = json.loads((tmp_path / "r.json").read_text())["findings"][0]["confirmation"]
+    assert c["status"] == "confirmed" and c["with_fix"]["score"] > c["as_written"]["score"], c
+    assert "Confirmed by replay" in r.stderr
+    r = unstuck("run", "--no-log", "--json", "r.json", script, "20", cwd=tmp_path)  # off by default
+    assert "confirmation" not in json.loads((tmp_path / "r.json").read_text())["findings"][0]
+
+
 def test_script_exception_keeps_its_traceback_and_status(tmp_path):
     script = write(tmp_path, TRAIN + "raise ValueError('boom')\n")
     r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)

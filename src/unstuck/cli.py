@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     _diagnosing_options(run)
     _nproc_option(run)
+    run.add_argument("--confirm", action="store_true",
+                     help="replay a short training on copies of the model and batches with each root cause's fix "
+                     "applied, beside the training as written, and say whether the fix clearly helps "
+                     "(a few seconds per cause; `unstuck checkup` always does)")
     run.add_argument("-m", dest="module", metavar="MODULE", default=None,
                      help="run a module as `python -m MODULE ARGS...` would (instead of SCRIPT)")
     run.add_argument("script", help="the training script (a file, or a folder or zip file with __main__.py)")
@@ -222,10 +226,18 @@ def cmd_run(args, parser) -> int:
         emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
         _finish_logbook(book, report, None, args)
 
+    capture = None
+    if args.confirm:
+        from unstuck.checkup.capture import CaptureObserver
+        capture = CaptureObserver()
+        observers = [*observers, capture]
     report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
                                          max_steps=args.max_steps, profile=args.profile,
                                          select=_split(args.select), ignore=_split(args.ignore),
                                          observers=observers, on_terminate=terminated)
+    if capture is not None:
+        from unstuck.checkup.confirm import confirm_report
+        confirm_report(report, capture.problem()[0])
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)

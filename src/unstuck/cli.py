@@ -211,9 +211,7 @@ def cmd_run(args, parser) -> int:
     from unstuck.integrations import distributed
     where = distributed.mode()
     if where == "worker":  # a process of `unstuck run --nproc-per-node`: its parent reports
-        return distributed.run_rank(args.script, args.script_args, folder=os.environ[distributed.FOLDER_ENV],
-                                    module=bool(args.module), max_steps=args.max_steps,
-                                    profile=args.profile).status or 0
+        return _run_worker(args)
     if args.nproc_per_node:
         return _run_launched(args, parser)
     if where == "torchrun":
@@ -266,47 +264,87 @@ def _distributed_usage_error(args) -> str | None:
     if launcher_env() is not None:
         return ("--nproc-per-node starts its own processes, but this one already runs under a distributed "
                 "launcher (RANK and WORLD_SIZE are set): drop --nproc-per-node")
-    if args.checkpoint_every:
-        return "--checkpoint-every does not work with --nproc-per-node yet"
     return None
 
 
+def _run_worker(args) -> int:
+    """A process of `unstuck run --nproc-per-node`: rank 0 keeps its step log (and checkpoints)
+    in the parent's run folder, the others a thinned step log that goes with their result."""
+    from unstuck.integrations import distributed
+    rank = distributed.launcher_env()[0]
+    book = steplog = None
+    if os.environ.get(distributed.RUN_DIR_ENV):
+        try:
+            book = distributed.worker_logbook(args.script, rank)
+            steplog = None if rank == 0 else distributed.rank_steplog()
+        except (OSError, ValueError) as exc:  # the run goes on without its files
+            print(f"unstuck: rank {rank} keeps no step log ({exc})", file=sys.stderr)
+    ended = distributed.run_rank(args.script, args.script_args, channel=distributed.channel(),
+                                 module=bool(args.module), max_steps=args.max_steps, profile=args.profile,
+                                 observers=book.observers() if book else (), steplog=steplog)
+    return ended.result.status or 0
+
+
 def _run_launched(args, parser) -> int:
-    """`unstuck run --nproc-per-node N`: N watched processes, one report."""
+    """`unstuck run --nproc-per-node N`: N watched processes, one report; the run folder holds
+    rank 0's step log and checkpoints, the other ranks' thinned step logs under `ranks/`."""
     from unstuck.integrations.distributed import launch_and_diagnose
     from unstuck.report import emit
-    book = _logbook(args)
-    report, trace = launch_and_diagnose(args.script, args.script_args, nproc=args.nproc_per_node,
-                                        module=bool(args.module), max_steps=args.max_steps, profile=args.profile,
-                                        select=_split(args.select), ignore=_split(args.ignore))
+    book = _logbook(args, checkpoints=False)  # rank 0 saves the checkpoints, into this folder
+    checkpoint = (args.checkpoint_every, args.keep_checkpoints) if args.checkpoint_every else None
+    report, trace, ended = launch_and_diagnose(
+        args.script, args.script_args, nproc=args.nproc_per_node, module=bool(args.module),
+        max_steps=args.max_steps, profile=args.profile, select=_split(args.select), ignore=_split(args.ignore),
+        run_dir=book.path if book else None, checkpoint=checkpoint)
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet)
-    _finish_logbook(book, report, trace, args)
+    _finish_distributed_logbook(book, report, trace, ended, args)
     return report.exit_status(args.fail_on)
 
 
+def _finish_distributed_logbook(book, report, trace, ended, args) -> None:
+    if book is not None and book.path:
+        from unstuck.integrations.distributed import write_rank_steplogs
+        try:
+            write_rank_steplogs(book.path, ended)
+        except OSError as exc:
+            print(f"unstuck: could not write the other ranks' step logs: {exc}", file=sys.stderr)
+    _finish_logbook(book, report, trace, args)
+
+
 def _run_under_torchrun(args, parser) -> int:
-    """`torchrun ... $(which unstuck) run train.py`: every rank is watched and writes its facts;
-    rank 0 gathers its node's ranks and reports, the others exit as the script did."""
+    """`torchrun ... $(which unstuck) run train.py`: every rank is watched and sends its facts to
+    rank 0 through the launch's store (a folder of this node without one) at the end; rank 0
+    gathers them (at most GATHER_TIMEOUT s) and reports, the others exit as the script did."""
     import time
 
     from unstuck.integrations import distributed
     from unstuck.report import emit
     started = time.time()
     rank = distributed.launcher_env()[0]
-    folder = distributed.gather_folder()
+    chan = distributed.channel(started=started)
     if rank != 0:
-        return distributed.run_rank(args.script, args.script_args, folder=folder, module=bool(args.module),
-                                    max_steps=args.max_steps, profile=args.profile).status or 0
+        steplog = None if args.no_log else distributed.rank_steplog()
+        return distributed.run_rank(args.script, args.script_args, channel=chan, module=bool(args.module),
+                                    max_steps=args.max_steps, profile=args.profile,
+                                    steplog=steplog).result.status or 0
     observers, book = _watchers(args)
-    own = distributed.run_rank(args.script, args.script_args, folder=folder, module=bool(args.module),
-                               max_steps=args.max_steps, profile=args.profile, observers=observers)
-    report, trace = distributed.gather_and_diagnose(own, folder, started=started, select=_split(args.select),
-                                                    ignore=_split(args.ignore))
-    report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
-    emit(report, json_path=args.json, quiet=args.quiet)
-    _finish_logbook(book, report, trace, args)
-    return report.exit_status(args.fail_on)
+
+    def report_for(own, timeout=None):
+        report, trace, ended = distributed.gather_and_diagnose(own, chan, select=_split(args.select),
+                                                               ignore=_split(args.ignore), timeout=timeout)
+        report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
+        emit(report, json_path=args.json, quiet=args.quiet)
+        _finish_distributed_logbook(book, report, trace, ended, args)
+        return report
+
+    def terminated(own) -> None:  # torchrun stops the ranks (one failed): report what came back, then die
+        report_for(own, timeout=distributed.TERM_GATHER_TIMEOUT)
+
+    own = distributed.run_rank(args.script, args.script_args, channel=chan, module=bool(args.module),
+                               max_steps=args.max_steps, profile=args.profile, observers=observers,
+                               on_terminate=terminated)
+    return report_for(own).exit_status(args.fail_on)
 
 
 def _logbook_usage_error(args) -> str | None:
@@ -319,14 +357,15 @@ def _logbook_usage_error(args) -> str | None:
     return None
 
 
-def _logbook(args):
-    """The run folder and step log of a diagnosing command (None with --no-log and no --html)."""
+def _logbook(args, checkpoints: bool = True):
+    """The run folder and step log of a diagnosing command (None with --no-log and no --html).
+    `checkpoints=False`: another process saves them (rank 0 of `--nproc-per-node`)."""
     if args.no_log and not args.html:
         return None
     from unstuck.logbook import Logbook
     if not args.no_log:
         try:
-            return Logbook(args.script, args.log_dir, checkpoint_every=args.checkpoint_every,
+            return Logbook(args.script, args.log_dir, checkpoint_every=args.checkpoint_every if checkpoints else None,
                            keep_checkpoints=args.keep_checkpoints)
         except OSError as exc:  # e.g. a read-only folder: the diagnosis still runs
             print(f"unstuck: no run folder ({exc}); use --log-dir DIR or --no-log", file=sys.stderr)

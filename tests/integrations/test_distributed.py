@@ -78,7 +78,7 @@ def test_under_an_outside_torchrun_rank_0_reports_for_all(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "--nproc-per-node", "0"], "at least 1"),
-    (["run", "--nproc-per-node", "2", "--checkpoint-every", "5"], "--checkpoint-every"),
+    (["run", "--nproc-per-node", "2", "--no-log", "--checkpoint-every", "5"], "--checkpoint-every"),
     (["checkup", "--nproc-per-node", "2"], "checkup re-trains copies"),
 ])
 def test_usage_errors(tmp_path, capsys, argv, message):
@@ -134,11 +134,11 @@ def test_rank_0_gathers_its_node_and_ignores_stale_files(tmp_path, monkeypatch):
     own = _result(0)
     for rank, result in ((0, own), (1, _result(1))):  # as run_rank writes them
         distributed.write_result(folder, rank, result)
-    report, trace = distributed.gather_and_diagnose(own, folder, started=time.time() - 60, environ=env)
+    report, trace, _ = distributed.gather_and_diagnose(own, folder, started=time.time() - 60, environ=env)
     assert [f.rank for f in trace.distributed.ranks] == [0, 1] and trace.distributed.missing == (2,)
     assert any("on this node" in note for note in report.notes)
     assert not (tmp_path / "meet").exists()  # the files and the folder are gone
     distributed.write_result(folder, 1, _result(1))  # left over from an earlier launch
     monkeypatch.setattr(distributed, "GATHER_TIMEOUT", 0.3)
-    _, trace = distributed.gather_and_diagnose(_result(0), folder, started=time.time() + 60, environ=env)
+    _, trace, _ = distributed.gather_and_diagnose(_result(0), folder, started=time.time() + 60, environ=env)
     assert [f.rank for f in trace.distributed.ranks] == [0]

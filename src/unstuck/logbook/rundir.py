@@ -61,9 +61,11 @@ class Logbook:
     checkpoints, and at the end its reports. `observers()` go to `observe_and_diagnose`."""
 
     def __init__(self, script: str, log_dir: str | None = None, *, checkpoint_every: int | None = None,
-                 keep_checkpoints: int = 3) -> None:
+                 keep_checkpoints: int = 3, run_dir: str | None = None) -> None:
         self.script = script
-        self.path = new_run_dir(log_dir, script) if log_dir else None
+        # run_dir: an existing run folder to keep this run's files in (rank 0 of a distributed
+        # run writes its step log and checkpoints into the folder its launcher created)
+        self.path = run_dir or (new_run_dir(log_dir, script) if log_dir else None)
         self.steplog = StepLog(self._file(STEPS), tensorboard_dir=self._file(TENSORBOARD))
         self.checkpoints = None
         if checkpoint_every:
@@ -83,7 +85,8 @@ class Logbook:
         """Write the reports into the run folder, and the HTML page to `html_path` too. The
         Trace defaults to the one the step log watched (none for a table's checkup)."""
         trace = trace if trace is not None else self.steplog.trace
-        has_checkpoints = bool(self.checkpoints and self.checkpoints.checkpointer.entries)
+        has_checkpoints = bool(self.checkpoints and self.checkpoints.checkpointer.entries) or bool(
+            self.path and os.path.isfile(os.path.join(self.path, CHECKPOINTS, "checkpoints.json")))
         page = None
         if self.path or html_path:
             page = render_page(report, self.steplog, trace, label=self.path or self.script, run_dir=self.path,

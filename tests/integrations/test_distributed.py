@@ -142,3 +142,68 @@ def test_rank_0_gathers_its_node_and_ignores_stale_files(tmp_path, monkeypatch):
     monkeypatch.setattr(distributed, "GATHER_TIMEOUT", 0.3)
     _, trace, _ = distributed.gather_and_diagnose(_result(0), folder, started=time.time() + 60, environ=env)
     assert [f.rank for f in trace.distributed.ranks] == [0]
+
+
+# ---------------------------------------------------------------- the launch's store
+def _store_env(port: int, rank: int, world: int = 3) -> dict:
+    return {"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_WORLD_SIZE": "1", "GROUP_RANK": str(rank),
+            "GROUP_WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+            "TORCHELASTIC_USE_AGENT_STORE": "True", "TORCHELASTIC_RUN_ID": "t", "TORCHELASTIC_RESTART_COUNT": "0"}
+
+
+def test_ranks_meet_rank_0_in_the_launchs_store(monkeypatch):
+    """As torchrun's agent hosts it: a TCPStore server; each rank is a client with keys of its
+    own. Rank 2 announced itself and never sent: missing, with its last known state."""
+    from datetime import timedelta
+
+    from torch.distributed import TCPStore
+
+    from unstuck.integrations import distributed
+    server = TCPStore("127.0.0.1", 0, is_master=True, timeout=timedelta(seconds=10), wait_for_workers=False)
+    env = {r: _store_env(server.port, r) for r in range(3)}
+    channels = {r: distributed.channel(env[r]) for r in range(3)}
+    assert all(isinstance(c, distributed.StoreChannel) for c in channels.values())
+    for r in range(3):
+        channels[r].announce(r, distributed.rank_state(r, env[r]))
+    channels[1].send(1, distributed.Ended(1.0, _result(1), 1, "b", '{"unstuck_steplog": 1}\n'))
+    own = distributed.Ended(2.0, _result(0), 0, "a")
+    channels[0].send(0, own)
+    report, trace, ended = distributed.gather_and_diagnose(own, channels[0], timeout=0.5, environ=env[0])
+    assert sorted(ended) == [0, 1] and ended[1].steps.startswith('{"unstuck_steplog"')
+    assert trace.distributed.missing == (2,)
+    s = report.summary
+    assert s["processes"] == 3 and s["nodes"] == 3 and s["ranks_reported"] == [0, 1]
+    assert "started its script" in s["ranks_missing"]["2"] and "node 2" in s["ranks_missing"]["2"]
+    assert not server.check(["unstuck/t/0/result/1"])  # read and deleted: the agents' store keeps nothing
+
+
+def test_a_store_that_is_gone_is_a_note_not_a_failure():
+    from unstuck.integrations import distributed
+    port = _free_port()
+    chan = distributed.StoreChannel("127.0.0.1", port, prefix="unstuck/x/", timeout=0.5)
+    report, trace, ended = distributed.gather_and_diagnose(_result(0), chan, environ=_store_env(port, 0, 2))
+    assert list(ended) == [0] and report.summary["processes"] == 2
+    assert any("could not be gathered" in n for n in report.notes)
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_nproc_run_folder_keeps_every_ranks_steps_and_rank_0s_checkpoints(tmp_path, capsys):
+    script = _write(tmp_path, DUPLICATED)
+    assert main(["run", "--quiet", "--fail-on", "never", "--log-dir", str(tmp_path / "runs"), "--nproc-per-node",
+                 "2", "--checkpoint-every", "4", script]) == 0
+    run = next((tmp_path / "runs").iterdir())
+    assert len((run / "steps.jsonl").read_text().splitlines()) == 9  # header + 8 steps, rank 0 in full
+    assert len((run / "ranks" / "rank-1.steps.jsonl").read_text().splitlines()) == 9
+    saved = sorted(p.name for p in (run / "checkpoints").glob("*.pt"))  # by rank 0 only
+    assert [name.split("-")[1] for name in saved] == ["step0000004", "step0000008"]
+    report = json.loads((run / "report.json").read_text())
+    assert report["summary"]["processes"] == 2 and report["summary"]["nodes"] == 1
+    capsys.readouterr()
+    assert main(["show", str(run)]) == 0
+    assert "2 processes ran" in capsys.readouterr().out

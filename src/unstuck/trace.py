@@ -344,6 +344,14 @@ class LoaderFacts:
     site: Location | None
     sampler: str  # class name of its sampler (DistributedSampler, RandomSampler, SequentialSampler, ...)
     distributed: bool  # the sampler is a DistributedSampler (or a subclass): each process gets its own share
+    shuffle: bool | None = None  # the DistributedSampler's `shuffle` (None: not a DistributedSampler)
+    stock_order: bool = False  # its order is DistributedSampler's own (__iter__ not overridden): seed + epoch
+    # Each pass over the loader (an epoch or an evaluation), in order: (tick when it began, batches
+    # it holds (len(loader); -1 when unknown), the DistributedSampler's epoch then (-1: none),
+    # training steps taken from its start to the start of the next pass of any loader or the end
+    # of the run; 0 for a pass begun with gradients disabled: an evaluation)
+    passes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    set_epoch_calls: int = 0  # calls of its DistributedSampler's set_epoch
 
 
 @dataclass
@@ -377,6 +385,19 @@ class RankFacts:
     # (averaging the replicas by hand, as in local SGD), or torch's model averagers were used
     param_syncs: int = 0
     backend: str | None = None  # the default process group's backend, once one was initialized
+    steps: int = 0  # training steps (ticks) this process completed
+    backward_passes: int = 0  # backward passes this process began
+    joined: bool = False  # a `Join` context (DDP's `model.join()`) was entered: uneven inputs handled
+    # Collectives the script ran on the optimizers' gradients (averaging gradients by hand)
+    grad_syncs: int = 0
+    grad_sync_site: Location | None = None  # the user's line of the first such collective
+    # tick -> per parameter (float64 sum of the local gradient after the last backward pass, float64
+    # sum of the gradient the optimizer step used), on sampled steps on which the script reduced
+    # gradients by hand after backward: the cross-process mean of the first is the right average
+    grad_checks: dict[int, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    # tick -> (per-process batch: dim 0 of the first input tensor, BatchNorm layers in training mode
+    # that are not SyncBatchNorm, SyncBatchNorm layers in training mode) of the sampled training forwards
+    norm_batches: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass

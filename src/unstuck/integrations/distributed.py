@@ -12,11 +12,17 @@ same python parity as a single-process `run`, under the usual observation plus a
 parent's; it prints no report. The parent then judges rank 0's Trace, with every rank's
 distributed facts attached (`trace.distributed`), and prints one report.
 
-A script already started by an outside `torchrun ... $(which unstuck) run train.py`: each
-rank runs under observation and writes its result into a folder named after the launch
-(TORCHELASTIC_RUN_ID, MASTER_ADDR, MASTER_PORT) in the temporary directory; ranks other than 0
-print nothing and exit as the script did; rank 0 waits (at most `GATHER_TIMEOUT` seconds) for
-the other ranks of its node and prints the one report. Ranks on other nodes are not gathered.
+A script started by an outside `torchrun ... -m unstuck run train.py`, on one node or many: each
+rank runs under observation and, once its script has ended, sends its result to rank 0 through
+the launch's own store (`StoreChannel`: the TCPStore torchrun's agents host for the launch at
+MASTER_ADDR:MASTER_PORT when TORCHELASTIC_USE_AGENT_STORE=True; a client and keys of
+unstuck's own, independent of the script's process group). Before its script starts, a rank
+announces itself (a few bytes: node, host, pid), so that a rank that never sends is reported
+with its last known state; nothing is sent during training. Ranks other than 0 print nothing
+and exit as the script did; rank 0 waits at most `GATHER_TIMEOUT` seconds (plus
+`STORE_TIMEOUT` for reading, with a slow store) and prints the one report. Without an agent
+store, the ranks of rank 0's node meet in a folder of its temporary directory (`FolderChannel`),
+as the workers of `--nproc-per-node` meet their parent.
 """
 from __future__ import annotations
 
@@ -216,11 +222,17 @@ class StoreChannel:
         store.add("sent", 1)
 
     def gather(self, world: int, own: Ended, timeout: float, environ=os.environ) -> tuple[dict[int, Ended], dict]:
+        """Wait (at most `timeout` s) until every rank has sent, then read what came. Reading stops
+        at `timeout` + STORE_TIMEOUT s in all (a store that answers slowly): the ranks not read
+        yet count as missing."""
+        hard = time.monotonic() + timeout + self.timeout
         store = self.store()
         _waited(lambda: store.add("sent", 0), lambda sent: sent >= world, timeout)
         results: dict[int, Ended] = {0: own}
         states: dict[int, dict] = {}
         for rank in range(world):
+            if time.monotonic() > hard:
+                break
             with contextlib.suppress(Exception):  # a rank whose key never came: it stays missing
                 if rank and store.check([f"result/{rank}"]):
                     results[rank] = Ended(*pickle.loads(zlib.decompress(store.get(f"result/{rank}"))))
@@ -278,7 +290,8 @@ def run_rank(script: str, script_args: Sequence[str], *, channel, module: bool =
                 channel.send(rank, ended)
             except Exception as exc:  # noqa: BLE001 - the script's outcome stands; rank 0 says it is missing
                 log.debug("sending rank %d's result failed", rank, exc_info=True)
-                print(f"unstuck: rank {rank} could not send what it saw to rank 0: {exc}", file=sys.stderr)
+                print(f"unstuck: rank {rank} could not send what it saw to the reporting process: {exc}",
+                      file=sys.stderr)
         return sent[0]
 
     try:

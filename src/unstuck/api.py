@@ -19,8 +19,9 @@ def observe_and_diagnose(script: str, script_args: Sequence[str] = (), *, module
                          on_terminate: Callable[[Report], None] | None = None) -> tuple[Report, Trace]:
     """Run `script` as `python script *script_args` would (with `module=True`, as
     `python -m script *script_args`), under observation; return its Report and the Trace it
-    was judged on. `observers` are extra observers (objects with `install(session)` and
-    `uninstall()`) that watch the run beside the built-in ones. `on_terminate` receives the
+    was judged on. `observers` are extra observers (`unstuck.observe.hub.Observer` subclasses:
+    `install(session)`, `uninstall()` and the events they override) that watch the run beside
+    the built-in ones. `on_terminate` receives the
     Report when SIGTERM ends the run, just before the process dies of the signal."""
     from unstuck.runner import run_script
 

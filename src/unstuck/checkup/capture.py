@@ -2,7 +2,7 @@
 
 `CaptureObserver` is an extra observer for `observe_and_diagnose(..., observers=[...])`.
 On the watched (sampled) steps it notes each root model's forward input and output, and
-each built-in loss call (through the op tracer's loss listener). When a loss's prediction
+each built-in loss call (the hub's on_loss event). When a loss's prediction
 is the model's output, or a reshaped view of it, the pair is kept:
 
 - once, before the first optimizer step: a deep copy of the model (its initial weights),
@@ -22,9 +22,9 @@ import logging
 import weakref
 
 import torch
-from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from unstuck.checkup.problem import OptimizerSpec, Problem
+from unstuck.observe.hub import Observer
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,10 @@ VIEW_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBac
                         "ToCopyBackward0", "CloneBackward0", "AliasBackward0"})
 
 
-class CaptureObserver:
+class CaptureObserver(Observer):
     def __init__(self, max_samples: int = MAX_SAMPLES):
         self.max_samples = max_samples
         self.session = None
-        self.handles = []
-        self.depth = 0
         self.last = None  # (weakref(root), inputs (detached), weakref(output)) of the latest root forward
         self.root_ref = None
         self.model = None  # deep copy at the first captured loss call
@@ -63,41 +61,21 @@ class CaptureObserver:
         self.reason: str | None = "no training step with a built-in loss function on a model's output was seen"
         self.full = False
 
-    # ------------------------------------------------------------ observer protocol
+    # ------------------------------------------------------------ observer protocol (observe.hub)
     def install(self, session) -> None:
         self.session = session
-        listeners = getattr(session, "loss_listeners", None)
-        if listeners is None:
-            self.reason = "this version of the watcher has no loss listener"
-            return
-        listeners.append(self._on_loss)
-        self.handles = [register_module_forward_pre_hook(self._pre),
-                        register_module_forward_hook(self._post, always_call=True)]
 
     def uninstall(self) -> None:
-        self._unhook()
-        s = self.session
-        if s is not None and self._on_loss in getattr(s, "loss_listeners", []):
-            s.loss_listeners.remove(self._on_loss)
         if self.model is not None and self.optimizer is None:
             self.session.guard("checkup capture", self._find_optimizer)
         self.last = None
 
-    def _unhook(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
+    def on_root_forward(self, module, args, output) -> None:
+        if not self.full and self.session.sampling:
+            self._on_root(module, args, output)
 
-    # ------------------------------------------------------------ forward
-    def _pre(self, module, args):
-        self.depth += 1
-
-    def _post(self, module, args, output):
-        self.depth = max(0, self.depth - 1)
-        s = self.session
-        if self.depth or not s.sampling or s.busy:
-            return
-        s.guard("checkup capture", self._on_root, module, args, output)
+    def on_loss(self, func, args, kwargs, out) -> None:
+        self._on_loss(func, args, kwargs, out)
 
     def _on_root(self, module, args, output) -> None:
         if not isinstance(output, torch.Tensor) or not args:
@@ -214,7 +192,6 @@ class CaptureObserver:
             self.count += len(keep)
         if self.count >= limit:
             self.full = True
-            self._unhook()
 
     # ------------------------------------------------------------ result
     def problem(self) -> tuple[Problem | None, str | None]:

@@ -230,7 +230,7 @@ class RunCheckpoints:
         self.checkpointer = Checkpointer(folder, every=None, keep=keep, name=name)
         self.roots = RootModules()
         self._session = None
-        steplog.on_step.append(self._after_step)
+        steplog.step_callbacks.append(self._after_step)
 
     # observer contract: the forward hooks are switched on for the step before each checkpoint
     def install(self, session) -> None:

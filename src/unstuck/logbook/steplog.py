@@ -1,8 +1,7 @@
 """The step log: one row per optimizer step, kept in memory and appended to `steps.jsonl`.
 
-An extra observer (`install(session)` / `uninstall()`) that listens to the session's step and
-backward events (`Session.step_listeners`, `backward_listeners`: steps taken inside compiled
-code included). Always on, and cheap: a step costs a
+An observer of the session (observe.hub): its step, backward and DataLoader events (steps
+taken inside compiled code included). Always on, and cheap: a step costs a
 reference to the latest loss tensor, an lr read per param group and a clock read. Loss
 tensors are detached and converted to numbers in batches (one `torch.stack(...).tolist()`
 every `flush_every` rows), never with an `.item()` per step, so a GPU run is not
@@ -49,7 +48,7 @@ from collections import deque
 import torch
 
 from unstuck.logbook.atomic import atomic_write_text
-from unstuck.observe.patching import Patches
+from unstuck.observe.hub import Observer
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ FLUSH_EVERY = 256
 RECENT = 256
 
 
-class StepLog:
+class StepLog(Observer):
     """Records one row per optimizer step; writes them to `path` (JSON lines) when given."""
 
     def __init__(self, path: str | None = None, *, max_rows: int = MAX_ROWS, flush_every: int = FLUSH_EVERY,
@@ -79,10 +78,9 @@ class StepLog:
         self.pending: list[tuple] = []  # (tick, opt, time, lrs, loss tensor | None, epoch, StepRecord | None)
         self.thinned_before: int | None = None  # rows with a smaller step have been thinned
         self.thinnings = 0
-        self.on_step = []  # callbacks(steplog) after each step's row: e.g. the checkpointer
+        self.step_callbacks = []  # callbacks(steplog) after each step's row: e.g. the checkpointer
         self.last_step = 0  # `step` of the latest row
         self._session = None
-        self._patches = Patches()
         self._loss = None  # the latest tensor given to backward()
         self._t0 = 0.0
         self._opt_keys: dict[int, tuple[weakref.ref, int]] = {}
@@ -97,33 +95,20 @@ class StepLog:
         if self.path:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             atomic_write_text(self.path, json.dumps(self.header()) + "\n")
-        session.step_listeners.append(self._on_step)
-        session.backward_listeners.append(self._on_backward)
-        from torch.utils.data import DataLoader
-        loader_iter = DataLoader.__iter__
-
-        def iter_for_steplog(loader):
-            if torch.is_grad_enabled():  # a training pass, not a no_grad evaluation
-                n = self._loaders.get(id(loader), 0) + 1
-                self._loaders[id(loader)] = n
-                self._epoch = n
-            return loader_iter(loader)
-
-        self._patches.patch(DataLoader, "__iter__", iter_for_steplog)
 
     def uninstall(self) -> None:
-        s = self._session
-        if s is not None:
-            for listeners, fn in ((s.step_listeners, self._on_step), (s.backward_listeners, self._on_backward)):
-                if fn in listeners:
-                    listeners.remove(fn)
-        self._patches.restore()
         self._loss = None
         self.flush()
         self._write_tensorboard()
 
     # ------------------------------------------------------------------ session events
-    def _on_backward(self, tensors) -> None:
+    def on_loader_iter(self, loader, grad_enabled: bool) -> None:
+        if grad_enabled:  # a training pass, not a no_grad evaluation
+            n = self._loaders.get(id(loader), 0) + 1
+            self._loaders[id(loader)] = n
+            self._epoch = n
+
+    def on_backward(self, tensors) -> None:
         self._loss = tensors  # a reference only: detached and read at the step
 
     def _opt_key(self, opt) -> int:
@@ -139,7 +124,7 @@ class StepLog:
         found = [(key, ref()) for ref, key in self._opt_keys.values()]
         return [opt for key, opt in sorted(found, key=lambda kv: kv[0]) if opt is not None]
 
-    def _on_step(self, opt) -> None:
+    def on_step(self, opt) -> None:
         """A row for the step the session just counted (its tick not yet advanced)."""
         s = self._session
         tick, key = s.tick, self._opt_key(opt)
@@ -156,7 +141,7 @@ class StepLog:
         record = steps[-1] if steps and steps[-1].tick == tick else None
         self.pending.append((tick, key, time.perf_counter() - self._t0, lrs, loss, self._epoch, record))
         self.last_step = tick + 1
-        for callback in self.on_step:
+        for callback in self.step_callbacks:
             callback(self)
         if len(self.pending) >= self.flush_every:
             self.flush()

@@ -113,8 +113,7 @@ class AutogradObserver:
                     s.guard("backward", self._note_reached, _roots(tensors))
                 return backward(tensors, *args, **kwargs)
             s.guard("backward", self._on_backward, tensors)
-            for listener in s.backward_listeners:
-                s.guard("backward listener", listener, tensors)
+            s.hub.emit("on_backward", tensors)
             outer, s.gradient_pass = s.gradient_pass, 2
             try:
                 result = backward(tensors, *args, **kwargs)

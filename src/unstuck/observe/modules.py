@@ -185,7 +185,7 @@ class ModuleObserver:
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             self.root_key = id(module)
             s.guard("module", self._on_root, module, args)
-            if s.input_listeners:
+            if s.input_listeners or s.hub.wants("on_model_input"):
                 s.guard("input listener", self._tell_listeners, module, args, torch.is_grad_enabled())
         if self.first_layer_pending:
             s.guard("module", self._first_layer, module, args)
@@ -206,6 +206,10 @@ class ModuleObserver:
             self.graph_region = 0
         if not s.busy:
             s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph)
+            if depth == 1 and s.hub.wants("on_root_forward") and not in_backward():
+                known = self.roots.get(id(module))
+                if known is not None and known[1] and known[0]() is module:  # a model
+                    s.hub.emit("on_root_forward", module, args, output)
 
     def _on_root(self, module, args) -> None:
         s = self.s
@@ -227,6 +231,7 @@ class ModuleObserver:
     def _tell_listeners(self, module, args, grad_enabled: bool) -> None:
         known = self.roots.get(id(module))
         if known is not None and known[1]:  # a model (it has parameters)
+            self.s.hub.emit("on_model_input", module, args, grad_enabled)
             for listener in self.s.input_listeners:
                 listener(module, args, grad_enabled)
 

@@ -311,8 +311,7 @@ class OpObserver:
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
-        for listener in self.s.loss_listeners:
-            listener(func, args, kwargs, out)
+        self.s.hub.emit("on_loss", func, args, kwargs, out)
         name = ELEMENTWISE_LOSSES.get(func) or CLASS_LOSSES[func]
         site = user_site()
         p = pred.detach()

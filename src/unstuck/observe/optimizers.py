@@ -234,8 +234,7 @@ class OptimizerObserver:
 
     def _stepped(self, opt) -> None:
         s = self.s
-        for listener in s.step_listeners:
-            s.guard("step listener", listener, opt)
+        s.hub.emit("on_step", opt)
         s.advance()
 
     # ------------------------------------------------------------------ compiled steps

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import torch
 
 from unstuck.findings import ToolError
+from unstuck.observe.hub import Hub
+from unstuck.observe.patching import Patches
 from unstuck.observe.sampling import Pace, Sampling
 from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
 from unstuck.trace import ParamInfo, Trace
@@ -91,20 +93,15 @@ class Session:
         self.layer_counter = 0
         self.errors: dict[tuple[str, str], ToolError] = {}
         self._observers = []
-        # Extra observers (step log, checkup capture, ...): objects with install(session) and
-        # uninstall(); installed after the built-in ones, removed before them.
+        # Extra observers (step log, checkup capture, live status, ...): observe.hub.Observer
+        # subclasses, installed after the built-in ones and removed before them; the hub tells
+        # them the session's events (one set of torch hooks serves every observer).
         self.extra_observers = list(observers)
-        # Callables (func, args, kwargs, out) told of every built-in loss call the op tracer sees
-        # (sampled steps only); the checkup's capture uses it.
-        self.loss_listeners: list = []
-        # Callables (module, args, grad_enabled) told of every root model forward the module hooks
-        # see (sampled steps only); the distributed observer fingerprints the batches with it.
+        self.hub = Hub(self)
+        # Callables (module, args, grad_enabled) told of every root model forward (as the hub's
+        # on_model_input): kept for the distributed observer until it subclasses Observer.
         self.input_listeners: list = []
-        # Callables (optimizer) after each optimizer step the session counted, eager or inside
-        # compiled code, before the tick advances; and (tensors) before each backward pass.
-        # The step log uses them: one set of torch hooks serves every observer.
-        self.step_listeners: list = []
-        self.backward_listeners: list = []
+        self._loader_patch = Patches()
         self._installed = False
         self.probe_done = False
         self.pending_advance = False
@@ -138,6 +135,9 @@ class Session:
             obs.install()
         for obs in self.extra_observers:
             self.guard("install", obs.install, self)
+            self.hub.register(obs)
+        if self.hub.wants("on_loader_iter"):
+            self.guard("install", self._patch_loader)
         self._installed = True
         self._set_window(self.is_sampled(self.tick))
 
@@ -146,7 +146,9 @@ class Session:
         if not self._installed:
             return
         self._set_window(False)
+        self._loader_patch.restore()
         for obs in reversed(self.extra_observers):
+            self.hub.unregister(obs)
             self.guard("uninstall", obs.uninstall)
         for obs in reversed(self._observers):
             self.guard("uninstall", obs.uninstall)
@@ -162,6 +164,18 @@ class Session:
         if top and _ACTIVE:
             _ACTIVE[-1].guard("resume", _ACTIVE[-1]._install)
         return self.trace
+
+    def _patch_loader(self) -> None:
+        """DataLoader.__iter__, once, for the hub's on_loader_iter."""
+        from torch.utils.data import DataLoader
+        original = DataLoader.__iter__
+        hub = self.hub
+
+        def __iter__(loader):
+            hub.emit("on_loader_iter", loader, torch.is_grad_enabled())
+            return original(loader)
+
+        self._loader_patch.patch(DataLoader, "__iter__", __iter__)
 
     @property
     def active(self) -> bool:
@@ -275,19 +289,23 @@ class Session:
         except StopTraining:
             raise
         except Exception as exc:  # noqa: BLE001 - the tool must never break the script
-            key = (where, type(exc).__name__)
-            err = self.errors.get(key)
-            if err is None:
-                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                self.errors[key] = ToolError(where=where, error=detail)
-                log.debug("unstuck observer error in %s", where, exc_info=True)
-            else:
-                err.count += 1
+            self.record_error(where, exc)
             return None
         finally:
             if modes is not None:
                 modes.__exit__(None, None, None)
             self.busy = False
+
+    def record_error(self, where: str, exc: Exception) -> None:
+        """A failure inside the tool: kept for the report (counted per place and kind)."""
+        key = (where, type(exc).__name__)
+        err = self.errors.get(key)
+        if err is None:
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.errors[key] = ToolError(where=where, error=detail)
+            log.debug("unstuck observer error in %s", where, exc_info=True)
+        else:
+            err.count += 1
 
     # ---------------------------------------------------------------- compiled code
     def call_compiled(self, fn, module, args, kwargs):

@@ -4,8 +4,8 @@ findings so far.
 The line lives on the terminal's last row, outside a scroll region that holds everything
 else (the way apt draws its progress bar), so the script's own output scrolls above it and
 never mixes with it; nothing of the script's is redirected. It is only drawn when stderr
-is a terminal, and it is an extra observer (`install(session)` / `uninstall()`) whose only
-per-step cost is a clock read in a global optimizer step hook.
+is a terminal, and it is an observer of the session (observe.hub) whose only per-step cost
+is a clock read in its on_step event.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import os
 import shutil
 import time
 
+from unstuck.observe.hub import Observer
+
 log = logging.getLogger(__name__)
 
 REDRAW_EVERY_S = 0.5  # at most this often the line is redrawn
@@ -23,13 +25,12 @@ DIAGNOSE_EVERY_S = 3.0  # at most this often the rules run on the trace so far
 MIN_ROWS = 5  # smaller terminals get no status line
 
 
-class LiveStatus:
+class LiveStatus(Observer):
     def __init__(self, stream, rows: int, cols: int, select=None, ignore=None) -> None:
         self.stream = stream
         self.rows, self.cols = rows, cols
         self.select, self.ignore = select, ignore
         self.session = None
-        self.handle = None
         self.drawn_at = 0.0
         self.diagnosed_at = 0.0
         self.found: list[str] = []
@@ -52,18 +53,13 @@ class LiveStatus:
         self.session = session
         # make room, keep the last row out of the scroll region, go back where we were
         self._write(f"\n\x1b7\x1b[1;{self.rows - 1}r\x1b8\x1b[1A")
-        from torch.optim.optimizer import register_optimizer_step_post_hook  # torch only once the script has it
-        self.handle = register_optimizer_step_post_hook(self._on_step)
         self._draw()
 
     def uninstall(self) -> None:
-        if self.handle is not None:
-            self.handle.remove()
-            self.handle = None
         self._write(f"\x1b7\x1b[r\x1b[{self.rows};1H\x1b[2K\x1b8")
 
     # ------------------------------------------------------------ drawing
-    def _on_step(self, opt, args, kwargs) -> None:
+    def on_step(self, opt) -> None:
         now = time.monotonic()
         if now - self.drawn_at < REDRAW_EVERY_S:
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
+from dataclasses import dataclass, field
 
 import torch
 from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
@@ -22,6 +23,33 @@ from unstuck.trace import Event, OptimizerRecord, StepRecord
 UPDATE_SAMPLE = 4096  # values per parameter the update ratio is measured on (evenly spaced)
 
 
+@dataclass
+class OptState:
+    """Per-optimizer bookkeeping between two of its steps."""
+
+    key: int
+    ref: weakref.ref
+    param_ids: frozenset[int] = frozenset()
+    steps: int = 0
+    backwards: int = 0  # backward() calls outside step() since the last step
+    reached: set[int] = field(default_factory=set)  # params reached by those backward passes
+    used: set[int] = field(default_factory=set)  # params whose module ran forward since the last step
+    walked_all: bool = True  # every backward since the last step had its graph walked
+    hooked_all: bool = False  # module hooks were on for the whole time since the last step
+    grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
+    snapshot_at: int = -1  # self.steps when the snapshot was taken
+    # Clearing seen since the snapshot: zero_grad() of this optimizer, module.zero_grad() of
+    # some parameters, or in-place zeroing of gradient storage (`p.grad.data.zero_()`).
+    cleared_all: bool = False
+    cleared_ids: set[int] = field(default_factory=set)
+    zeroed_ptrs: set[int] = field(default_factory=set)
+    # (parameter, its squared norm, (stride, copy of its sampled values)) of each trainable
+    # parameter before a watched step, for the update ratio (optimizers._update_sample)
+    before: list | None = None
+    frozen_sq: float = 0.0  # squared norm of the frozen parameters, part of the ratio's denominator
+    pending: object = None  # StepRecord being filled between pre and post hooks
+
+
 def _params(opt) -> list[torch.Tensor]:
     return [p for g in opt.param_groups for p in g["params"]]
 
@@ -29,7 +57,6 @@ def _params(opt) -> list[torch.Tensor]:
 def register_optimizer(session, opt, site) -> None:
     params = _params(opt)
     st_key = len(session.trace.optimizers)
-    from unstuck.observe.session import OptState
     old = session.opts.get(id(opt))
     if old is not None:  # a dead optimizer whose id the new one reuses: keep what it did
         session.trace.optimizers[old.key].steps = old.steps

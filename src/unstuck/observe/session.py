@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 import weakref
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -22,6 +22,9 @@ from unstuck.observe.patching import Patches
 from unstuck.observe.sampling import Pace, Sampling
 from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
 from unstuck.trace import ParamInfo, Trace
+
+if TYPE_CHECKING:
+    from unstuck.observe.optimizers import OptState
 
 log = logging.getLogger(__name__)
 
@@ -35,33 +38,6 @@ class StopTraining(BaseException):
 
     A BaseException, like KeyboardInterrupt, so a script's `except Exception`
     does not swallow it."""
-
-
-@dataclass
-class OptState:
-    """Per-optimizer bookkeeping between two of its steps."""
-
-    key: int
-    ref: weakref.ref
-    param_ids: frozenset[int] = frozenset()
-    steps: int = 0
-    backwards: int = 0  # backward() calls outside step() since the last step
-    reached: set[int] = field(default_factory=set)  # params reached by those backward passes
-    used: set[int] = field(default_factory=set)  # params whose module ran forward since the last step
-    walked_all: bool = True  # every backward since the last step had its graph walked
-    hooked_all: bool = False  # module hooks were on for the whole time since the last step
-    grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
-    snapshot_at: int = -1  # self.steps when the snapshot was taken
-    # Clearing seen since the snapshot: zero_grad() of this optimizer, module.zero_grad() of
-    # some parameters, or in-place zeroing of gradient storage (`p.grad.data.zero_()`).
-    cleared_all: bool = False
-    cleared_ids: set[int] = field(default_factory=set)
-    zeroed_ptrs: set[int] = field(default_factory=set)
-    # (parameter, its squared norm, (stride, copy of its sampled values)) of each trainable
-    # parameter before a watched step, for the update ratio (optimizers._update_sample)
-    before: list | None = None
-    frozen_sq: float = 0.0  # squared norm of the frozen parameters, part of the ratio's denominator
-    pending: object = None  # StepRecord being filled between pre and post hooks
 
 
 class Session:

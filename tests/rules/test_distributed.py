@@ -29,11 +29,11 @@ y = X[:, :2].sum(1, keepdim=True)
 def run2(tmp_path, body: str):
     script = tmp_path / "train.py"
     script.write_text(PRELUDE + textwrap.dedent(body) + "\ndist.destroy_process_group()\n")
-    report, trace = launch_and_diagnose(str(script), nproc=2)
+    report, trace, _ = launch_and_diagnose(str(script), nproc=2)
     if report.script_error and "after the script ended" in report.script_error:
         # Known flake under heavy load: a worker aborts (SIGABRT) in interpreter teardown after
         # its script and report finished (gloo's threads at exit, under investigation): once more.
-        report, trace = launch_and_diagnose(str(script), nproc=2)
+        report, trace, _ = launch_and_diagnose(str(script), nproc=2)
     assert report.script_status is None, report.script_error
     assert not report.tool_errors, report.tool_errors
     return report, trace

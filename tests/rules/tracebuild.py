@@ -469,8 +469,50 @@ def dd002(drift_from: int = 1) -> Trace:
     return distributed(drift_from=drift_from, wrapped=False)
 
 
+def dd003() -> Trace:
+    """A shuffling DistributedSampler iterated for MIN_EPOCHS training epochs, epoch 0 each time."""
+    from unstuck.trace import LoaderFacts
+    epochs = int(t("DD003").MIN_EPOCHS)
+    passes = [(8 * e, 8, 0, 8) for e in range(epochs)]  # (first tick, batches, sampler epoch, steps)
+    tr = distributed()
+    for f in tr.distributed.ranks:
+        f.loaders = [LoaderFacts(site=LOADER_BUILT, sampler="DistributedSampler", distributed=True, shuffle=True,
+                                 stock_order=True, passes=passes)]
+    return tr
+
+
+def dd004() -> Trace:
+    """Gradients summed by hand and not divided: the stepped gradient is world-size times the mean."""
+    steps = int(t("DD004").MIN_CHECKED_STEPS) + 1
+    tr = distributed(wrapped=False)
+    local = [(1.0, -2.0, 0.5), (3.0, 0.0, 1.5)]
+    mean = [sum(v) / 2 for v in zip(*local)]
+    for r, f in enumerate(tr.distributed.ranks):
+        f.grad_syncs = 2 * steps
+        f.grad_sync_site = MODEL_SITE
+        f.grad_checks = {k: tuple((lv, 2.0 * m) for lv, m in zip(local[r], mean)) for k in range(1, steps + 1)}
+    return tr
+
+
+def dd005() -> Trace:
+    """A DDP model with 2 unsynchronised BatchNorm layers fed MAX_BATCH samples per process."""
+    th = t("DD005")
+    tr = distributed()
+    for f in tr.distributed.ranks:
+        f.norm_batches = {k: (int(th.MAX_BATCH), 2, 0) for k in range(int(th.MIN_NORM_STEPS))}
+    return tr
+
+
+def dd006() -> Trace:
+    """DDP processes that completed a different number of steps, without join()."""
+    tr = distributed()
+    for r, f in enumerate(tr.distributed.ranks):
+        f.steps = 40 + r * int(t("DD006").MIN_STEP_GAP)
+    return tr
+
+
 FIRING = {
-    "DD001": dd001, "DD002": dd002,
+    "DD001": dd001, "DD002": dd002, "DD003": dd003, "DD004": dd004, "DD005": dd005, "DD006": dd006,
     "CK001": ck001, "CK002": ck002, "CK003": ck003, "CK004": ck004,
     "LS001": ls001, "LS002": ls002, "LS003": ls003, "LS004": ls004, "LS005": ls005, "LS006": ls006,
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,

@@ -31,10 +31,12 @@ from unstuck.checkup.problem import Deadline, Problem, generator, isolated, trai
 HOLD_OUT = 0.25  # share of the captured samples held back to judge both replays
 MIN_HELD = 16  # fewer held-back samples than this: not tried
 STEPS = 200  # optimizer steps per replay (fewer when the time budget runs out)
-SECONDS = 4.0  # time budget per cause, both replays together
+MIN_STEPS = 40  # fewer steps than this in either replay: not judged
+SECONDS = 4.0  # time budget per cause: half for the written replay, the fixed one at most as much again
 SCORE_MARGIN = 0.1  # the fixed replay's held-back score is higher by at least this (R^2 or accuracy),
 GAP_SHARE = 0.5  # or it closes at least this share of the gap to a perfect score (1.0),
 MIN_GAIN = 0.03  # by at least this much (replays differ by noise of about 0.01)
+CURVE_POINTS = 50  # training-loss points kept per replay for the report's plot
 LOSS_RATIO = 0.8  # without a score: the fixed replay's held-back loss is at most this share of the written one
 
 
@@ -185,7 +187,13 @@ def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline) ->
     x_held, y_held = p.subset(held_idx)
     loss = p.eval_loss(model, x_held, y_held)
     score = p.score(model, x_held, y_held)
-    return {"loss": _num(loss), "score": _num(score), "steps": len(losses)}
+    return {"loss": _num(loss), "score": _num(score), "steps": len(losses), "curve": _curve(losses)}
+
+
+def _curve(losses: list[float]) -> list[list]:
+    """The training loss as [step, loss] pairs, at most CURVE_POINTS of them (for the plot)."""
+    every = max(1, math.ceil(len(losses) / CURVE_POINTS))
+    return [[i + 1, _num(v)] for i, v in enumerate(losses) if i % every == 0 or i == len(losses) - 1]
 
 
 def _num(v) -> float | None:
@@ -211,9 +219,13 @@ def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float
     held_idx, train_idx = order[:held], order[held:]
     try:
         written = isolated(_run, Replay(problem), train_idx, held_idx, steps, Deadline(seconds / 2))
-        with_fix = isolated(_run, fixed, train_idx, held_idx, steps, Deadline(seconds / 2))
+        # the fixed replay takes as many steps as the written one managed: a fair comparison
+        with_fix = isolated(_run, fixed, train_idx, held_idx, written["steps"], Deadline(seconds))
     except Exception as exc:  # noqa: BLE001 - a replay that cannot run proves nothing either way
         return {"status": "not-tried", "reason": f"the replay failed: {type(exc).__name__}: {exc}"}
+    if min(written["steps"], with_fix["steps"]) < MIN_STEPS:
+        return {"status": "not-tried", "reason": f"the time budget allowed only {min(written['steps'], with_fix['steps'])} "
+                f"replay steps (fewer than {MIN_STEPS})"}
     status, reason = _judge(written, with_fix, same_units=cause != "unscaled-targets")
     return {"status": status, "reason": reason, "fix_applied": what, "steps": min(written["steps"], with_fix["steps"]),
             "held_back": held, "as_written": written, "with_fix": with_fix}

@@ -145,6 +145,11 @@ def _view(f: dict) -> dict:
     view = dict(f)
     view["code"] = _source_line(f.get("location"))
     view["shows_at_code"] = _source_line(f.get("shows_at"))
+    confirmation = f.get("confirmation")
+    if confirmation:
+        from unstuck.report.terminal import confirmation_text
+        view["replay_line"] = confirmation_text(confirmation)
+        view["replay_svg"] = Markup(plots.replay_chart(confirmation) or "")
     return view
 
 

@@ -244,6 +244,28 @@ def compare_loss_chart(runs: list[tuple[str, list[dict]]]) -> str | None:
     return _svg(fig)
 
 
+@_chart
+def replay_chart(confirmation: dict) -> str | None:
+    """The replay with the fix beside the training as written: both training losses."""
+    fig = _figure(4.6, 2.6)
+    ax = fig.subplots()
+    allv = []
+    for i, (key, label) in enumerate((("as_written", "as written"), ("with_fix", "with the fix"))):
+        curve = [(x, y) for x, y in (confirmation.get(key) or {}).get("curve") or [] if _finite(y)]
+        if not curve:
+            return None
+        xs, ys = zip(*curve)
+        allv += ys
+        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.4, label=label)
+    if _log_scale_helps(allv):
+        ax.set_yscale("log")
+    ax.set_xlabel("replay step")
+    ax.set_ylabel("training loss")
+    ax.set_title("Replay with the fix")
+    ax.legend(loc="best", fontsize=8)
+    return _svg(fig)
+
+
 # ---------------------------------------------------------------------------- checkup
 
 @_chart

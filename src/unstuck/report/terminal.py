@@ -50,19 +50,25 @@ def _finding(i: int, f: Finding) -> Panel:
                  border_style=STYLE[f.severity].replace("bold ", ""))
 
 
-def confirmation_line(c: dict) -> Text:
-    """One line under a finding: what the replay with the fix showed."""
-    status = c.get("status")
-    if status == "not-tried":
-        return Text.assemble(("Replay: ", "bold"), ("not tried", "dim"), f" ({c.get('reason')}).")
+def confirmation_text(c: dict) -> str:
+    """What the replay with the fix showed, in one sentence (terminal and HTML)."""
+    if c.get("status") == "not-tried":
+        return f"Replay not tried ({c.get('reason')})."
     w, x = c.get("as_written") or {}, c.get("with_fix") or {}
     measure = "score" if x.get("score") is not None else "loss"
     numbers = (f"with the fix ({c.get('fix_applied')}): held-back {measure} {_num(x.get(measure))} after "
                f"{c.get('steps')} steps; as written: {_num(w.get(measure))}.")
-    if status == "confirmed":
-        return Text.assemble(("Confirmed by replay: ", "bold green"), numbers)
-    return Text.assemble(("Not confirmed by replay: ", "bold yellow"), numbers,
-                         " The diagnosis may be wrong, or the fix alone not enough in so short a replay.")
+    if c.get("status") == "confirmed":
+        return "Confirmed by replay: " + numbers
+    return ("Not confirmed by replay: " + numbers +
+            " The diagnosis may be wrong, or the fix alone not enough in so short a replay.")
+
+
+def confirmation_line(c: dict) -> Text:
+    text = confirmation_text(c)
+    head, _, rest = text.partition(": ") if c.get("status") != "not-tried" else ("", "", text)
+    style = {"confirmed": "bold green", "not-confirmed": "bold yellow"}.get(c.get("status"), "dim")
+    return Text.assemble((head + ": " if head else "", style), (rest, "dim" if not head else ""))
 
 
 def _num(v) -> str:

@@ -296,6 +296,7 @@ def sampler_epoch_not_set(self, trace: Trace):
                 ...
 
     Fix:
+        Call `sampler.set_epoch(epoch)` at the start of every epoch:
         for epoch in range(epochs):
             sampler.set_epoch(epoch)     # a new permutation each epoch, the same in every process
             for xb, yb in loader:
@@ -377,10 +378,11 @@ def gradient_average_wrong(self, trace: Trace):
         opt.step()                           # an N-times larger step
 
     Fix:
+        Divide the summed gradients by the number of processes, or wrap the model in
+        DistributedDataParallel, which averages for you:
         for p in model.parameters():
             dist.all_reduce(p.grad)
             p.grad /= dist.get_world_size()  # the average (or op=dist.ReduceOp.AVG on NCCL)
-        (or wrap the model in DistributedDataParallel, which averages for you).
     """
     t = self.thresholds
     d = trace.distributed

@@ -57,3 +57,24 @@ def test_the_users_frame_is_preferred_to_a_library_frame_above_or_below_it():
     t.start()
     t.join()
     assert out[0].f_code.co_filename.endswith("m.py")
+
+
+def test_editable_installs_and_symlinked_scripts(tmp_path):
+    """A package of the user's installed in editable mode lives in its own folder (only a
+    `.pth` file or finder in site-packages points there): its files are the user's. A script
+    run through a symlink keeps the user's path. unstuck's own files stay the tool's wherever
+    it is installed from (this checkout is an editable install)."""
+    import os
+
+    import unstuck
+    from unstuck.observe.callsite import TOOL, USER, owner
+    project = tmp_path / "myproject" / "src" / "mypkg"
+    project.mkdir(parents=True)
+    (project / "model.py").write_text("x = 1\n")
+    assert owner(str(project / "model.py")) == USER
+    real = tmp_path / "real_train.py"
+    real.write_text("pass\n")
+    link = tmp_path / "train.py"
+    os.symlink(real, link)
+    assert owner(str(link)) == USER and owner(os.path.realpath(link)) == USER
+    assert owner(unstuck.__file__) == TOOL

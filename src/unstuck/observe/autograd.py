@@ -258,7 +258,9 @@ class AutogradObserver:
     def _check_manual_update(self) -> None:
         """Parameters changed in place since the last backward, with no optimizer: a manual update.
         Stale when their .grad is the very tensor the last backward produced, untouched. That is
-        judged on sampled ticks only, where the op tracer also sees `w.grad.data.zero_()`."""
+        judged on sampled ticks only, where the op tracer also sees `w.grad.data.zero_()`; an
+        update through `.data` (no version bump) is seen by its values, compared on sampled ticks
+        only (never a host-device sync on an unwatched step)."""
         s = self.s
         updated = stale = 0
         delta_sq = norm_sq = 0.0
@@ -268,7 +270,8 @@ class AutogradObserver:
             p = ref() if ref is not None else None
             if p is None:
                 continue
-            now = _fingerprint(p, RATIO_VALUES) if values is not None else None
+            # values are compared on watched steps only: reading them is a device sync
+            now = _fingerprint(p, RATIO_VALUES) if values is not None and s.sampling else None
             if p._version != pver:
                 self.version_updates_seen = True
             elif now is None or torch.equal(values, now):

@@ -37,6 +37,9 @@ class ParamInfo:
     shape: Shape
     module_type: str = ""
     layer_order: int = -1  # order in which its module first ran in a forward pass
+    # layer_order of the first weight layer that ran on the same input tensor: parallel branches
+    # of one input (attention's query, key and value projections) share it
+    input_group: int = -1
 
 
 @dataclass

@@ -180,3 +180,30 @@ for it in range(30):
     opt.zero_grad(); loss.backward(); opt.step()
 """)
     assert "zero-second-derivative" not in causes(report)
+
+
+def test_parallel_branches_of_one_input_are_one_depth(tmp_path):
+    """Attention-like: query and key projections of the input get tiny gradients (their product
+    is scaled down), the value projection beside them does not. The layers that read the same
+    input are one depth, so the input side is judged by its largest gradient: no vanishing."""
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(8, 16), nn.Linear(8, 16), nn.Linear(8, 16)
+        self.out = nn.Linear(16, 16)
+        self.head = nn.Linear(16, 3)
+    def forward(self, x):
+        gate = torch.sigmoid(1e-4 * (self.q(x) * self.k(x)).sum(1, keepdim=True))
+        return self.head(torch.relu(self.out(gate * self.v(x))))
+X = torch.randn(512, 8); y = (X[:, 0] > 0).long() + (X[:, 1] > 0).long()
+model = Block()
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+for step in range(150):
+    xb, yb = X[step % 8 * 64:(step % 8 + 1) * 64], y[step % 8 * 64:(step % 8 + 1) * 64]
+    loss = F.cross_entropy(model(xb), yb)
+    opt.zero_grad(); loss.backward(); opt.step()
+""")
+    assert "vanishing-gradients" not in causes(report)

@@ -136,6 +136,7 @@ class ModuleObserver:
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
         self.wanted = False  # installed (a sampled window or an evaluation block), maybe suspended
         self.first_layer_pending = False  # a root forward started and its first weight layer has not run yet
+        self.input_groups: dict[int, tuple] = {}  # id(input) -> (weakref(input), layer_order of its first weight layer)
         self.input_stats = None  # (tick, weakref(input), InputRecord) of the latest input measured
         # Depth of the module call that opened a no-grad forward on a graph-attached input (an
         # autograd Function's forward, e.g. reentrant checkpointing); 0 outside one.
@@ -205,7 +206,8 @@ class ModuleObserver:
         if self.graph_region >= depth:
             self.graph_region = 0
         if not s.busy:
-            s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph)
+            s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph,
+                    args[0] if args and isinstance(args[0], torch.Tensor) else None)
             if depth == 1 and s.hub.wants("on_root_forward") and not in_backward():
                 known = self.roots.get(id(module))
                 if known is not None and known[1] and known[0]() is module:  # a model
@@ -225,6 +227,7 @@ class ModuleObserver:
             return
         self._record_input(module, args)
         self.first_layer_pending = True
+        self.input_groups = {}
         if next(tensors(args), None) is not None:
             s.last_input = (weakref.ref(module), args)
 
@@ -303,7 +306,7 @@ class ModuleObserver:
         self.input_stats = (s.tick, weakref.ref(x), record)
         into.append(record)
 
-    def _on_module(self, module, grad_enabled: bool, in_graph: bool = False) -> None:
+    def _on_module(self, module, grad_enabled: bool, in_graph: bool = False, x=None) -> None:
         s = self.s
         params = [p for p in module._parameters.values() if p is not None]
         if params:
@@ -320,6 +323,11 @@ class ModuleObserver:
                 if info.layer_order < 0:
                     info.layer_order = s.layer_counter
                     s.layer_counter += 1
+                    if x is not None:  # layers of one input tensor are parallel branches, not depth
+                        entry = self.input_groups.get(id(x))
+                        if entry is None or entry[0]() is not x:
+                            entry = self.input_groups[id(x)] = (weakref.ref(x), info.layer_order)
+                        info.input_group = entry[1]
             ids = {id(p) for p in params}
             for st in s.opts.values():
                 st.used |= ids

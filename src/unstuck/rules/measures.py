@@ -49,16 +49,20 @@ def stepping_optimizer(trace: Trace, steps: list[StepRecord] | None = None) -> O
 
 def layer_ratios(trace: Trace, min_layers: float) -> list[float]:
     """Per sampled step, the first weight layer's gradient norm over the last one's (by the order
-    in which their modules first ran), for steps with at least `min_layers` weight layers."""
+    in which their modules first ran), for steps with at least `min_layers` weight layers. Layers
+    that ran on the same input as the first one are parallel branches at the same depth
+    (attention's query, key and value projections): the largest of them stands for the first."""
     ratios = []
     for s in trace.steps:
-        norms = [(trace.params[p].layer_order, n) for p, n in s.layer_grad_norms
+        norms = [(trace.params[p].layer_order, trace.params[p].input_group, n) for p, n in s.layer_grad_norms
                  if p in trace.params and trace.params[p].layer_order >= 0
                  and trace.params[p].module_type not in NOT_DEPTH]
         if len(norms) < min_layers:
             continue
         norms.sort()
-        first, last = norms[0][1], norms[-1][1]
+        group = norms[0][1]
+        first = max(n for _, g, n in norms if g == group) if group >= 0 else norms[0][2]
+        last = norms[-1][2]
         if last > 0:
             ratios.append(first / last)
     return ratios

@@ -80,3 +80,21 @@ def test_the_terminal_report_says_what_the_replay_showed():
     assert "Confirmed by replay" in text and "as written" in text
     assert Report(command="checkup", script="s.py", steps_observed=10, findings=[f]).to_json()[
         "findings"][0]["confirmation"]["status"] == "confirmed"
+
+
+def test_a_sigmoid_before_a_logits_loss_is_confirmed_by_removing_it():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(600, 10, generator=g)
+    y = (x[:, :3].sum(1, keepdim=True) > 0).float()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+    spec = OptimizerSpec(torch.optim.SGD, [(list(range(4)), {"lr": 0.05})])
+    problem = Problem(model=model, inputs=(x,), target=y, loss_name="binary_cross_entropy_with_logits",
+                      loss_call=F.binary_cross_entropy_with_logits, pred_tail=(1,), optimizer=spec, batch_size=64)
+    c = confirm("double-sigmoid", problem, seconds=30, steps=200)
+    assert c["status"] == "confirmed", c
+
+
+def test_parameters_outside_the_model_cannot_be_replayed():
+    c = confirm("params-not-optimized", regression_problem(n=256), seconds=10, steps=50)
+    assert c["status"] == "not-tried" and "outside" in c["reason"]

@@ -70,12 +70,13 @@ def _align_shapes(p: Problem, results) -> tuple[Replay, str] | str:
 
 
 def _softmax_fix(kind: str):
-    """The model's last softmax (whose output has the prediction's shape) is replaced at run
-    time: by nothing (double-softmax), by log_softmax (nll-without-log-softmax), or by a
-    softmax over the class axis (softmax-wrong-dim)."""
+    """The model's softmax (or sigmoid) whose output has the prediction's shape is replaced at
+    run time: by nothing (double-softmax, double-sigmoid), by log_softmax
+    (nll-without-log-softmax), or by a softmax over the class axis (softmax-wrong-dim)."""
     what = {"identity": "the model's softmax removed (the loss gets logits)",
             "log": "the model's softmax replaced by log_softmax",
-            "dim": "the model's softmax taken over the class axis (dim=1)"}[kind]
+            "dim": "the model's softmax taken over the class axis (dim=1)",
+            "sigmoid": "the model's sigmoid removed (the loss gets logits)"}[kind]
 
     def fix(p: Problem, results) -> tuple[Replay, str] | str:
         return Replay(p, prepare=lambda m: _Rewired(m, kind, p.pred_tail)), what
@@ -85,6 +86,7 @@ def _softmax_fix(kind: str):
 
 class _SoftmaxSwap(TorchFunctionMode):
     SOFTMAX = {torch.softmax, torch.nn.functional.softmax, torch.Tensor.softmax}
+    SIGMOID = {torch.sigmoid, torch.nn.functional.sigmoid, torch.Tensor.sigmoid}
 
     def __init__(self, kind: str, tail: tuple[int, ...]):
         super().__init__()
@@ -93,10 +95,11 @@ class _SoftmaxSwap(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if func in self.SOFTMAX and isinstance(out, torch.Tensor) and tuple(out.shape[1:]) == self.tail:
+        wanted = self.SIGMOID if self.kind == "sigmoid" else self.SOFTMAX
+        if func in wanted and isinstance(out, torch.Tensor) and tuple(out.shape[1:]) == self.tail:
             x = args[0]
             self.swapped += 1
-            if self.kind == "identity":
+            if self.kind in ("identity", "sigmoid"):
                 return x
             if self.kind == "log":
                 return torch.log_softmax(x, dim=1)
@@ -124,6 +127,11 @@ def _train_mode(p: Problem, results) -> tuple[Replay, str] | str:
 
 
 def _all_trainable(p: Problem, results) -> tuple[Replay, str] | str:
+    params = list(p.model.parameters())
+    held = {i for idx, _ in p.optimizer.groups for i in idx}
+    if len(held) == len(params) and all(q.requires_grad for q in params):
+        return ("every parameter the model registers is trainable and in the optimizer already: the missing ones "
+                "live outside it (a plain list or dict), where a replay cannot reach them")
     hyper = {k: v for k, v in (p.optimizer.groups[0][1] if p.optimizer.groups else {}).items()}
 
     def prepare(m: nn.Module) -> nn.Module:
@@ -167,6 +175,7 @@ FIXES: dict[str, Callable] = {
     "double-softmax": _softmax_fix("identity"),
     "nll-without-log-softmax": _softmax_fix("log"),
     "softmax-wrong-dim": _softmax_fix("dim"),
+    "double-sigmoid": _softmax_fix("sigmoid"),
     "eval-mode-training": _train_mode,
     "frozen-params": _all_trainable,
     "params-not-optimized": _all_trainable,

@@ -227,3 +227,14 @@ def test_no_live_status_without_a_terminal(tmp_path):
     assert "\x1b[" not in r.stderr and "\x1b[" not in r.stdout
     assert "watching" not in r.stderr
     assert r.stdout.splitlines()[-1] == "last line of the script"
+
+
+def test_the_last_lines_name_the_visual_report(tmp_path):
+    script = write(tmp_path, TRAIN)
+    r = unstuck("run", "--html", "page.html", script, "10", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    kept = next(line for line in lines if line.startswith("unstuck: run kept in"))
+    page = kept.split("visual report ", 1)[1].split()[0]
+    assert page.endswith("report.html") and (tmp_path / page).is_file()
+    assert lines[-1] == "unstuck: visual report written to page.html" and (tmp_path / "page.html").is_file()

@@ -381,8 +381,14 @@ def _finish_logbook(book, report, trace, args) -> None:
         logging.getLogger(__name__).debug("writing the run's files failed", exc_info=True)
         print(f"unstuck: could not write the run's files: {exc}", file=sys.stderr)
         return
-    if book.path and not args.quiet:
-        print(f"unstuck: run kept in {book.path}  (`unstuck show {book.path}`)", file=sys.stderr)
+    if args.quiet:
+        return
+    if book.path:
+        from unstuck.logbook.rundir import REPORT_HTML
+        print(f"unstuck: run kept in {book.path}; visual report {os.path.join(book.path, REPORT_HTML)}  "
+              f"(`unstuck show {book.path}`)", file=sys.stderr)
+    if args.html:
+        print(f"unstuck: visual report written to {args.html}", file=sys.stderr)
 
 
 def cmd_show(path: str) -> int:

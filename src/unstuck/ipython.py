@@ -48,7 +48,7 @@ class UnstuckMagics(Magics):
               help="line magic only: watch every following cell (on) until off")
     @argument("--ignore", metavar="CAUSES", help="rule codes or causes to leave out, comma separated")
     @argument("--select", metavar="CAUSES", help="only these rule codes or causes, comma separated")
-    @argument("--profile", default="default", help="how many steps are watched in detail: default, light, thorough")
+    @argument("--profile", default="default", help="how many steps are watched in detail: economy, default, full")
     @argument("--save", metavar="FOLDER", help="also keep the run as a run folder (`unstuck show FOLDER` reads it)")
     @argument("--quiet", action="store_true", help="show nothing; the report is still kept as _unstuck")
     @line_cell_magic

@@ -14,7 +14,7 @@ findings are listed at the end of the run.
 
 One test is tuned with a marker (the marker closest to the test wins, key by key):
 
-    @pytest.mark.unstuck(ignore=["loss-plateau"], select=None, fail_on="warning", profile="light")
+    @pytest.mark.unstuck(ignore=["loss-plateau"], select=None, fail_on="warning", profile="economy")
     @pytest.mark.unstuck(skip=True)        # not watched
 
 Watching is transparent: the test computes what it computes without the plugin, a test that

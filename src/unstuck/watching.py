@@ -123,7 +123,7 @@ def watch(*, profile: str = "default", select: Sequence[str] | None = None, igno
           label: str | None = None, steplog: bool = True) -> WatchSession:
     """Watch the training done in a `with` block and judge it, as `unstuck run` does a script.
 
-    profile: how many steps are watched in detail ("default", "light", "thorough").
+    profile: how many steps are watched in detail ("economy", "default", "full").
     select / ignore: rule codes or cause names to keep / leave out, as `--select` / `--ignore`.
     label: the name the report gives the run (default: the caller's file).
     steplog: keep a step log in memory, for the report's charts and `report.save()`.

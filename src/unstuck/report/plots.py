@@ -217,53 +217,49 @@ def activation_chart(activations: list[dict]) -> str | None:
     return _svg(fig)
 
 
+def _loss_lines(series: list[tuple[str, list, list]], *, xlabel: str, ylabel: str, title: str,
+                size: tuple[float, float] = (5.2, 3.0), lw: float = 1.2) -> str:
+    """Named loss curves (label, steps, values) on one chart, log scale when it helps."""
+    fig = _figure(*size)
+    ax = fig.subplots()
+    allv = []
+    for i, (label, xs, ys) in enumerate(series):
+        allv += list(ys)
+        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=lw, label=label)
+    if _log_scale_helps(allv):
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    return _svg(fig)
+
+
 @_chart
 def compare_loss_chart(runs: list[tuple[str, list[dict]]]) -> str | None:
     """Two (or more) runs' losses on one chart."""
-    fig = _figure()
-    ax = fig.subplots()
-    allv = []
-    drawn = 0
-    for i, (label, rows) in enumerate(runs):
+    series = []
+    for label, rows in runs:
         xs = [r["step"] for r in rows if _finite(r.get("loss"))]
         ys = [r["loss"] for r in rows if _finite(r.get("loss"))]
-        if not xs:
-            continue
-        xs, ys = _thin(xs, ys)
-        allv += ys
-        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.2, label=label)
-        drawn += 1
-    if not drawn:
+        if xs:
+            series.append((label, *_thin(xs, ys)))
+    if not series:
         return None
-    if _log_scale_helps(allv):
-        ax.set_yscale("log")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss")
-    ax.set_title("Training loss")
-    ax.legend(loc="best", fontsize=8)
-    return _svg(fig)
+    return _loss_lines(series, xlabel="optimizer step", ylabel="loss", title="Training loss")
 
 
 @_chart
 def replay_chart(confirmation: dict) -> str | None:
     """The replay with the fix beside the training as written: both training losses."""
-    fig = _figure(4.6, 2.6)
-    ax = fig.subplots()
-    allv = []
-    for i, (key, label) in enumerate((("as_written", "as written"), ("with_fix", "with the fix"))):
+    series = []
+    for key, label in (("as_written", "as written"), ("with_fix", "with the fix")):
         curve = [(x, y) for x, y in (confirmation.get(key) or {}).get("curve") or [] if _finite(y)]
         if not curve:
             return None
-        xs, ys = zip(*curve)
-        allv += ys
-        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.4, label=label)
-    if _log_scale_helps(allv):
-        ax.set_yscale("log")
-    ax.set_xlabel("replay step")
-    ax.set_ylabel("training loss")
-    ax.set_title("Replay with the fix")
-    ax.legend(loc="best", fontsize=8)
-    return _svg(fig)
+        series.append((label, *zip(*curve)))
+    return _loss_lines(series, xlabel="replay step", ylabel="training loss", title="Replay with the fix",
+                       size=(4.6, 2.6), lw=1.4)
 
 
 # ---------------------------------------------------------------------------- checkup

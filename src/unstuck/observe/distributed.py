@@ -38,6 +38,7 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from unstuck.observe.callsite import user_site
+from unstuck.observe.hub import Observer
 from unstuck.observe.patching import Patches
 from unstuck.observe.probes import tensors
 from unstuck.observe.tracing import tracing
@@ -119,7 +120,7 @@ def _is_shard(p) -> bool:
     return type(p).__name__ in ("DTensor", "FlatParameter")
 
 
-class DistributedObserver:
+class DistributedObserver(Observer):
     """Records this rank's `RankFacts` into the session's Trace (see the module docstring)."""
 
     def __init__(self, rank: int, world_size: int, local_rank: int | None = None) -> None:
@@ -146,7 +147,6 @@ class DistributedObserver:
     def install(self, session) -> None:
         self.s = session
         session.trace.distributed = DistributedRun(world_size=self.facts.world_size, ranks=[self.facts])
-        session.input_listeners.append(self._on_input)
         self.handles = [register_optimizer_step_pre_hook(self._pre), register_optimizer_step_post_hook(self._post)]
         from torch.utils.data import DataLoader
         init = DataLoader.__init__
@@ -158,15 +158,6 @@ class DistributedObserver:
             session.guard("distributed loader", observer._on_loader, loader)
 
         self.patches.patch(DataLoader, "__init__", __init__)
-        loader_iter = DataLoader.__iter__
-
-        @functools.wraps(loader_iter)
-        def __iter__(loader):
-            if not tracing():
-                session.guard("distributed loader pass", observer._on_pass, loader, torch.is_grad_enabled())
-            return loader_iter(loader)
-
-        self.patches.patch(DataLoader, "__iter__", __iter__)
         dist = sys.modules.get("torch.distributed")
         if dist is not None and dist.is_available():
             for name in SYNC_COLLECTIVES:
@@ -237,8 +228,6 @@ class DistributedObserver:
         return ptr in self.grad_ptrs
 
     def uninstall(self) -> None:
-        if self.s is not None and self._on_input in self.s.input_listeners:
-            self.s.input_listeners.remove(self._on_input)
         for h in self.handles:
             h.remove()
         self.handles = []
@@ -316,7 +305,7 @@ class DistributedObserver:
             h.remove()
         self.grad_hooks, self.hooked, self.local, self.hooked_tick = [], [], [], -1
 
-    def _on_input(self, module, args, grad_enabled: bool) -> None:
+    def on_model_input(self, module, args, grad_enabled: bool) -> None:
         """A root model's forward on a sampled step (told inside the module observer's guard):
         a training forward's input fingerprint joins the step's."""
         s, f = self.s, self.facts
@@ -351,7 +340,7 @@ class DistributedObserver:
         except TypeError:  # not weak-referenceable: its passes are not counted
             pass
 
-    def _on_pass(self, loader, grad_enabled: bool) -> None:
+    def on_loader_iter(self, loader, grad_enabled: bool) -> None:
         """A pass over a recorded DataLoader begins: when, how many batches, which sampler epoch."""
         known = self.loader_facts.get(id(loader))
         if known is None or known[0]() is not loader or len(known[1].passes) >= MAX_PASSES:

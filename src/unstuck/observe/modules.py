@@ -186,7 +186,7 @@ class ModuleObserver:
         if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
             self.root_key = id(module)
             s.guard("module", self._on_root, module, args)
-            if s.input_listeners or s.hub.wants("on_model_input"):
+            if s.hub.wants("on_model_input"):
                 s.guard("input listener", self._tell_listeners, module, args, torch.is_grad_enabled())
         if self.first_layer_pending:
             s.guard("module", self._first_layer, module, args)
@@ -235,8 +235,6 @@ class ModuleObserver:
         known = self.roots.get(id(module))
         if known is not None and known[1]:  # a model (it has parameters)
             self.s.hub.emit("on_model_input", module, args, grad_enabled)
-            for listener in self.s.input_listeners:
-                listener(module, args, grad_enabled)
 
     def _first_layer(self, module, args) -> None:
         """The input of the first weight layer of a root forward (read inside the guard, so

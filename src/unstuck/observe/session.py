@@ -20,7 +20,7 @@ from unstuck.findings import ToolError
 from unstuck.observe.hub import Hub
 from unstuck.observe.patching import Patches
 from unstuck.observe.sampling import Pace, Sampling
-from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth
+from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth, tracing
 from unstuck.trace import ParamInfo, Trace
 
 if TYPE_CHECKING:
@@ -74,9 +74,6 @@ class Session:
         # them the session's events (one set of torch hooks serves every observer).
         self.extra_observers = list(observers)
         self.hub = Hub(self)
-        # Callables (module, args, grad_enabled) told of every root model forward (as the hub's
-        # on_model_input): kept for the distributed observer until it subclasses Observer.
-        self.input_listeners: list = []
         self._loader_patch = Patches()
         self._installed = False
         self.probe_done = False
@@ -148,7 +145,8 @@ class Session:
         hub = self.hub
 
         def __iter__(loader):
-            hub.emit("on_loader_iter", loader, torch.is_grad_enabled())
+            if not tracing():
+                hub.emit("on_loader_iter", loader, torch.is_grad_enabled())
             return original(loader)
 
         self._loader_patch.patch(DataLoader, "__iter__", __iter__)

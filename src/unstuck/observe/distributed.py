@@ -42,6 +42,7 @@ from unstuck.observe.hub import Observer
 from unstuck.observe.patching import Patches
 from unstuck.observe.probes import tensors
 from unstuck.observe.tracing import tracing
+from unstuck.observe.wrappers import unwrapped, wrapper_kinds  # noqa: F401 - unwrapped: its old home
 from unstuck.trace import DistributedRun, LoaderFacts, RankFacts
 
 MAX_PASSES = 64  # passes over each DataLoader recorded
@@ -87,22 +88,6 @@ def _norm_layers(module, args) -> tuple[int, int, int]:
             else:
                 plain += 1
     return batch, plain, synced
-
-
-def wrapper_kinds() -> list[tuple[type, bool]]:
-    """The data-parallel wrapper classes that are imported (never importing one ourselves),
-    each with whether it shards the parameters."""
-    kinds = []
-    ddp = sys.modules.get("torch.nn.parallel.distributed")
-    if ddp is not None:
-        kinds.append((ddp.DistributedDataParallel, False))
-    fsdp = sys.modules.get("torch.distributed.fsdp")
-    if fsdp is not None:
-        for name in ("FullyShardedDataParallel", "FSDPModule"):
-            cls = getattr(fsdp, name, None)
-            if isinstance(cls, type):
-                kinds.append((cls, True))
-    return kinds
 
 
 def _sums(d: torch.Tensor) -> tuple[float, float]:
@@ -427,15 +412,3 @@ class DistributedObserver(Observer):
                     f.model_site = site_of(inner)
             elif f.model_site is None:
                 f.model_site = site_of(module)
-
-
-def unwrapped(model):
-    """The model a deep copy may run on its own: the module inside DistributedDataParallel (a
-    copy of the wrapper would run collectives in this process alone, e.g. broadcasting buffers
-    before its forward); None for a wrapper that shards the parameters (FSDP), whose shards
-    cannot run alone."""
-    for cls, sharded in wrapper_kinds():
-        if isinstance(model, cls):
-            inner = getattr(model, "module", None)
-            return None if sharded or not isinstance(inner, torch.nn.Module) else inner
-    return model

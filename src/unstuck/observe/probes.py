@@ -16,6 +16,7 @@ from torch.nn.modules import module as _module
 from torch.utils._python_dispatch import _disable_current_modes
 
 from unstuck.observe.callsite import user_site
+from unstuck.observe.wrappers import unwrapped
 
 # Models larger than this are not copied for probes.
 MAX_PROBE_PARAMS = 50_000_000
@@ -145,7 +146,6 @@ def _probe(session) -> None:
     if session.last_input is None:
         return
     ref, args = session.last_input
-    from unstuck.observe.distributed import unwrapped
     model = unwrapped(ref())  # never a copy of a distributed wrapper: its forward runs collectives
     if model is None:
         return

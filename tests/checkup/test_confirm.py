@@ -95,6 +95,77 @@ def test_a_sigmoid_before_a_logits_loss_is_confirmed_by_removing_it():
     assert c["status"] == "confirmed", c
 
 
-def test_parameters_outside_the_model_cannot_be_replayed():
+def test_a_model_whose_parameters_are_all_optimized_has_nothing_to_replay():
     c = confirm("params-not-optimized", regression_problem(n=256), seconds=10, steps=50)
-    assert c["status"] == "not-tried" and "outside" in c["reason"]
+    assert c["status"] == "not-tried" and "already" in c["reason"]
+
+
+class _Branches(nn.Module):
+    """Two branches kept in a plain dict: model.parameters() does not see them."""
+
+    def __init__(self):
+        super().__init__()
+        self.branches = {"a": nn.Linear(6, 32), "b": nn.Linear(6, 32)}
+        self.out = nn.Linear(64, 1)
+
+    def forward(self, x):
+        return self.out(torch.cat([torch.tanh(b(x)) for b in self.branches.values()], 1))
+
+
+def test_parameters_kept_in_a_plain_dict_are_trained_by_the_fixed_replay():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(600, 6, generator=g)
+    y = torch.sin(2 * x[:, :1]) * x[:, 1:2] + x[:, 2:3] ** 2
+    torch.manual_seed(0)
+    model = _Branches()
+    spec = OptimizerSpec(torch.optim.Adam, [([0, 1], {"lr": 1e-2})])
+    problem = Problem(model=model, inputs=(x,), target=y, loss_name="mse_loss", loss_call=F.mse_loss,
+                      pred_tail=(1,), optimizer=spec, batch_size=32)
+    before = [p.detach().clone() for b in model.branches.values() for p in b.parameters()]
+    c = confirm("params-not-optimized", problem, seconds=30, steps=200)
+    assert c["status"] == "confirmed", c
+    assert "plain lists or dicts" in c["fix_applied"]
+    after = [p.detach() for b in model.branches.values() for p in b.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))  # the user's branches are untouched
+
+
+def _sgd_problem(lr: float, schedule=()) -> Problem:
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(640, 5, generator=g)
+    y = (x[:, 0] - x[:, 1] * x[:, 2] > 0).long()
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 2))
+    spec = OptimizerSpec(torch.optim.SGD, [(list(range(4)), {"lr": lr, "momentum": 0.9})])
+    return Problem(model=model, inputs=(x,), target=y, loss_name="cross_entropy", loss_call=F.cross_entropy,
+                   pred_tail=(2,), optimizer=spec, batch_size=32, lr_schedule=tuple(schedule))
+
+
+def test_loop_defects_are_replayed_as_the_diagnosis_says_the_script_made_them():
+    problem = _sgd_problem(lr=0.05)
+    for cause in ("backward-missing", "optimizer-step-missing", "zero-grad-misplaced", "missing-zero-grad"):
+        c = confirm(cause, problem, seconds=30, steps=200)
+        assert c["status"] == "confirmed", (cause, c)
+        assert c["as_written"]["score"] < 0.8 < c["with_fix"]["score"], (cause, c)
+    # the written replay of a loop with no effective step does not learn at all
+    c = confirm("optimizer-step-missing", problem, seconds=30, steps=100)
+    curve = [v for _, v in c["as_written"]["curve"]]
+    quarter = len(curve) // 4
+    assert abs(sum(curve[:quarter]) - sum(curve[-quarter:])) / quarter < 0.05  # minibatch noise only
+
+
+def test_a_schedule_that_collapses_is_replayed_against_a_constant_learning_rate():
+    collapsing = [0.05 * 0.9 ** i for i in range(300)]  # an epoch schedule stepped every batch
+    c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05, schedule=collapsing), seconds=30, steps=200)
+    assert c["status"] == "confirmed", c
+    assert "0.05" in c["fix_applied"]
+    gentle = [0.05 * 0.999 ** i for i in range(300)]  # a schedule that keeps learning: no gain
+    c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05, schedule=gentle), seconds=30, steps=200)
+    assert c["status"] == "not-confirmed", c
+    c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05), seconds=30, steps=200)
+    assert c["status"] == "not-tried" and "not recorded" in c["reason"]
+
+
+def test_without_checkup_results_the_range_test_runs_for_a_learning_rate_cause():
+    c = confirm("lr-too-low", _sgd_problem(lr=1e-6), seconds=30, steps=200)
+    assert c["status"] == "confirmed", c
+    assert "range test" in c["fix_applied"]

@@ -52,6 +52,7 @@ class CaptureObserver(Observer):
         self.rows_per_sample = 1
         self.batch_size = 0
         self.optimizer: OptimizerSpec | None = None
+        self.optimizer_key: int | None = None  # the optimizer's entry in the trace (its learning rates)
         self.chunks_x: list[tuple[torch.Tensor, ...]] = []
         self.chunks_y: list[torch.Tensor] = []
         self.seen: set[bytes] = set()
@@ -164,6 +165,7 @@ class CaptureObserver(Observer):
                     groups.append((idx, hyper))
             if groups:
                 self.optimizer = OptimizerSpec(type(opt), groups)
+                self.optimizer_key = st.key
                 return
 
     def _keep(self, inputs, target, rows) -> None:
@@ -208,9 +210,12 @@ class CaptureObserver(Observer):
             return fn(pred, y, *extra, **opts)
 
         model = self.model.cpu()
+        lrs = ()
+        if self.optimizer_key is not None and self.session is not None:
+            lrs = tuple(self.session.trace.optimizers[self.optimizer_key].lrs)
         return Problem(model=model, inputs=inputs, target=target, loss_name=self.loss_name, loss_call=loss_call,
                        pred_tail=self.pred_tail, optimizer=self.optimizer, batch_size=max(1, self.batch_size),
-                       train_mode=self.train_mode, rows_per_sample=self.rows_per_sample), None
+                       train_mode=self.train_mode, rows_per_sample=self.rows_per_sample, lr_schedule=lrs), None
 
 
 def _detached(v):

@@ -8,9 +8,10 @@ on. The score is the checkup's own (R^2 for regression, accuracy for classificat
 stays comparable when the fix rescales the inputs or the targets; where no score exists,
 the held-back loss decides.
 
-A finding is `confirmed` only when the fixed replay is better by the documented margin
-(a score higher by SCORE_MARGIN, or closing GAP_SHARE of the gap to a perfect score by at least
-MIN_GAIN; without a score, the loss at most LOSS_RATIO of the written one); `not-confirmed` otherwise
+A finding is `confirmed` only when the fixed replay is better by the documented margin: a score
+higher by SCORE_MARGIN, or closing GAP_SHARE of the gap to a perfect score by at least MIN_GAIN;
+or, for fixes that keep the loss in the same units (LOSS_COMPARABLE), a held-back loss at most
+LOSS_RATIO of the written one with a score no worse than MIN_GAIN below it. `not-confirmed` otherwise
 (the diagnosis may be wrong, or the fix alone is not enough in so short a replay); `not-tried`
 with the reason when the cause has no mechanical fix here, or nothing was captured.
 """
@@ -26,7 +27,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from unstuck.checkup.problem import Deadline, Problem, generator, isolated, train
+from unstuck.checkup.problem import CANONICAL, Deadline, Loop, Problem, generator, isolated, train
 
 HOLD_OUT = 0.25  # share of the captured samples held back to judge both replays
 MIN_HELD = 16  # fewer held-back samples than this: not tried
@@ -42,13 +43,17 @@ LOSS_RATIO = 0.8  # without a score: the fixed replay's held-back loss is at mos
 
 @dataclass
 class Replay:
-    """One way to train: the problem (data, loss, mode), how the copied model is prepared, and
-    how its optimizer is built (default: the user's, with `lr` when given)."""
+    """One way to train: the problem (data, loss, mode), how the copied model is prepared, how
+    its optimizer is built (default: the user's, with `lr` when given), the calls each step
+    makes (`loop`) and the learning-rate schedule (`lr_factor(step, steps)` scales the start's
+    learning rate at `step` of a replay planned for `steps`)."""
 
     problem: Problem
     prepare: Callable[[nn.Module], nn.Module] = lambda m: m
     optimizer: Callable[[nn.Module], torch.optim.Optimizer] | None = None
     lr: float | None = None
+    loop: Loop = CANONICAL
+    lr_factor: Callable[[int, int], float] | None = None
 
     def model(self) -> nn.Module:
         return self.prepare(self.problem.fresh())
@@ -60,7 +65,7 @@ class Replay:
 
 
 # ---------------------------------------------------------------- the fixes
-def _align_shapes(p: Problem, results) -> tuple[Replay, str] | str:
+def _align_shapes(p: Problem, results, train_part) -> tuple[Replay, str] | str:
     call = p.loss_call
 
     def aligned(pred, y):
@@ -78,7 +83,7 @@ def _softmax_fix(kind: str):
             "dim": "the model's softmax taken over the class axis (dim=1)",
             "sigmoid": "the model's sigmoid removed (the loss gets logits)"}[kind]
 
-    def fix(p: Problem, results) -> tuple[Replay, str] | str:
+    def fix(p: Problem, results, train_part) -> tuple[Replay, str] | str:
         return Replay(p, prepare=lambda m: _Rewired(m, kind, p.pred_tail)), what
 
     return fix
@@ -120,39 +125,73 @@ class _Rewired(nn.Module):
             return self.inner(*args)
 
 
-def _train_mode(p: Problem, results) -> tuple[Replay, str] | str:
+def _train_mode(p: Problem, results, train_part) -> tuple[Replay, str] | str:
     if p.train_mode:
         return "the captured training already ran in train mode"
     return Replay(dataclasses.replace(p, train_mode=True)), "the model put in train mode (model.train()) for training"
 
 
-def _all_trainable(p: Problem, results) -> tuple[Replay, str] | str:
+def _all_trainable(p: Problem, results, train_part) -> tuple[Replay, str] | str:
     params = list(p.model.parameters())
     held = {i for idx, _ in p.optimizer.groups for i in idx}
-    if len(held) == len(params) and all(q.requires_grad for q in params):
-        return ("every parameter the model registers is trainable and in the optimizer already: the missing ones "
-                "live outside it (a plain list or dict), where a replay cannot reach them")
+    outside = _unregistered(p.model)
+    if not outside and len(held) == len(params) and all(q.requires_grad for q in params):
+        return "every parameter the model holds is trainable and in the optimizer already"
     hyper = {k: v for k, v in (p.optimizer.groups[0][1] if p.optimizer.groups else {}).items()}
 
     def prepare(m: nn.Module) -> nn.Module:
-        for q in m.parameters():
+        for q in [*m.parameters(), *_unregistered(m)]:
             q.requires_grad_(True)
         return m
 
     def optimizer(m: nn.Module) -> torch.optim.Optimizer:
-        return p.optimizer.cls([{**copy.deepcopy(hyper), "params": list(m.parameters())}])
+        return p.optimizer.cls([{**copy.deepcopy(hyper), "params": [*m.parameters(), *_unregistered(m)]}])
 
-    return Replay(p, prepare=prepare, optimizer=optimizer), "every parameter trainable and in the optimizer"
+    where = " (including those kept in plain lists or dicts)" if outside else ""
+    return Replay(p, prepare=prepare, optimizer=optimizer), f"every parameter trainable and in the optimizer{where}"
 
 
-def _suggested_lr(p: Problem, results) -> tuple[Replay, str] | str:
-    lr = results.lr_range.suggestion if results is not None and results.lr_range is not None else None
+def _unregistered(model: nn.Module, depth: int = 8) -> list[torch.Tensor]:
+    """Floating-point leaf tensors the model holds outside its registered parameters: in modules
+    or tensors kept in plain lists, tuples or dicts, which `model.parameters()` does not see."""
+    registered = {id(q) for q in model.parameters()}
+    found: list[torch.Tensor] = []
+    seen: set[int] = set()
+
+    def visit(obj, left: int) -> None:
+        if left < 0 or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, torch.Tensor):
+            if (obj.is_leaf and obj.is_floating_point() and id(obj) not in registered
+                    and (obj.requires_grad or isinstance(obj, nn.Parameter))):
+                found.append(obj)
+        elif isinstance(obj, nn.Module):
+            for v in vars(obj).values():
+                visit(v, left - 1)
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            for v in obj:
+                visit(v, left - 1)
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                visit(v, left - 1)
+
+    visit(model, depth)
+    return found
+
+
+def _suggested_lr(p: Problem, results, train_part) -> tuple[Replay, str] | str:
+    if results is not None and results.lr_range is not None:
+        lr = results.lr_range.suggestion
+    else:  # `unstuck run --confirm`: the range test runs here, on the replays' training part
+        from unstuck.checkup.lr_range import lr_range_test
+        lr = isolated(lr_range_test, p, *train_part, Deadline(SECONDS)).suggestion
     if lr is None:
         return "the learning-rate range test suggested no learning rate"
     return Replay(p, lr=lr), f"the learning rate set to {lr:.2g} (the range test's suggestion)"
 
 
-def _standardised(p: Problem, results, *, inputs: bool) -> tuple[Replay, str] | str:
+def _standardised(p: Problem, results, train_part, *, inputs: bool) -> tuple[Replay, str] | str:
     if inputs:
         xs = []
         for x in p.inputs:
@@ -170,6 +209,33 @@ def _standardised(p: Problem, results, *, inputs: bool) -> tuple[Replay, str] | 
             "targets standardised (R^2 is the same on either scale)")
 
 
+def _loop_fix(written: Loop, what: str):
+    """A defect of the training loop itself: the replay as written makes the calls the way the
+    diagnosis says the script made them; the fixed one makes the canonical step. This measures
+    what the fix gains on this model and data; the rule's own evidence shows the defect."""
+
+    def fix(p: Problem, results, train_part):
+        if p.optimizer.cls is torch.optim.LBFGS:
+            return "an L-BFGS closure makes its own calls: its loop is not replayed"
+        return Replay(p), what, Replay(p, loop=written)
+
+    return fix
+
+
+def _schedule_fix(p: Problem, results, train_part):
+    """The learning rate as the script's scheduler set it, step by step, compressed onto the
+    replay's steps (the written replay), against the starting learning rate held constant."""
+    lrs = [v for v in p.lr_schedule if math.isfinite(v)]
+    if len(lrs) < 2 or not lrs[0] > 0:
+        return "the learning rate of the script's steps was not recorded"
+
+    def factor(step: int, planned: int) -> float:
+        return lrs[min(len(lrs) - 1, step * len(lrs) // max(1, planned))] / lrs[0]
+
+    return (Replay(p), f"the learning rate held at its starting value {lrs[0]:.2g} (no decay to zero)",
+            Replay(p, lr_factor=factor))
+
+
 FIXES: dict[str, Callable] = {
     "loss-broadcast": _align_shapes,
     "double-softmax": _softmax_fix("identity"),
@@ -181,9 +247,23 @@ FIXES: dict[str, Callable] = {
     "params-not-optimized": _all_trainable,
     "lr-too-high": _suggested_lr,
     "lr-too-low": _suggested_lr,
-    "unscaled-inputs": lambda p, r: _standardised(p, r, inputs=True),
-    "unscaled-targets": lambda p, r: _standardised(p, r, inputs=False),
+    "unscaled-inputs": lambda p, r, t: _standardised(p, r, t, inputs=True),
+    "unscaled-targets": lambda p, r, t: _standardised(p, r, t, inputs=False),
+    "missing-zero-grad": _loop_fix(Loop(zero_grad="never"),
+                                   "gradients cleared every step (optimizer.zero_grad() before backward)"),
+    "zero-grad-misplaced": _loop_fix(Loop(zero_grad="before-step"), "zero_grad(), backward(), step(), in this order"),
+    "backward-missing": _loop_fix(Loop(backward=False), "loss.backward() before every optimizer.step()"),
+    "optimizer-step-missing": _loop_fix(Loop(step=False), "optimizer.step() after every loss.backward()"),
+    "lr-schedule-collapse": _schedule_fix,
 }
+
+
+# Fixes that leave the model's output and the loss function as they are, so that the held-back
+# loss of both replays is in the same units: it decides where the score does not (an accuracy
+# that saturates while the loss is far apart).
+LOSS_COMPARABLE = frozenset({"eval-mode-training", "frozen-params", "params-not-optimized", "lr-too-high",
+                             "lr-too-low", "unscaled-inputs", "missing-zero-grad", "zero-grad-misplaced",
+                             "backward-missing", "optimizer-step-missing", "lr-schedule-collapse"})
 
 
 # ---------------------------------------------------------------- the replay
@@ -192,7 +272,9 @@ def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline) ->
     model = replay.model()
     opt = replay.build_optimizer(model)
     x_train, y_train = p.subset(train_idx)
-    losses = train(p, model, opt, x_train, y_train, steps, generator(0), deadline)
+    schedule = replay.lr_factor
+    losses = train(p, model, opt, x_train, y_train, steps, generator(0), deadline, loop=replay.loop,
+                   lr_factor=None if schedule is None else (lambda i: schedule(i, steps)))
     x_held, y_held = p.subset(held_idx)
     loss = p.eval_loss(model, x_held, y_held)
     score = p.score(model, x_held, y_held)
@@ -220,14 +302,17 @@ def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float
     held = max(MIN_HELD, int(problem.n * HOLD_OUT))
     if problem.n - held < MIN_HELD:
         return {"status": "not-tried", "reason": f"too few captured samples ({problem.n}) to hold some back"}
-    made = fix(problem, results)
-    if isinstance(made, str):
-        return {"status": "not-tried", "reason": made}
-    fixed, what = made
     order = torch.randperm(problem.n, generator=generator(1))
     held_idx, train_idx = order[:held], order[held:]
     try:
-        written = isolated(_run, Replay(problem), train_idx, held_idx, steps, Deadline(seconds / 2))
+        made = fix(problem, results, problem.subset(train_idx))
+    except Exception as exc:  # noqa: BLE001 - a fix that cannot be prepared proves nothing either way
+        return {"status": "not-tried", "reason": f"the fix could not be prepared: {type(exc).__name__}: {exc}"}
+    if isinstance(made, str):
+        return {"status": "not-tried", "reason": made}
+    fixed, what, as_written = made if len(made) == 3 else (*made, Replay(problem))
+    try:
+        written = isolated(_run, as_written, train_idx, held_idx, steps, Deadline(seconds / 2))
         # the fixed replay takes as many steps as the written one managed: a fair comparison
         with_fix = isolated(_run, fixed, train_idx, held_idx, written["steps"], Deadline(seconds))
     except Exception as exc:  # noqa: BLE001 - a replay that cannot run proves nothing either way
@@ -235,21 +320,25 @@ def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float
     if min(written["steps"], with_fix["steps"]) < MIN_STEPS:
         return {"status": "not-tried", "reason": f"the time budget allowed only {min(written['steps'], with_fix['steps'])} "
                 f"replay steps (fewer than {MIN_STEPS})"}
-    status, reason = _judge(written, with_fix, same_units=cause != "unscaled-targets")
+    status, reason = _judge(written, with_fix, loss_comparable=cause in LOSS_COMPARABLE)
+    if status == "not-confirmed" and min(written["steps"], with_fix["steps"]) < steps:
+        reason += f"; the time budget allowed {min(written['steps'], with_fix['steps'])} of {steps} steps"
     return {"status": status, "reason": reason, "fix_applied": what, "steps": min(written["steps"], with_fix["steps"]),
             "held_back": held, "as_written": written, "with_fix": with_fix}
 
 
-def _judge(written: dict, fixed: dict, same_units: bool) -> tuple[str, str]:
+def _judge(written: dict, fixed: dict, loss_comparable: bool) -> tuple[str, str]:
     a, b = written["score"], fixed["score"]
+    if b is not None and (a is None or b - a >= SCORE_MARGIN or b - a >= max(MIN_GAIN, GAP_SHARE * (1.0 - a))):
+        return "confirmed", f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix"
+    la, lb = written["loss"], fixed["loss"]
+    no_worse = a is None or (b is not None and b >= a - MIN_GAIN)
+    if loss_comparable and no_worse and lb is not None and (la is None or lb <= LOSS_RATIO * la):
+        score = f" (score {_fmt(a)} and {_fmt(b)})" if b is not None else ""
+        return "confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix{score}"
     if b is not None:
-        if a is None or b - a >= SCORE_MARGIN or b - a >= max(MIN_GAIN, GAP_SHARE * (1.0 - a)):
-            return "confirmed", f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix"
         return "not-confirmed", (f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix: not clearly "
                                  f"better (the diagnosis may be wrong, or the replay too short)")
-    la, lb = written["loss"], fixed["loss"]
-    if same_units and lb is not None and (la is None or lb <= LOSS_RATIO * la):
-        return "confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix"
     return "not-confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix: no clear gain"
 
 

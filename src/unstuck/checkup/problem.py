@@ -106,6 +106,7 @@ class Problem:
     train_mode: bool = True
     rows_per_sample: int = 1
     source: str = "script"
+    lr_schedule: tuple[float, ...] = ()  # the first group's learning rate at each of the script's steps
 
     # ------------------------------------------------------------ shape
     @property
@@ -148,9 +149,14 @@ class Problem:
         return value.mean() if value.dim() else value
 
     def measure_mode(self, model: nn.Module) -> None:
-        """Evaluate in eval mode (no dropout noise) unless batch-norm needs batch statistics."""
+        """Evaluate without dropout noise, in eval mode unless batch-norm needs batch statistics
+        (the model trained in train mode: then batch-norm stays in train mode, dropout does not)."""
         has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
         model.train(self.train_mode if has_bn else False)
+        if model.training:
+            for m in model.modules():
+                if isinstance(m, nn.modules.dropout._DropoutNd):
+                    m.eval()
 
     def eval_loss(self, model: nn.Module, inputs, target) -> float:
         mode = model.training
@@ -209,19 +215,36 @@ def generator(seed: int = 0) -> torch.Generator:
     return g
 
 
+@dataclass(frozen=True)
+class Loop:
+    """The calls of one training step. The default is the canonical loop (zero_grad, forward,
+    backward, step); the other values replay a loop as a diagnosis says it was written:
+    gradients never cleared, cleared between backward and step, no backward, no step."""
+
+    zero_grad: str = "before-forward"  # or "never", "before-step"
+    backward: bool = True
+    step: bool = True
+
+
+CANONICAL = Loop()
+
+
 def train(problem: Problem, model: nn.Module, opt: torch.optim.Optimizer, inputs, target, steps: int,
           gen: torch.Generator, deadline: Deadline | None = None, batch_size: int | None = None,
           record_every: int = 1, lr_at: Callable[[int], float] | None = None,
-          stop_above: float | None = None) -> list[float]:
+          stop_above: float | None = None, lr_factor: Callable[[int], float] | None = None,
+          loop: Loop = CANONICAL) -> list[float]:
     """Minibatch training of `model`; returns the training loss every `record_every` steps.
-    `lr_at(step)` sets the learning rate of every group; `stop_above` stops once a loss is
-    non-finite or exceeds it (the LR range test)."""
+    `lr_at(step)` sets the learning rate of every group, `lr_factor(step)` scales each group's
+    starting learning rate (a schedule); `stop_above` stops once a loss is non-finite or
+    exceeds it (the LR range test); `loop` says which calls a step makes."""
     n = target.shape[0]
     bs = max(1, min(batch_size or problem.batch_size, n))
     losses: list[float] = []
     order = torch.randperm(n, generator=gen)
     pos = 0
     lbfgs = isinstance(opt, torch.optim.LBFGS)
+    base_lrs = [g.get("lr") for g in opt.param_groups]
     for step in range(steps):
         if deadline is not None and step % 5 == 0 and deadline.over():
             break
@@ -236,18 +259,26 @@ def train(problem: Problem, model: nn.Module, opt: torch.optim.Optimizer, inputs
         if lr_at is not None:
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
+        if lr_factor is not None:
+            for g, base in zip(opt.param_groups, base_lrs):
+                g["lr"] = base * lr_factor(step)
 
         def closure():
-            opt.zero_grad()
+            if loop.zero_grad == "before-forward":
+                opt.zero_grad()
             value = problem.loss(model, xb, yb)
-            value.backward()
+            if loop.backward:
+                value.backward()
             return value
 
-        if lbfgs:
+        if lbfgs and loop == CANONICAL:
             value = opt.step(closure)
         else:
             value = closure()
-            opt.step()
+            if loop.zero_grad == "before-step":
+                opt.zero_grad()
+            if loop.step:
+                opt.step()
         v = float(value.detach()) if isinstance(value, torch.Tensor) else float("nan")
         if step % record_every == 0:
             losses.append(v)

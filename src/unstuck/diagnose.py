@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
-from collections.abc import Sequence
 
-from unstuck.findings import Finding, Kind, Report, RuleRun, Severity, Status
+from unstuck.findings import Report
+from unstuck.reportdata import Finding, Kind, RuleRun, Severity, Status, root_positions
 from unstuck.rules import Rule, select
 from unstuck.rules.base import NotJudged
 from unstuck.trace import Trace
@@ -153,28 +153,6 @@ def roots_of(finding: Finding, findings: list[Finding]) -> list[Finding]:
     """The root causes (empty `caused_by`) that `finding` follows from, through any chain."""
     found = root_positions([f.cause for f in findings], [f.caused_by for f in findings], finding.caused_by)
     return [findings[i] for i in found]
-
-
-def root_positions(causes: Sequence[str], caused_by: Sequence[Sequence[str]], start: Sequence[str]) -> list[int]:
-    """Positions (ascending) of the root causes, among findings given by their `causes` and
-    `caused_by` lists, that a finding caused by `start` follows from, through any chain. Works
-    on Findings and on the JSON report's finding objects alike (the renderers fold both)."""
-    first: dict[str, int] = {}
-    for i, cause in enumerate(causes):
-        first.setdefault(cause, i)
-    out: list[int] = []
-    todo, seen = list(start), set()
-    while todo:
-        cause = todo.pop(0)
-        i = first.get(cause)
-        if i is None or cause in seen:
-            continue
-        seen.add(cause)
-        if caused_by[i]:
-            todo.extend(caused_by[i])
-        elif i not in out:
-            out.append(i)
-    return sorted(out)
 
 
 def diagnose(trace: Trace, command: str = "run", select_: list[str] | None = None,

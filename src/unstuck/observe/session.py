@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from unstuck.findings import ToolError
 from unstuck.observe.hub import Hub
 from unstuck.observe.patching import Patches
 from unstuck.observe.sampling import Pace, Sampling
 from unstuck.observe.tracing import _disable_current_modes, _dispatch_depth, tracing
+from unstuck.reportdata import ToolError
 from unstuck.trace import ParamInfo, Trace
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from unstuck.diagnose import root_positions
+from unstuck.reportdata import root_positions
 
 T = TypeVar("T")
 

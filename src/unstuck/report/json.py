@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import os
 
-from unstuck import __version__
-from unstuck.findings import Report
+from unstuck.reportdata import ReportData
+from unstuck.version import __version__
 
 
-def to_dict(report: Report) -> dict[str, object]:
+def to_dict(report: ReportData) -> dict[str, object]:
     return {
         "version": 1,
         "tool": {"name": "unstuck", "version": __version__},
@@ -29,7 +29,7 @@ def to_dict(report: Report) -> dict[str, object]:
     }
 
 
-def write(report: Report, path: str) -> None:
+def write(report: ReportData, path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     with open(path, "w") as f:

@@ -14,8 +14,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from unstuck.findings import Finding, Kind, Location, Report, Severity, Status, prose
 from unstuck.report.folding import because, fold_findings
+from unstuck.reportdata import Finding, Kind, Location, ReportData, Severity, Status, prose
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
 
@@ -87,7 +87,7 @@ def _consequence(numbers: tuple[int, ...], f: Finding) -> Padding:
     return Padding(line, (0, 0, 0, 2))
 
 
-def headline(report: Report) -> str:
+def headline(report: ReportData) -> str:
     """What was observed, in one sentence: never a verdict without the number of steps judged."""
     s = report.summary
     n = report.steps_observed
@@ -98,7 +98,7 @@ def headline(report: Report) -> str:
     return _one_process(report, n)
 
 
-def _one_process(report: Report, n: int) -> str:
+def _one_process(report: ReportData, n: int) -> str:
     s = report.summary
     if report.script_error:
         what = "The watched code" if report.command == "watch" else "The script"
@@ -122,7 +122,7 @@ def _counted(names: list[str]) -> str:
     return ", ".join(n if counts[n] == 1 else f"{n} x {counts[n]}" for n in counts)
 
 
-def verdict(report: Report) -> str:
+def verdict(report: ReportData) -> str:
     roots = report.roots
     if not report.judged:
         return "Nothing was judged."
@@ -138,7 +138,7 @@ def verdict(report: Report) -> str:
     return text + "."
 
 
-def render(report: Report, console: Console | None = None, verbose: bool = False) -> None:
+def render(report: ReportData, console: Console | None = None, verbose: bool = False) -> None:
     """The report on the terminal. `verbose` adds the rules that could not judge the run and
     why (skipped for want of something, or errored); without it only errored rules are
     counted, in one line. The JSON report always has every rule's status."""

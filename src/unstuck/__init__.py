@@ -1,6 +1,6 @@
 """unstuck: tells a PyTorch user why their neural network is not learning."""
 
-__version__ = "0.1.0"
+from unstuck.version import __version__  # noqa: F401
 
 
 def __getattr__(name: str):

@@ -177,9 +177,9 @@ class UnstuckMagics(Magics):
 
 def _watch(options: dict):
     """A new unstuck.watch() session for a cell (a wrong option is a UsageError)."""
-    import unstuck
+    from unstuck.watching import watch
     try:
-        return unstuck.watch(label=LABEL, **options)
+        return watch(label=LABEL, **options)
     except ValueError as exc:
         raise _usage(str(exc)) from None
 

@@ -13,7 +13,7 @@ numbers quoted in the summary.
 from __future__ import annotations
 
 from unstuck.checkup.results import CheckupResults
-from unstuck.findings import Finding, Kind, Severity
+from unstuck.reportdata import Finding, Kind, Severity
 
 DATA_CAUSES = frozenset({"data-nonfinite", "not-learnable", "label-misalignment", "unscaled-inputs",
                          "unscaled-targets"})

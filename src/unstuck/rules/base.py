@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable
 
-from unstuck.findings import EvidenceValue, Finding, Kind, Location, Severity, evidence
+from unstuck.reportdata import EvidenceValue, Finding, Kind, Location, Severity, evidence
 from unstuck.trace import Trace
 
 DOC_SECTIONS = ("What it detects", "Why it stops learning", "Example", "Fix")

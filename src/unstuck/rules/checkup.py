@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from unstuck.findings import Kind, Severity
+from unstuck.reportdata import Kind, Severity
 from unstuck.rules.base import rule
 from unstuck.trace import Trace
 

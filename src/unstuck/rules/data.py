@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import statistics
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import rule
 from unstuck.rules.measures import REGRESSION_LOSSES, is_nan
 from unstuck.trace import Trace

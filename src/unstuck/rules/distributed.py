@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import SHOWN_NAMES, NotJudged, rule
 from unstuck.trace import DistributedRun, RankFacts, Trace
 

@@ -1,7 +1,7 @@
 """Which parameters receive gradients, and which optimizers hold them."""
 from __future__ import annotations
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.data import INPUT_DEPENDENCE
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.trace import Trace

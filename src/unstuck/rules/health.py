@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_optimizer, rule
 from unstuck.rules.measures import finite, layer_ratios, line_key, stepping_optimizer
 from unstuck.trace import Trace

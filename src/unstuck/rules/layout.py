@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import rule, shape
 from unstuck.rules.losses import batch_sizes
 from unstuck.trace import Trace

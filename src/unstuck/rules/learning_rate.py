@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
 from unstuck.rules.measures import finite, stepping_optimizer

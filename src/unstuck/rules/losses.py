@@ -1,7 +1,7 @@
 """Losses and the activations that feed them."""
 from __future__ import annotations
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import needs_losses, rule
 from unstuck.rules.measures import REGRESSION_LOSSES, line_key, rows_are_log_probabilities, rows_are_probabilities
 from unstuck.trace import LossCall, Trace

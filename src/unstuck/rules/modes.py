@@ -1,7 +1,7 @@
 """Train and eval modes of dropout and batch-norm layers."""
 from __future__ import annotations
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, needs_optimizer, rule
 from unstuck.trace import Trace
 

@@ -1,7 +1,7 @@
 """NaN and Inf, in the data and in training."""
 from __future__ import annotations
 
-from unstuck.findings import Kind, Severity
+from unstuck.reportdata import Kind, Severity
 from unstuck.rules.base import rule
 from unstuck.rules.measures import finite
 from unstuck.trace import Trace

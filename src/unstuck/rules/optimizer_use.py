@@ -1,7 +1,7 @@
 """How the optimizer is driven: zero_grad / backward / step."""
 from __future__ import annotations
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import first_site, needs_backward, needs_steps, rule
 from unstuck.rules.measures import stepping_optimizer
 from unstuck.trace import Trace

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from unstuck.findings import Severity
+from unstuck.reportdata import Severity
 from unstuck.rules.base import rule, shape
 from unstuck.rules.measures import cross_broadcast, line_key
 from unstuck.trace import BroadcastRecord, Trace

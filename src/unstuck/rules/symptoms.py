@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from unstuck.findings import Kind, Severity
+from unstuck.reportdata import Kind, Severity
 from unstuck.rules.base import needs_losses, needs_steps, rule
 from unstuck.rules.measures import line_key
 from unstuck.trace import Trace

@@ -10,6 +10,34 @@ import torch.optim.optimizer as optimizer_hooks
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+# The quick run (`pytest -q`, the README's test command) leaves out the tests marked `slow`:
+# whole corpora, many subprocesses, torchrun launches, the notebook, Lightning and the HF
+# Trainer, the browser. `--full` runs everything (CI: `bash .ci/run`); an explicit `-m` selects
+# as it says (`-m slow`: only the slow ones).
+def pytest_addoption(parser):
+    parser.addoption("--full", action="store_true", default=False,
+                     help="also run the tests marked slow (the whole suite, as CI runs it)")
+
+
+def _quick(config) -> bool:
+    return not config.getoption("--full") and not config.option.markexpr
+
+
+def pytest_report_header(config):
+    if _quick(config):
+        return "quick run: tests marked slow are deselected (--full runs the whole suite, as CI does)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not _quick(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
 def _global_state():
     """Everything unstuck patches or pushes while it watches a script."""
     return (warnings.warn, torch.autograd.backward, torch.autograd.grad, torch.Tensor.backward,

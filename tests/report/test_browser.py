@@ -25,11 +25,13 @@ pytestmark = pytest.mark.browser
 
 def _unavailable() -> str | None:
     if not CHROMIUM or not DRIVER:
-        return "no chromium/chromedriver on PATH (apt-get install chromium chromium-driver)"
+        return ("the browser test needs Chromium and chromedriver on PATH, and this machine has "
+                f"{'neither' if not CHROMIUM and not DRIVER else 'no chromedriver' if CHROMIUM else 'no chromium'} "
+                "(Debian/Ubuntu: apt-get install chromium chromium-driver)")
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return "the selenium package is not installed (pip install -e '.[test]')"
+        return "the browser test drives Chromium through selenium, which is not installed (pip install -e '.[test]')"
     return None
 
 

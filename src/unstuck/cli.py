@@ -224,16 +224,22 @@ def cmd_run(args, parser) -> int:
         emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
         _finish_logbook(book, report, None, args)
 
-    capture = None
+    # The captured samples: the data check when learning stalls (checkup.stall), and with
+    # --confirm a copy of the model as training began, for the replays.
+    from unstuck.checkup import stall
     if args.confirm:
         from unstuck.checkup.capture import CaptureObserver
         capture = CaptureObserver()
-        observers = [*observers, capture]
+    else:
+        capture = stall.capture_observer()
+    observers = [*observers, capture]
     report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
                                          max_steps=args.max_steps, profile=args.profile,
                                          select=_split(args.select), ignore=_split(args.ignore),
                                          observers=observers, on_terminate=terminated)
-    if capture is not None:
+    report = stall.check(report, trace, capture, select=_split(args.select), ignore=_split(args.ignore),
+                         command=stall.command_line(args.script, args.script_args))
+    if args.confirm:
         from unstuck.checkup.confirm import confirm_report
         confirm_report(report, capture.problem()[0])
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)

@@ -1,5 +1,5 @@
-"""CK001-CK004 on hand-built traces (a checkup's results, no experiment run)."""
-from tests.rules.tracebuild import ck001, ck002, ck003, ck004, fires, t, training_run
+"""CK001-CK005 on hand-built traces (a checkup's results, no experiment run)."""
+from tests.rules.tracebuild import ck001, ck002, ck003, ck004, ck005, fires, t, training_run
 
 
 def test_ck001_fit_and_few_samples():
@@ -41,3 +41,29 @@ def test_a_model_without_hidden_units_is_capacity_not_a_bug():
     gap.checkup.weight_layers = 1
     findings, _, _ = judge("CK003", gap)
     assert findings and findings[0].kind.value == "cause" and "no hidden layer" in findings[0].message
+
+
+def test_ck005_needs_both_nothing_learnable_and_the_pairing_evidence():
+    th = t("CK005")
+    n = th.MIN_RESEEN
+    share = th.RELABELLED_SHARE
+    assert fires("CK005", ck005(reseen=n, relabelled=int(share * n + 0.999)))
+    assert not fires("CK005", ck005(reseen=n, relabelled=int(share * n) - 1))
+    assert not fires("CK005", ck005(reseen=n - 1, relabelled=n - 1))
+    # two balanced classes: a random re-pairing changes only half the labels
+    assert fires("CK005", ck005(reseen=n, relabelled=int(share * 0.5 * n + 0.999), chance=0.5))
+    assert not fires("CK005", ck005(reseen=n, relabelled=int(share * 0.5 * n) - 1, chance=0.5))
+    # something learns the labels: relabelled inputs are augmentation, not a broken pairing
+    assert not fires("CK005", ck005(best=t("CK002").LEARNABLE_R2 + 0.01))
+    b = th.MIN_BATCHES
+    assert fires("CK005", ck005(reseen=0, relabelled=0, batches=b, sorted_batches=b))
+    assert not fires("CK005", ck005(reseen=0, relabelled=0, batches=b - 1, sorted_batches=b - 1))
+    assert not fires("CK005", ck005(reseen=0, relabelled=0, batches=4 * b, sorted_batches=2 * b))
+
+
+def test_ck005_explains_not_learnable():
+    from unstuck.diagnose import diagnose
+    report = diagnose(ck005(), select_=["CK002", "CK005"])
+    root = [f for f in report.findings if not f.caused_by]
+    assert [f.cause for f in root] == ["label-misalignment"]
+    assert any(f.cause == "not-learnable" and f.caused_by for f in report.findings)

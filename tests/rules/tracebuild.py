@@ -420,6 +420,15 @@ def ck002(best: float = 0.01) -> Trace:
     return ck_scores(best, network=0.0)
 
 
+def ck005(best: float = 0.01, reseen: int = 200, relabelled: int = 190, batches: int = 0,
+          sorted_batches: int = 0, chance: float = 1.0) -> Trace:
+    """Nothing beats the constant (as ck002), with the captured batches' label evidence."""
+    trace = ck002(best)
+    trace.checkup.labels = {"reseen": reseen, "relabelled": relabelled, "chance": chance, "batches": batches,
+                            "sorted_batches": sorted_batches}
+    return trace
+
+
 def ck003(gap: float = 0.4, best: float = 0.9) -> Trace:
     return ck_scores(best, network=best - gap)
 
@@ -513,7 +522,7 @@ def dd006() -> Trace:
 
 FIRING = {
     "DD001": dd001, "DD002": dd002, "DD003": dd003, "DD004": dd004, "DD005": dd005, "DD006": dd006,
-    "CK001": ck001, "CK002": ck002, "CK003": ck003, "CK004": ck004,
+    "CK001": ck001, "CK002": ck002, "CK003": ck003, "CK004": ck004, "CK005": ck005,
     "LS001": ls001, "LS002": ls002, "LS003": ls003, "LS004": ls004, "LS005": ls005, "LS006": ls006,
     "GF001": gf001, "GF002": gf002, "GF003": gf003, "DT001": dt001, "DT002": dt002, "DT003": dt003,
     "IN001": in001, "IN002": in002, "IN003": in003, "IN004": in004, "IN005": in005,

@@ -57,11 +57,13 @@ def checkup_script(script: str, script_args: Sequence[str] = (), *, max_steps: i
                                        ignore=ignore, command="checkup", observers=[*observers, capture],
                                        on_terminate=on_terminate)
     problem, reason = capture.problem()
+    labels = capture.labels.to_json()
     del capture
     if problem is None:
         results = CheckupResults(source="script", skipped={"experiments": reason or "nothing captured"})
     else:
         results = _experiments(problem, budget=budget, progress=progress, source="script")
+    results.labels = labels
     report = _judge(trace, results, select, ignore, base)
     if confirm and not terminated():
         confirm_report(report, problem, results)

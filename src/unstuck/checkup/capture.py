@@ -38,8 +38,12 @@ VIEW_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBac
 
 
 class CaptureObserver(Observer):
-    def __init__(self, max_samples: int = MAX_SAMPLES):
-        self.max_samples = max_samples
+    """`copy_model=False` keeps the data only (the samples and the label evidence): what
+    `unstuck run` checks when learning stalls (checkup.stall), at a smaller memory cap."""
+
+    def __init__(self, max_samples: int = MAX_SAMPLES, max_bytes: int = MAX_BYTES, copy_model: bool = True):
+        self.max_samples, self.max_bytes, self.copy_model = max_samples, max_bytes, copy_model
+        self.started = False  # a (model output, target) pair was recognised
         self.session = None
         self.last = None  # (weakref(root), inputs (detached), weakref(output)) of the latest root forward
         self.root_ref = None
@@ -55,24 +59,24 @@ class CaptureObserver(Observer):
         self.optimizer_key: int | None = None  # the optimizer's entry in the trace (its learning rates)
         self.chunks_x: list[tuple[torch.Tensor, ...]] = []
         self.chunks_y: list[torch.Tensor] = []
-        self.seen: set[bytes] = set()
         self.count = 0
         self.sample_bytes = 0
         self.init_loss: float | None = None
         self.reason: str | None = "no training step with a built-in loss function on a model's output was seen"
         self.full = False
+        self.labels = LabelEvidence()
 
     # ------------------------------------------------------------ observer protocol (observe.hub)
     def install(self, session) -> None:
         self.session = session
 
     def uninstall(self) -> None:
-        if self.model is not None and self.optimizer is None:
+        if self.copy_model and self.model is not None and self.optimizer is None:
             self.session.guard("checkup capture", self._find_optimizer)
         self.last = None
 
     def on_root_forward(self, module, args, output) -> None:
-        if not self.full and self.session.sampling:
+        if self.session.sampling and not (self.full and self.labels.done()):
             self._on_root(module, args, output)
 
     def on_loss(self, func, args, kwargs, out) -> None:
@@ -92,7 +96,7 @@ class CaptureObserver(Observer):
 
     # ------------------------------------------------------------ loss
     def _on_loss(self, func, args, kwargs, out) -> None:
-        if self.full or self.last is None or not self.session.ops.grad_enabled:
+        if self.last is None or not self.session.ops.grad_enabled or (self.full and self.labels.done()):
             return  # without grad: evaluation, not what the model is trained on
         pred = args[0] if args else kwargs.get("input")
         target = args[1] if len(args) > 1 else kwargs.get("target")
@@ -116,7 +120,7 @@ class CaptureObserver(Observer):
         rows = pred.shape[0] // b
         if output.numel() != pred.numel():
             return
-        if self.model is None:
+        if not self.started:
             self._first(module, func, args, kwargs, pred, out, rows, b)
         elif self.root_ref() is not module or self.loss_fn is not func \
                 or tuple(pred.shape[1:]) != self.pred_tail or rows != self.rows_per_sample:
@@ -124,13 +128,16 @@ class CaptureObserver(Observer):
         self._keep(inputs, target, rows)
 
     def _first(self, module, func, args, kwargs, pred, out, rows, b) -> None:
-        if sum(p.numel() for p in module.parameters()) > MAX_MODEL_PARAMS:
+        if self.copy_model and sum(p.numel() for p in module.parameters()) > MAX_MODEL_PARAMS:
             self.reason = f"the model has more than {MAX_MODEL_PARAMS} parameters"
             self.full = True
+            self.labels.stop()
             return
-        self.model = copy.deepcopy(module)
-        for p in self.model.parameters():
-            p.grad = None
+        if self.copy_model:
+            self.model = copy.deepcopy(module)
+            for p in self.model.parameters():
+                p.grad = None
+        self.started = True
         self.train_mode = module.training
         self.root_ref = weakref.ref(module)
         self.loss_fn = func
@@ -144,7 +151,8 @@ class CaptureObserver(Observer):
         if isinstance(out, torch.Tensor) and out.numel() == 1:
             self.init_loss = float(out.detach())
         self.reason = None
-        self._find_optimizer()
+        if self.copy_model:
+            self._find_optimizer()
 
     def _find_optimizer(self) -> None:
         root = self.root_ref() if self.root_ref is not None else None
@@ -174,19 +182,16 @@ class CaptureObserver(Observer):
         if not self.sample_bytes:
             self.sample_bytes = max(1, sum(x[:1].numel() * x.element_size() for x in inputs)
                                     + y[:1].numel() * y.element_size())
-        limit = min(self.max_samples, MAX_BYTES // self.sample_bytes)
+        limit = min(self.max_samples, self.max_bytes // self.sample_bytes)
+        self.labels.batch(y)
         keep = []
-        for i in range(b):
-            if self.count + len(keep) >= limit:
+        for i in range(min(b, LabelEvidence.PER_BATCH) if self.full else b):
+            if not self.full and self.count + len(keep) >= limit:
                 break
-            h = hashlib.blake2b(digest_size=16)
-            for x in inputs:
-                h.update(x[i].cpu().contiguous().numpy().tobytes() if x.dtype != torch.bfloat16
-                         else x[i].float().cpu().numpy().tobytes())
-            digest = h.digest()
-            if digest not in self.seen:
-                self.seen.add(digest)
-                keep.append(i)
+            digest = _digest(x[i] for x in inputs)
+            if self.labels.seen_again(digest, y[i], remember=not self.full) or self.full:
+                continue
+            keep.append(i)
         if keep:
             idx = torch.tensor(keep, device=inputs[0].device)
             self.chunks_x.append(tuple(x.index_select(0, idx).clone().cpu() for x in inputs))
@@ -197,9 +202,11 @@ class CaptureObserver(Observer):
 
     # ------------------------------------------------------------ result
     def problem(self) -> tuple[Problem | None, str | None]:
-        if self.model is None or not self.chunks_y:
+        """The Problem to experiment on; with `copy_model=False` its model and optimizer are None
+        (the data checks need the samples only)."""
+        if not self.started or not self.chunks_y:
             return None, self.reason
-        if self.optimizer is None:
+        if self.copy_model and self.optimizer is None:
             return None, "no optimizer holds the model's parameters"
         inputs = tuple(torch.cat([c[j] for c in self.chunks_x]) for j in range(len(self.chunks_x[0])))
         target = torch.cat(self.chunks_y)
@@ -209,13 +216,85 @@ class CaptureObserver(Observer):
         def loss_call(pred, y):
             return fn(pred, y, *extra, **opts)
 
-        model = self.model.cpu()
+        model = self.model.cpu() if self.model is not None else None
         lrs = ()
         if self.optimizer_key is not None and self.session is not None:
             lrs = tuple(self.session.trace.optimizers[self.optimizer_key].lrs)
         return Problem(model=model, inputs=inputs, target=target, loss_name=self.loss_name, loss_call=loss_call,
                        pred_tail=self.pred_tail, optimizer=self.optimizer, batch_size=max(1, self.batch_size),
                        train_mode=self.train_mode, rows_per_sample=self.rows_per_sample, lr_schedule=lrs), None
+
+
+def _digest(parts) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for t in parts:
+        h.update(t.cpu().contiguous().numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().cpu().numpy().tobytes())
+    return h.digest()
+
+
+class LabelEvidence:
+    """What the captured batches say about the pairing of inputs and labels, for
+    `label-misalignment` (rules/checkup.py):
+
+    - an input seen again (a later epoch) with another label than the first time: the labels
+      were re-paired with the inputs between passes (two separate shuffles). `chance` is the
+      share a random re-pairing would change: 1 - sum of the squared label frequencies;
+    - batches whose labels arrive sorted (one label per sample, 8 or more samples, two or more
+      values): labels sorted while their inputs were not, when nothing predicts them.
+
+    Once the capture is full, up to PER_BATCH samples of each watched batch are still compared,
+    until MAX_CHECKS inputs were seen again."""
+
+    PER_BATCH = 64
+    MAX_CHECKS = 2048
+    SORTED_MIN = 8  # samples in a batch for its order to count
+
+    def __init__(self):
+        self.label_of: dict[bytes, bytes] = {}
+        self.reseen = 0
+        self.conflicts = 0
+        self.batches = 0
+        self.sorted_batches = 0
+        self.stopped = False
+
+    def done(self) -> bool:
+        return self.stopped or self.reseen >= self.MAX_CHECKS
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def seen_again(self, digest: bytes, label: torch.Tensor, remember: bool = True) -> bool:
+        """Note the (input, label) pair (a new one only if `remember`); True when this input
+        was seen before."""
+        mark = _digest([label])
+        first = self.label_of.get(digest)
+        if first is None:
+            if remember:
+                self.label_of[digest] = mark
+            return False
+        self.reseen += 1
+        self.conflicts += first != mark
+        return True
+
+    def batch(self, y: torch.Tensor) -> None:
+        if y.dim() > 2 or (y.dim() == 2 and y.shape[1] != 1) or y.shape[0] < self.SORTED_MIN:
+            return
+        v = y.reshape(-1)
+        d = v[1:] - v[:-1] if v.is_floating_point() else v[1:].long() - v[:-1].long()
+        self.batches += 1
+        if bool((d != 0).any()) and (bool((d >= 0).all()) or bool((d <= 0).all())):
+            self.sorted_batches += 1
+
+    def chance(self) -> float:
+        counts: dict[bytes, int] = {}
+        for mark in self.label_of.values():
+            counts[mark] = counts.get(mark, 0) + 1
+        n = sum(counts.values())
+        return 1.0 - sum((c / n) ** 2 for c in counts.values()) if n else 0.0
+
+    def to_json(self) -> dict:
+        return {"reseen": self.reseen, "relabelled": self.conflicts, "chance": round(self.chance(), 4),
+                "batches": self.batches, "sorted_batches": self.sorted_batches}
 
 
 def _detached(v):

@@ -146,6 +146,7 @@ class CheckupResults:
     optimizers: list[OptimizerRun] = field(default_factory=list)
     integrity: Integrity | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # experiment -> why it did not run
+    labels: dict | None = None  # capture.LabelEvidence.to_json(): inputs seen again relabelled, sorted batches
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # experiment -> seconds
     verdict: dict | None = None
@@ -180,6 +181,8 @@ class CheckupResults:
             out["lr_range"] = self.lr_range.to_json()
         if self.optimizers:
             out["optimizers"] = [o.to_json() for o in self.optimizers]
+        if self.labels:
+            out["labels"] = dict(self.labels)
         if self.skipped:
             out["skipped"] = dict(self.skipped)
         out["timings"] = {k: round(v, 2) for k, v in self.timings.items()}

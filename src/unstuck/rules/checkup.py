@@ -145,27 +145,96 @@ def not_learnable(self, trace: Trace):
         same permutation, keep them in one Dataset, and look at a few (input, label) pairs.
     """
     ck = trace.checkup
-    others = [b for b in ck.baselines if b.name != "constant"]
-    if ck.constant_score is None or len(others) < 2:
+    found = _nothing_learns(ck, self.thresholds)
+    if found is None:
         return []
-    margin = _margin(ck, self.thresholds)
-    best = max(others, key=lambda b: b.score)
-    bar = ck.constant_score + margin
-    if best.score > bar:
-        return []
-    net = ck.network.best_score if ck.network else None
-    if net is not None and net > bar:
-        return []
+    best, margin, net = found
     metric = best.metric
+    network = (f"the network scores {_fmt(net)}" if ck.network is not None
+               else "the network's own loss stalled at the constant's level")
     msg = (f"On {ck.samples} samples, cross-validated, no model does better than predicting a constant: the best "
            f"baseline ({best.name}) scores {metric} {best.score:.3f} against the constant's "
-           f"{ck.constant_score:.3f} (margin {margin:.3f}); the network scores "
-           f"{_fmt(net)}. The labels may be unrelated to the inputs, or misaligned with them (shuffled or "
-           f"sorted separately from the inputs).")
+           f"{ck.constant_score:.3f} (margin {margin:.3f}); {network}. The labels may be unrelated to the inputs, "
+           f"or misaligned with them (shuffled or sorted separately from the inputs).")
     return [self.finding(msg, _loss_site(trace), "Check that every input is paired with its own label: use one "
                          "index/permutation for both, e.g. `X[idx], y[idx]`, and inspect a few pairs.",
                          confidence=0.7, best_baseline=best.name, best_score=best.score,
                          constant_score=ck.constant_score, margin=margin, network_score=net, metric=metric)]
+
+
+def _nothing_learns(ck, t):
+    """(best baseline, margin, network score) when no baseline and not the network beats the
+    constant by the margin; None when something does or too little was measured."""
+    others = [b for b in ck.baselines if b.name != "constant"]
+    if ck.constant_score is None or len(others) < 2:
+        return None
+    margin = _margin(ck, t)
+    best = max(others, key=lambda b: b.score)
+    bar = ck.constant_score + margin
+    if best.score > bar:
+        return None
+    net = ck.network.best_score if ck.network else None
+    if net is not None and net > bar:
+        return None
+    return best, margin, net
+
+
+# label-misalignment
+RELABELLED_SHARE = 0.5  # inputs seen again whose label changed, of the share a random re-pairing changes ...
+MIN_RESEEN = 32  # ... among at least this many
+SORTED_SHARE = 0.75  # batches whose labels arrive sorted, of all judged ...
+MIN_BATCHES = 4  # ... among at least this many
+
+
+@rule("CK005", "label-misalignment", Severity.ERROR, "The labels were separated from their inputs",
+      requires=(needs_checkup,), explains=("not-learnable", "loss-plateau", "prediction-collapse", "below-baseline"),
+      thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, "SORTED_SHARE": SORTED_SHARE,
+                  "MIN_BATCHES": MIN_BATCHES, **MARGIN})
+def label_misalignment(self, trace: Trace):
+    """
+    What it detects:
+        Nothing predicts the labels better than a constant (as for `not-learnable`), and the
+        batches show how the pairing broke: the same input came back in a later pass with
+        another label (of at least {MIN_RESEEN} inputs seen again, {RELABELLED_SHARE} or more
+        of the share a random re-pairing would change, 1 - the sum of the squared label
+        frequencies: inputs and labels shuffled separately every epoch), or the labels arrive
+        sorted in {SORTED_SHARE} or more of at least {MIN_BATCHES} batches while nothing in
+        the inputs predicts them (labels sorted apart from their inputs).
+
+    Why it stops learning:
+        Each input is trained towards another sample's label. The only thing the model can
+        learn is the labels' average, so the loss stalls at the constant's level whatever the
+        model, optimizer or learning rate.
+
+    Example:
+        np.random.shuffle(X_train)    # two shuffles: each array in its own order
+        np.random.shuffle(y_train)
+
+    Fix:
+        Shuffle, sort or filter inputs and labels with one index: `perm =
+        torch.randperm(n); X, y = X[perm], y[perm]`, or keep them in one Dataset and let
+        the DataLoader shuffle (`shuffle=True`).
+    """
+    ck = trace.checkup
+    ev = ck.labels or {}
+    if _nothing_learns(ck, self.thresholds) is None:
+        return []
+    t = self.thresholds
+    reseen, relabelled, chance = ev.get("reseen", 0), ev.get("relabelled", 0), ev.get("chance", 1.0)
+    batches, ordered = ev.get("batches", 0), ev.get("sorted_batches", 0)
+    if reseen >= t.MIN_RESEEN and relabelled > 0 and relabelled >= t.RELABELLED_SHARE * chance * reseen:
+        how = (f"{relabelled} of the {reseen} inputs that came back in a later pass came back with another label: "
+               f"inputs and labels are shuffled (or indexed) separately")
+    elif batches >= t.MIN_BATCHES and ordered >= t.SORTED_SHARE * batches:
+        how = (f"in {ordered} of {batches} watched batches the labels arrive sorted, while nothing in the inputs "
+               f"predicts them: the labels were sorted apart from their inputs")
+    else:
+        return []
+    msg = f"No model does better than predicting a constant on the {ck.samples} captured samples, and {how}."
+    return [self.finding(msg, _loss_site(trace), "Shuffle, sort or filter inputs and labels with one index "
+                         "(`perm = torch.randperm(n); X, y = X[perm], y[perm]`), or keep them in one Dataset and "
+                         "let the DataLoader shuffle.", confidence=0.8, reseen=reseen, relabelled=relabelled,
+                         batches=batches, sorted_batches=ordered)]
 
 
 @rule("CK003", "below-baseline", Severity.WARNING, "Simple models beat the network on its own data",

@@ -183,19 +183,21 @@ class CaptureObserver(Observer):
             self.sample_bytes = max(1, sum(x[:1].numel() * x.element_size() for x in inputs)
                                     + y[:1].numel() * y.element_size())
         limit = min(self.max_samples, self.max_bytes // self.sample_bytes)
-        self.labels.batch(y)
+        n = min(b, LabelEvidence.PER_BATCH if self.full else max(0, limit - self.count))
+        if n == 0:
+            return
+        # one copy to the host per watched batch (no per-sample device syncs), then per-sample hashes
+        xs, ys = tuple(x[:n].detach().cpu() for x in inputs), y[:n].cpu()
+        self.labels.batch(ys)
         keep = []
-        for i in range(min(b, LabelEvidence.PER_BATCH) if self.full else b):
-            if not self.full and self.count + len(keep) >= limit:
-                break
-            digest = _digest(x[i] for x in inputs)
-            if self.labels.seen_again(digest, y[i], remember=not self.full) or self.full:
-                continue
-            keep.append(i)
+        for i in range(n):
+            digest = _digest(x[i] for x in xs)
+            if not self.labels.seen_again(digest, ys[i], remember=not self.full) and not self.full:
+                keep.append(i)
         if keep:
-            idx = torch.tensor(keep, device=inputs[0].device)
-            self.chunks_x.append(tuple(x.index_select(0, idx).clone().cpu() for x in inputs))
-            self.chunks_y.append(y.index_select(0, idx).clone().cpu())
+            idx = torch.tensor(keep)
+            self.chunks_x.append(tuple(x.index_select(0, idx).clone() for x in xs))
+            self.chunks_y.append(ys.index_select(0, idx).clone())
             self.count += len(keep)
         if self.count >= limit:
             self.full = True
@@ -228,7 +230,8 @@ class CaptureObserver(Observer):
 def _digest(parts) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     for t in parts:
-        h.update(t.cpu().contiguous().numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().cpu().numpy().tobytes())
+        t = t.detach().cpu()
+        h.update((t.float() if t.dtype == torch.bfloat16 else t).contiguous().numpy().tobytes())
     return h.digest()
 
 

@@ -17,6 +17,10 @@ from helpers import causes, first_cause
 
 from unstuck.api import observe_and_diagnose
 
+# slow: about 180 whole training scripts, each run and diagnosed (the rules' own broken/healthy
+# twins in tests/rules/ stay in the quick run)
+pytestmark = pytest.mark.slow
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "generalise"), os.path.join(HERE, "unseen", "buggy"),
            os.path.join(HERE, "realthreads"), os.path.join(HERE, "newcauses"),

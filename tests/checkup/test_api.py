@@ -4,6 +4,7 @@ import random
 import textwrap
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -66,6 +67,7 @@ builtins._unstuck_test_held = (model, opt, [p.detach().clone() for p in model.pa
 """
 
 
+@pytest.mark.slow
 def test_script_checkup_captures_the_run_and_leaves_the_users_objects_alone(tmp_path):
     import builtins
 

@@ -22,6 +22,7 @@ def test_learnable_labels_beat_the_constant_and_the_network_keeps_up():
     assert net.metric == "accuracy" and net.score > scores["constant"] + 0.2
 
 
+@pytest.mark.slow
 def test_random_labels_are_not_learnable():
     scores, net = _run(classification_problem(n=300, labels="random"))
     best = max(v for k, v in scores.items() if k != "constant")

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def unstuck(*args, cwd):
@@ -12,6 +13,7 @@ def unstuck(*args, cwd):
                           timeout=600)
 
 
+@pytest.mark.slow
 def test_table_options_may_follow_the_file_and_noise_is_not_learnable(tmp_path):
     rng = np.random.default_rng(0)
     df = pd.DataFrame(rng.standard_normal((300, 4)), columns=list("abcd"))
@@ -43,6 +45,7 @@ for step in range(40):
 """
 
 
+@pytest.mark.slow
 def test_script_checkup_confirms_a_bug_with_the_overfit_ladder(tmp_path):
     (tmp_path / "train.py").write_text(BROADCAST)
     r = unstuck("checkup", "--json", "r.json", "--budget", "40", "train.py", cwd=tmp_path)

@@ -2,6 +2,7 @@
 changes nothing, not-tried with a reason where there is nothing to replay."""
 import warnings
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -140,6 +141,7 @@ def _sgd_problem(lr: float, schedule=()) -> Problem:
                    pred_tail=(2,), optimizer=spec, batch_size=32, lr_schedule=tuple(schedule))
 
 
+@pytest.mark.slow
 def test_loop_defects_are_replayed_as_the_diagnosis_says_the_script_made_them():
     problem = _sgd_problem(lr=0.05)
     for cause in ("backward-missing", "optimizer-step-missing", "zero-grad-misplaced", "missing-zero-grad"):
@@ -153,6 +155,7 @@ def test_loop_defects_are_replayed_as_the_diagnosis_says_the_script_made_them():
     assert abs(sum(curve[:quarter]) - sum(curve[-quarter:])) / quarter < 0.05  # minibatch noise only
 
 
+@pytest.mark.slow
 def test_a_schedule_that_collapses_is_replayed_against_a_constant_learning_rate():
     collapsing = [0.05 * 0.9 ** i for i in range(300)]  # an epoch schedule stepped every batch
     c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05, schedule=collapsing), seconds=30, steps=200)

@@ -189,6 +189,7 @@ def test_callback_names_the_broadcast_and_fails_on_error(tmp_path):
     assert "loss-broadcast" in causes(failed.value.report)
 
 
+@pytest.mark.slow
 def test_example_runs(tmp_path):
     example = ROOT / "examples" / "hf" / "train.py"
     env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}

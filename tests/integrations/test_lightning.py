@@ -179,6 +179,7 @@ def test_callback_stops_watching_when_fit_raises(tmp_path):
     assert watcher.report.script_error == "ValueError: boom"
 
 
+@pytest.mark.slow
 def test_example_runs(tmp_path):
     example = ROOT / "examples" / "lightning" / "train.py"
     done = subprocess.run([sys.executable, str(example)], cwd=tmp_path, capture_output=True, text=True, timeout=120)

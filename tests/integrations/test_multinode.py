@@ -28,7 +28,8 @@ if not CASES.is_dir():  # the cases live beside the repository
     CASES = Path(__file__).resolve().parents[3] / "shared" / "devcases" / "distributed"
 LAUNCH_TIMEOUT = 50  # seconds for both launches together; each test stays under a minute
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on loopback")
+# slow: each test launches two torchrun agents and four watched processes
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on loopback")]
 
 
 def _free_port() -> int:

@@ -124,6 +124,7 @@ torch.save({"params": [p.detach().clone() for p in model.parameters()],
 """
 
 
+@pytest.mark.slow
 def test_checkpoint_every_saves_the_watched_model_and_optimizer_without_changing_the_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "train.py").write_text(SCRIPT)

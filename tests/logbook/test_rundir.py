@@ -125,6 +125,7 @@ def test_a_read_only_folder_gets_no_run_folder_even_for_root(tmp_path):
         shared.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_checkup_keeps_a_run_folder_with_its_experiments(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "broken.py").write_text(BROKEN)
@@ -150,6 +151,7 @@ def test_a_tables_checkup_keeps_its_reports(tmp_path, monkeypatch):
     assert 'id="checkup"' in (tmp_path / "page.html").read_text()
 
 
+@pytest.mark.slow
 def test_sigterm_still_keeps_the_run_folder(tmp_path):
     """What a cluster scheduler sends: the step log, the reports and the page are all written
     before the process dies of the signal."""

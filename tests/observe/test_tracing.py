@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from unstuck.logbook.rundir import latest_run, load_run
@@ -65,6 +66,7 @@ for variant in ("module", "in-place", "function"):
 """
 
 
+@pytest.mark.slow
 def test_compiled_code_is_observed_at_its_boundary_only(tmp_path):
     plain, watched, err = _run(tmp_path, COMPILED, json_path="r.json")
     assert len(plain) == 3 and watched == plain  # same losses, parameters, graphs, breaks, recompiles
@@ -103,6 +105,7 @@ print(repr(loss.item()), repr(sum(float(p.double().sum()) for p in model.paramet
 """
 
 
+@pytest.mark.slow
 def test_optimizer_steps_inside_compiled_code_are_counted_at_the_boundary(tmp_path):
     """Inside compiled code the step hooks are compiled away; the steps are still counted
     (they change the parameters' version counters), so a healthy run is not told its
@@ -137,6 +140,7 @@ print(repr(loss.item()))
 """
 
 
+@pytest.mark.slow
 def test_tracing_and_export_capture_none_of_our_ops(tmp_path):
     plain, watched, err = _run(tmp_path, TRACED, json_path="r.json")
     assert watched == plain
@@ -160,6 +164,7 @@ print(repr(F.mse_loss(functional_call(model, params, (X,)), y).item()))
 """
 
 
+@pytest.mark.slow
 def test_torch_func_training_is_counted_without_observing_inside_transforms(tmp_path):
     plain, watched, _ = _run(tmp_path, FUNC, json_path="r.json")
     assert watched == plain

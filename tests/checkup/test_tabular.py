@@ -83,3 +83,22 @@ def test_parquet_tables_are_read(tmp_path):
     frame().to_parquet(path)
     p, info = table_problem(str(path), "y")
     assert p.n == 200 and info.rows == 200
+
+
+def test_every_coercion_of_the_table_is_said(tmp_path):
+    from unstuck.report.checkup_terminal import reading
+    df = frame()
+    df["b"] = df["b"].round(1).astype(object)
+    df.loc[[3, 9], "b"] = "unknown"  # a numeric column with two stray strings
+    df.loc[:4, "a"] = np.nan
+    df["y"] = np.where(df["c"] > 0, "yes", "no")
+    _, info = table_problem(write(tmp_path, df), "y")
+    assert info.stray_text == {"b": (2, "unknown")}
+    lines = "\n".join(reading(info.to_json()))
+    assert "'b' is mostly numbers but 2 value(s) are not (e.g. 'unknown')" in lines
+    assert "left out" in lines  # 200 distinct values: too many to one-hot encode
+    assert "one-hot encoded: colour." in lines
+    assert "5 row(s) with missing or non-finite cells dropped" in lines
+    assert "2 classes, coded in sorted order (no=0, yes=1)" in lines
+    _, clean = table_problem(write(tmp_path, frame(), "clean.csv"), "y")
+    assert not clean.stray_text and "standardised" in clean.target_encoding

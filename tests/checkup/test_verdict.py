@@ -50,3 +50,25 @@ def test_baselines_ahead_is_capacity_or_optimisation():
 def test_no_experiment_is_inconclusive():
     v = verdict([], CheckupResults(source="script", skipped={"experiments": "no built-in loss"}))
     assert v["kind"] == "inconclusive" and "no built-in loss" in v["summary"]
+
+
+def test_a_verdict_on_partial_evidence_says_so_and_lists_what_was_skipped():
+    results = base()
+    results.skipped = {"lr_range": "time budget spent", "optimizers": "time budget spent"}
+    v = kind_of(results)
+    assert v["kind"] == "healthy" and v["partial"] == ["lr_range", "optimizers"]
+    assert "partial evidence: skipped lr range (time budget spent); optimizers (time budget spent)" in v["summary"]
+    assert "partial" not in kind_of(base())
+
+
+def test_the_default_networks_optimizer_is_not_called_yours():
+    import torch
+
+    from unstuck.checkup.optimizers import candidates
+    from unstuck.checkup.problem import OptimizerSpec, Problem
+    spec = OptimizerSpec(torch.optim.Adam, [([0], {"lr": 1e-3})])
+    common = dict(model=torch.nn.Linear(2, 1), inputs=(torch.zeros(4, 2),), target=torch.zeros(4, 1),
+                  loss_name="mse_loss", loss_call=torch.nn.functional.mse_loss, pred_tail=(1,), optimizer=spec,
+                  batch_size=4)
+    assert candidates(Problem(**common, source="table"), None)[0][0] == "Adam (the default network's)"
+    assert candidates(Problem(**common), None)[0][0] == "Adam (yours)"

@@ -27,7 +27,8 @@ def _lbfgs(model) -> torch.optim.Optimizer:
 def candidates(problem: Problem, suggestion: float | None) -> list[tuple[str, float | None, Callable, bool]]:
     """(name, lr, make(model) -> optimizer, is the user's) for each optimizer compared."""
     spec = problem.optimizer
-    out = [(f"{spec.name} (yours)", spec.lr, spec.build, True)]
+    whose = "the default network's" if problem.source == "table" else "yours"
+    out = [(f"{spec.name} ({whose})", spec.lr, spec.build, True)]
     if suggestion is not None and spec.cls is not torch.optim.LBFGS:
         out.append((f"{spec.name} at the suggested lr", suggestion,
                     lambda m, lr=suggestion: spec.build(m, lr=lr), False))

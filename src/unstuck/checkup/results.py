@@ -117,13 +117,21 @@ class Integrity:
     feature_scales: dict[str, float] = field(default_factory=dict)  # column -> std
     categorical: list[str] = field(default_factory=list)
     rows_dropped: int = 0
+    # how the table was read, printed with the results (tabular.py): column -> (count, example) of
+    # the values that are not numbers in a column that is mostly numbers; columns dropped as
+    # too wide to one-hot encode; how the target was encoded
+    stray_text: dict[str, tuple[int, str]] = field(default_factory=dict)
+    dropped_columns: list[str] = field(default_factory=list)
+    target_encoding: str = ""
 
     def to_json(self) -> dict:
         return {"rows": self.rows, "columns": self.columns, "nonfinite": dict(self.nonfinite),
                 "constant_columns": list(self.constant_columns), "duplicate_rows": self.duplicate_rows,
                 "label_counts": dict(self.label_counts),
                 "feature_scales": {k: _num(v) for k, v in self.feature_scales.items()},
-                "categorical": list(self.categorical), "rows_dropped": self.rows_dropped}
+                "categorical": list(self.categorical), "rows_dropped": self.rows_dropped,
+                "stray_text": {k: list(v) for k, v in self.stray_text.items()},
+                "dropped_columns": list(self.dropped_columns), "target_encoding": self.target_encoding}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from unstuck.checkup.problem import OptimizerSpec, Problem
 from unstuck.checkup.results import Integrity
 
 MAX_CATEGORIES = 50
+STRAY_SHARE = 0.8  # a text column whose values are numbers at least this often: a few stray strings, said so
 MAX_INTEGER_CLASSES = 10
 HIDDEN = 64
 LR = 1e-3
@@ -82,6 +83,10 @@ def integrity(df, target: str, classification: bool) -> Integrity:
                 info.feature_scales[str(col)] = float(s.replace([np.inf, -np.inf], np.nan).std())
         elif col != target:
             info.categorical.append(str(col))
+            numbers = pd.to_numeric(s, errors="coerce")
+            stray = s[numbers.isna() & s.notna()]
+            if len(stray) and numbers.notna().mean() >= STRAY_SHARE:
+                info.stray_text[str(col)] = (int(len(stray)), str(stray.iloc[0]))
         if bad:
             info.nonfinite[str(col)] = bad
         if col != target and s.nunique(dropna=False) <= 1:
@@ -120,6 +125,7 @@ def table_problem(path: str, target: str, seed: int = 0) -> tuple[Problem, Integ
     wide = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])
             and feats[c].nunique() > MAX_CATEGORIES]
     feats = feats.drop(columns=wide)
+    info.dropped_columns = [str(c) for c in wide]
     feats = pd.get_dummies(feats, dtype=float)
     if feats.shape[1] == 0:
         raise TableError(f"{path} has no usable feature column")
@@ -134,11 +140,14 @@ def table_problem(path: str, target: str, seed: int = 0) -> tuple[Problem, Integ
         torch.manual_seed(seed)
         if classification:
             codes, classes = pd.factorize(df[target], sort=True)
+            shown = ", ".join(f"{c!s}={i}" for i, c in enumerate(classes[:6])) + (", ..." if len(classes) > 6 else "")
+            info.target_encoding = f"{len(classes)} classes, coded in sorted order ({shown})"
             y = torch.tensor(codes, dtype=torch.long)[order]
             model, loss_name, loss_call = _mlp(X.shape[1], max(2, len(classes))), "cross_entropy", F.cross_entropy
             tail = (max(2, len(classes)),)
         else:
             t = df[target].to_numpy(dtype=np.float64)
+            info.target_encoding = f"standardised (mean {t.mean():.4g}, std {t.std():.4g})"
             t = (t - t.mean()) / (t.std() or 1.0)
             y = torch.tensor(t, dtype=torch.float32)[order].unsqueeze(1)
             model, loss_name, loss_call = _mlp(X.shape[1], 1), "mse_loss", F.mse_loss

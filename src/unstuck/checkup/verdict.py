@@ -30,7 +30,18 @@ def _better_setting(results: CheckupResults) -> str:
     return "; ".join(parts)
 
 
-def verdict(findings: list[Finding], results: CheckupResults) -> dict[str, str]:
+def verdict(findings: list[Finding], results: CheckupResults) -> dict:
+    """The verdict; one that rests on partial evidence says so and lists what was skipped."""
+    found = _verdict(findings, results)
+    skipped = {k: v for k, v in results.skipped.items() if k != "experiments"}
+    if skipped and found["kind"] != "inconclusive":
+        found["partial"] = sorted(skipped)
+        found["summary"] += (" This verdict rests on partial evidence: skipped "
+                             + "; ".join(f"{k.replace('_', ' ')} ({v})" for k, v in skipped.items()) + ".")
+    return found
+
+
+def _verdict(findings: list[Finding], results: CheckupResults) -> dict[str, str]:
     shown = [f for f in findings if f.severity is not Severity.INFO]
     causes = [f for f in shown if f.kind is Kind.CAUSE]
     by_cause = {f.cause: f for f in findings}

@@ -25,6 +25,27 @@ def verdict_panel(ck: dict) -> Panel | None:
                  title=f"checkup verdict: {v.get('kind', '?').upper()}", title_align="left", border_style=style)
 
 
+def reading(integ: dict) -> list[str]:
+    """How the table was read: every coercion the experiments' data went through."""
+    lines = []
+    stray, dropped = integ.get("stray_text", {}), integ.get("dropped_columns", [])
+    for col, (count, example) in stray.items():
+        what = "left out (too many distinct values to encode)" if col in dropped else "one-hot encoded"
+        lines.append(f"Column {col!r} is mostly numbers but {count} value(s) are not (e.g. {example!r}): it was read "
+                     f"as text and {what}. Clean those values if it is a numeric feature.")
+    plain = [c for c in integ.get("categorical", []) if c not in stray and c not in dropped]
+    if plain:
+        lines.append("Read as categorical and one-hot encoded: " + ", ".join(plain) + ".")
+    left = [c for c in dropped if c not in stray]
+    if left:
+        lines.append("Left out (text with too many distinct values to encode): " + ", ".join(left) + ".")
+    if integ.get("rows_dropped"):
+        lines.append(f"{integ['rows_dropped']} row(s) with missing or non-finite cells dropped before the experiments.")
+    if integ.get("target_encoding"):
+        lines.append(f"Target: {integ['target_encoding']}.")
+    return lines
+
+
 def tables(ck: dict) -> list:
     out: list = []
     integ = ck.get("integrity")
@@ -37,6 +58,7 @@ def tables(ck: dict) -> list:
         t.add_row(str(integ.get("rows")), str(integ.get("columns")), nonfinite,
                   ", ".join(integ.get("constant_columns", [])) or "none", str(integ.get("duplicate_rows")), labels)
         out.append(t)
+        out.extend(Text(line) for line in reading(integ))
     init = ck.get("loss_at_init")
     if init:
         out.append(Text(f"Loss at initialisation: {_n(init.get('value'))} (expected about {_n(init.get('expected'))}: "

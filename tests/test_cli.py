@@ -62,6 +62,7 @@ def test_error_finding_exits_1_with_spec_fields(tmp_path):
     assert f["cause"] == "loss-broadcast" and f["location"] == {"file": script, "line": 9, "function": "<module>"}
 
 
+@pytest.mark.slow
 def test_confirm_replays_the_fix_and_says_what_it_showed(tmp_path):
     bug = TRAIN.replace("X = torch.randn(64, 3)", "X = torch.randn(256, 3)").replace("model(X), y)", "model(X), y.squeeze(1))")
     script = write(tmp_path, bug)
@@ -106,6 +107,7 @@ def test_max_steps_is_not_swallowed_by_the_script(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["steps_observed"] == 4
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_the_report_and_exits_130(tmp_path):
     script = write(tmp_path, TRAIN.replace("for step in range", "print('ready', flush=True)\nfor step in range"))
     proc = subprocess.Popen([sys.executable, "-m", "unstuck", "run", "--json", "r.json", script, "100000000"],
@@ -148,6 +150,7 @@ def test_unknown_rule_in_select_is_a_usage_error(tmp_path):
     assert r.returncode == 2
 
 
+@pytest.mark.slow
 def test_select_and_ignore_filter_findings(tmp_path):
     script = write(tmp_path, TRAIN.replace("model(X), y)", "model(X), y.squeeze(1))"))
     r = unstuck("run", "--ignore", "loss-broadcast", "--json", "r.json", script, cwd=tmp_path)
@@ -156,6 +159,7 @@ def test_select_and_ignore_filter_findings(tmp_path):
 
 
 # ---------------------------------------------------------------- honest status, --fail-on, frictions
+@pytest.mark.slow
 def test_zero_steps_is_nothing_to_judge_and_fails_unless_never(tmp_path):
     script = write(tmp_path, "import torch\nmodel = torch.nn.Linear(3, 1)\nprint('built')\n")
     r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)
@@ -176,6 +180,7 @@ def test_syntax_error_says_the_script_failed(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["script_error"].startswith("SyntaxError")
 
 
+@pytest.mark.slow
 def test_crash_after_training_says_how_many_steps_were_judged(tmp_path):
     script = write(tmp_path, TRAIN + "1 / 0\n")
     r = unstuck("run", script, cwd=tmp_path)
@@ -185,6 +190,7 @@ def test_crash_after_training_says_how_many_steps_were_judged(tmp_path):
     assert "No problem found in 20 training step(s)" in flat
 
 
+@pytest.mark.slow
 def test_options_after_the_script_went_to_the_script(tmp_path):
     script = write(tmp_path, TRAIN.replace("int(sys.argv[1]) if len(sys.argv) > 1 else 20", "20"))
     r = unstuck("run", script, "--json", "out.json", "--fail-on=warning", cwd=tmp_path)
@@ -194,6 +200,7 @@ def test_options_after_the_script_went_to_the_script(tmp_path):
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.slow
 def test_fail_on_warning_counts_warnings(tmp_path):
     script = write(tmp_path, TRAIN.replace("lr=0.1", "lr=1e-9"))
     r = unstuck("run", "--json", "r.json", script, cwd=tmp_path)
@@ -221,6 +228,7 @@ def test_script_without_run_suggests_run(tmp_path):
     assert "invalid choice" not in r.stderr
 
 
+@pytest.mark.slow
 def test_no_live_status_without_a_terminal(tmp_path):
     script = write(tmp_path, TRAIN + "print('last line of the script')\n")
     r = unstuck("run", script, cwd=tmp_path)
@@ -229,6 +237,7 @@ def test_no_live_status_without_a_terminal(tmp_path):
     assert r.stdout.splitlines()[-1] == "last line of the script"
 
 
+@pytest.mark.slow
 def test_the_last_lines_name_the_visual_report(tmp_path):
     script = write(tmp_path, TRAIN)
     r = unstuck("run", "--html", "page.html", script, "10", cwd=tmp_path)

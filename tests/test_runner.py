@@ -87,6 +87,7 @@ def test_threads_still_running_at_the_end_are_joined_before_the_report(tmp_path)
     assert _report(tmp_path)["summary"]["steps"] == 40
 
 
+@pytest.mark.slow
 def test_sigterm_writes_the_report_and_dies_of_the_signal(tmp_path):
     (tmp_path / "t.py").write_text(TRAIN + "import os, signal, time\ntrain(30)\n"
                                    "os.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(10)\nprint('not reached')\n")
@@ -109,6 +110,7 @@ def test_a_script_without_torch_does_not_import_it_and_a_late_import_is_watched(
     assert _report(tmp_path)["summary"]["steps"] == 12
 
 
+@pytest.mark.slow
 def test_a_failing_script_shows_the_traceback_python_shows(tmp_path):
     (tmp_path / "t.py").write_text(TRAIN + "train(3)\n"
                                    "def bad():\n    return F.mse_loss(m(X), y[:3])\n"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.helpers import causes
 from unstuck.api import observe_and_diagnose
 from unstuck.checkup import stall
@@ -69,6 +71,7 @@ def _run(tmp_path, code):
     return stall.check(report, trace, capture, command="train.py"), capture
 
 
+@pytest.mark.slow
 def test_inputs_and_labels_shuffled_separately_are_label_misalignment(tmp_path):
     report, capture = _run(tmp_path, TWO_SHUFFLES)
     assert causes(report)[0] == "label-misalignment", [f.cause for f in report.findings]
@@ -106,6 +109,7 @@ def test_learnable_data_behind_a_stall_gets_one_line_naming_the_checkup(tmp_path
     assert "simple models do learn" in note
 
 
+@pytest.mark.slow
 def test_unstuck_run_checks_the_data_and_the_json_says_so(tmp_path):
     (tmp_path / "train.py").write_text(textwrap.dedent(TWO_SHUFFLES))
     proc = subprocess.run([sys.executable, "-m", "unstuck", "run", "--no-log", "--quiet", "--json", "r.json",

@@ -64,6 +64,7 @@ def test_a_failing_rank_fails_the_run_and_is_named(tmp_path, capsys):
     assert "ValueError: boom on rank 1" in err  # the rank's own traceback, as under torchrun
 
 
+@pytest.mark.slow
 def test_under_an_outside_torchrun_rank_0_reports_for_all(tmp_path):
     script = _write(tmp_path, DUPLICATED)
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
@@ -193,6 +194,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_nproc_run_folder_keeps_every_ranks_steps_and_rank_0s_checkpoints(tmp_path, capsys):
     script = _write(tmp_path, DUPLICATED)
     assert main(["run", "--quiet", "--fail-on", "never", "--log-dir", str(tmp_path / "runs"), "--nproc-per-node",

@@ -224,6 +224,7 @@ print(repr(step().item()))
 """
 
 
+@pytest.mark.slow
 def test_user_modes_and_flop_counters_never_see_the_tool(tmp_path):
     plain, watched, _ = _run(tmp_path, MODES, json_path="r.json")
     assert plain[0] == "after False 0"

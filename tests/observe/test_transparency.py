@@ -38,6 +38,7 @@ torch.save({"params": [p.detach().clone() for p in model.parameters()],
 
 
 @pytest.mark.parametrize("profile", ["default", "full"])
+@pytest.mark.slow
 def test_bit_identical_with_and_without_unstuck(tmp_path, profile):
     (tmp_path / "train.py").write_text(SCRIPT)
     subprocess.run([sys.executable, "train.py", "plain.pt"], cwd=tmp_path, check=True)

@@ -9,6 +9,10 @@ import pytest
 from helpers import causes, first_cause
 from unstuck.integrations.distributed import launch_and_diagnose
 
+# slow: each test runs a script in two gloo processes (the rules' Trace tests in
+# test_distributed_trace.py stay in the quick run)
+pytestmark = pytest.mark.slow
+
 PRELUDE = """
 import torch
 import torch.distributed as dist

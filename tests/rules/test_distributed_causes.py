@@ -64,6 +64,7 @@ for epoch in range(3):
 """
 
 
+@pytest.mark.slow
 def test_a_shuffling_sampler_without_set_epoch(tmp_path):
     report, _ = run2(tmp_path, SAMPLER.format(shuffle=True, set_epoch="pass"))
     assert causes(report) == ["sampler-epoch-not-set"]
@@ -73,6 +74,7 @@ def test_a_shuffling_sampler_without_set_epoch(tmp_path):
 
 
 @pytest.mark.parametrize("shuffle, set_epoch", [(True, "sampler.set_epoch(epoch)"), (False, "pass")])
+@pytest.mark.slow
 def test_set_epoch_or_no_shuffle_is_silent(tmp_path, shuffle, set_epoch):
     report, _ = run2(tmp_path, SAMPLER.format(shuffle=shuffle, set_epoch=set_epoch))
     assert causes(report) == []
@@ -98,6 +100,7 @@ for epoch in range(2):
     ("dist.all_reduce(p.grad)", 2.0),                                    # summed, never divided
     ("p.grad /= world; dist.all_reduce(p.grad); p.grad /= world", 0.5),   # divided twice
 ])
+@pytest.mark.slow
 def test_gradients_reduced_by_hand_but_not_averaged(tmp_path, reduce, scale):
     report, _ = run2(tmp_path, AVERAGE.format(reduce=reduce))
     assert causes(report)[:1] == ["gradient-average-wrong"]
@@ -106,6 +109,7 @@ def test_gradients_reduced_by_hand_but_not_averaged(tmp_path, reduce, scale):
     assert f.location.code.startswith("for p in model.parameters()") or "all_reduce" in f.location.code
 
 
+@pytest.mark.slow
 def test_gradients_divided_before_the_sum_are_the_average(tmp_path):
     """Divided before the all-reduce: the collective sees the same values as in the summed bug,
     only the local gradient after backward tells them apart."""
@@ -129,6 +133,7 @@ for step, (xb, yb) in enumerate(loader):
 """
 
 
+@pytest.mark.slow
 def test_batchnorm_on_two_samples_per_process(tmp_path):
     report, _ = run2(tmp_path, NORM.format(batch=2))
     assert causes(report) == ["batchnorm-not-synced"]
@@ -137,6 +142,7 @@ def test_batchnorm_on_two_samples_per_process(tmp_path):
     assert f.location.code.startswith("model = DDP(nn.Sequential")
 
 
+@pytest.mark.slow
 def test_batchnorm_on_large_per_process_batches_is_silent(tmp_path):
     report, _ = run2(tmp_path, NORM.format(batch=32))
     assert causes(report) == []
@@ -157,6 +163,7 @@ with {context}:
 """
 
 
+@pytest.mark.slow
 def test_uneven_batches_without_join(tmp_path):
     """Rank 0 has 10 batches, rank 1 has 8: rank 0's 9th step waits in DDP's all-reduce for a
     partner that has left (gloo: 'Connection closed by peer')."""
@@ -167,6 +174,7 @@ def test_uneven_batches_without_join(tmp_path):
     assert report.findings[0].location.code.startswith("loader = DataLoader")
 
 
+@pytest.mark.slow
 def test_uneven_batches_inside_join_are_silent(tmp_path):
     report, trace = run2(tmp_path, UNEVEN.format(context="model.join()"))
     assert causes(report) == []

@@ -48,6 +48,20 @@ def test_python_api_reports_the_experiments_and_leaves_everything_alone():
     assert not report.diagnosis
 
 
+def test_python_api_names_the_same_code_cause_as_run():
+    # the seed's bug: the prediction [N, 1] against a target [N]
+    torch.manual_seed(0)
+    x = torch.randn(512, 11)
+    y = x @ torch.randn(11)
+    model = nn.Sequential(nn.Linear(11, 64), nn.ReLU(), nn.Linear(64, 1))
+    with pytest.warns(UserWarning):  # torch's own broadcast warning, from the replayed loss
+        report = unstuck.checkup(model, (x, y), nn.MSELoss(), budget=20)
+    roots = [f for f in report.findings if f.kind.value == "cause" and not f.caused_by]
+    assert roots and roots[0].cause == "loss-broadcast", [f.cause for f in report.findings]
+    assert roots[0].location.file.endswith("test_api.py")  # the checkup(...) call, not the tool's code
+    assert report.checkup["verdict"]["kind"] == "bug" and "loss-broadcast" in report.checkup["verdict"]["summary"]
+
+
 SCRIPT = """
 import builtins, torch
 import torch.nn as nn

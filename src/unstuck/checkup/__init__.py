@@ -18,7 +18,7 @@ from torch import nn
 
 from unstuck.checkup.confirm import confirm_report
 from unstuck.checkup.experiments import DEFAULT_BUDGET, run_experiments
-from unstuck.checkup.problem import Deadline, OptimizerSpec, Problem, stopping_on_sigterm, terminated
+from unstuck.checkup.problem import Deadline, OptimizerSpec, Problem, isolated, stopping_on_sigterm, terminated
 from unstuck.checkup.results import CheckupResults
 from unstuck.findings import Report
 from unstuck.trace import Trace
@@ -131,10 +131,30 @@ def checkup(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss_fn: 
                       loss_call=loss_fn, pred_tail=tuple(out.shape[1:]), optimizer=spec,
                       batch_size=min(batch_size, len(y)), train_mode=model.training, source="python")
     Deadline.stop(None)  # in your process, SIGTERM keeps its own meaning: no handler here
+    trace = isolated(_watched_training, problem)
     results = run_experiments(problem, budget=budget, progress=progress, source="python")
-    report = _judge(Trace(script="<python>"), results)
+    report = _judge(trace, results)
     confirm_report(report, problem, results)
     return report
+
+
+WATCH_STEPS = 60  # steps of the watched short training of the Python API's checkup
+
+
+def _watched_training(problem: Problem) -> Trace:
+    """A short training of a copy, watched as `unstuck run` watches a script, so that the
+    Python API names the same code causes as `run` (a broadcast in `loss_fn`, a softmax before
+    it...); its findings point at the `checkup(...)` call."""
+    from unstuck.checkup.problem import generator, train
+    from unstuck.watching import WatchSession
+    session = WatchSession(steplog=False).start()
+    try:
+        model = problem.fresh()
+        train(problem, model, problem.optimizer.build(model), problem.inputs, problem.target, WATCH_STEPS,
+              generator(3))
+    except Exception as exc:  # noqa: BLE001 - the experiments report what fails; the watch keeps what it saw
+        return session.stop(exc).run[1]
+    return session.stop().run[1]
 
 
 class _CallableModule(types.ModuleType):

@@ -16,6 +16,7 @@ import pytest
 from helpers import causes, first_cause
 
 from unstuck.api import observe_and_diagnose
+from unstuck.checkup import stall
 
 # slow: about 180 whole training scripts, each run and diagnosed (the rules' own broken/healthy
 # twins in tests/rules/ stay in the quick run)
@@ -23,10 +24,10 @@ pytestmark = pytest.mark.slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "generalise"), os.path.join(HERE, "unseen", "buggy"),
-           os.path.join(HERE, "realthreads"), os.path.join(HERE, "newcauses"),
+           os.path.join(HERE, "realthreads"), os.path.join(HERE, "newcauses"), os.path.join(HERE, "stallcases"),
            os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
 # The folders where a consequence shown as an independent root cause fails the case
-NO_EXTRA = ("watch", "cases", "buggy", "realthreads", "newcauses")
+NO_EXTRA = ("watch", "cases", "buggy", "realthreads", "newcauses", "stallcases")
 
 
 def _cases():
@@ -43,7 +44,9 @@ def _cases():
 @pytest.mark.parametrize("folder,script,spec", list(_cases()))
 def test_case(folder, script, spec, monkeypatch):
     monkeypatch.chdir(folder)
-    report, _ = observe_and_diagnose(script, spec.get("args", "").split())
+    capture = stall.capture_observer()  # as `unstuck run` does: the data check when learning stalls
+    report, trace = observe_and_diagnose(script, spec.get("args", "").split(), observers=[capture])
+    report = stall.check(report, trace, capture, command=script)
     found = causes(report)
     expect = spec.get("expect", [])
     if not expect:

@@ -194,6 +194,8 @@ class CaptureObserver(Observer):
             digest = _digest(x[i] for x in xs)
             if not self.labels.seen_again(digest, ys[i], remember=not self.full) and not self.full:
                 keep.append(i)
+        if keep and self.chunks_x and any(x.shape[1:] != c.shape[1:] for x, c in zip(xs, self.chunks_x[0])):
+            keep = []  # another sample shape (sequences padded per batch): the experiments need one shape
         if keep:
             idx = torch.tensor(keep)
             self.chunks_x.append(tuple(x.index_select(0, idx).clone() for x in xs))

@@ -46,7 +46,9 @@ def check(report, trace, capture, *, select=None, ignore=None, command: str = ""
     try:
         return _check(report, trace, capture, select, ignore, command)
     except Exception as exc:  # noqa: BLE001 - the data check must never cost the user the report
-        report.tool_errors.append(f"data check when learning stalled: {type(exc).__name__}: {exc}")
+        from unstuck.reportdata import ToolError
+        report.tool_errors.append(ToolError(where="data check when learning stalled",
+                                            error=f"{type(exc).__name__}: {exc}"))
         return report
 
 

@@ -93,6 +93,7 @@ def test_labels_unrelated_to_the_inputs_are_not_learnable(tmp_path):
     assert "the network's own loss stalled" in report.findings[0].message
 
 
+@pytest.mark.slow
 def test_learnable_data_behind_a_stall_gets_one_line_naming_the_checkup(tmp_path):
     # a stall no code cause explains, on data that simple models learn: the data is not to blame
     from unstuck.reportdata import Finding, Kind, Severity

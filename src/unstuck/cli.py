@@ -225,27 +225,35 @@ def cmd_run(args, parser) -> int:
         _finish_logbook(book, report, None, args)
 
     # The captured samples: the data check when learning stalls (checkup.stall), and with
-    # --confirm a copy of the model as training began, for the replays.
-    from unstuck.checkup import stall
-    if args.confirm:
-        from unstuck.checkup.capture import CaptureObserver
-        capture = CaptureObserver()
-    else:
-        capture = stall.capture_observer()
-    observers = [*observers, capture]
+    # --confirm a copy of the model as training began, for the replays. Built once the script
+    # imports torch (observe.hub.Later): a script without torch does not import it.
+    from unstuck.observe.hub import Later
+    capture = Later(_full_capture if args.confirm else _data_capture)
     report, trace = observe_and_diagnose(args.script, args.script_args, module=bool(args.module),
                                          max_steps=args.max_steps, profile=args.profile,
                                          select=_split(args.select), ignore=_split(args.ignore),
-                                         observers=observers, on_terminate=terminated)
-    report = stall.check(report, trace, capture, select=_split(args.select), ignore=_split(args.ignore),
-                         command=stall.command_line(args.script, args.script_args))
-    if args.confirm:
-        from unstuck.checkup.confirm import confirm_report
-        confirm_report(report, capture.problem()[0])
+                                         observers=[*observers, capture], on_terminate=terminated)
+    if capture.made is not None:
+        from unstuck.checkup import stall
+        report = stall.check(report, trace, capture.made, select=_split(args.select), ignore=_split(args.ignore),
+                             command=stall.command_line(args.script, args.script_args))
+        if args.confirm:
+            from unstuck.checkup.confirm import confirm_report
+            confirm_report(report, capture.made.problem()[0])
     report.notes += _misplaced_options(parser, "run", args.script, args.script_args)
     emit(report, json_path=args.json, quiet=args.quiet, verbose=args.verbose)
     _finish_logbook(book, report, trace, args)
     return report.exit_status(args.fail_on)
+
+
+def _data_capture():
+    from unstuck.checkup import stall
+    return stall.capture_observer()
+
+
+def _full_capture():
+    from unstuck.checkup.capture import CaptureObserver
+    return CaptureObserver()
 
 
 def _watchers(args) -> tuple[list, object]:

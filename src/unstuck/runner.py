@@ -178,8 +178,10 @@ class _Watch:
             self.hook.install()
 
     def start(self) -> None:
+        from unstuck.observe.hub import Later
         from unstuck.observe.session import Session
-        self.session = Session(self.script, **self.args)
+        observers = [o() if isinstance(o, Later) else o for o in self.args["observers"]]
+        self.session = Session(self.script, **{**self.args, "observers": observers})
         self.session.start()
 
     def stop(self) -> tuple[Trace, list]:

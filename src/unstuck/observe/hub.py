@@ -44,6 +44,19 @@ class Observer:
         pass
 
 
+class Later:
+    """An observer built when the session starts, that is once the script imports torch: its
+    module may import torch, which a script that never does must not pay for. `made` is the
+    observer, None while none was built."""
+
+    def __init__(self, build) -> None:
+        self.build, self.made = build, None
+
+    def __call__(self):
+        self.made = self.build()
+        return self.made
+
+
 class Hub:
     """The registered observers' event handlers, one list per event."""
 

@@ -62,6 +62,16 @@ def test_python_api_names_the_same_code_cause_as_run():
     assert report.checkup["verdict"]["kind"] == "bug" and "loss-broadcast" in report.checkup["verdict"]["summary"]
 
 
+def test_the_python_checkups_short_watched_training_does_not_judge_a_stall():
+    # an imbalanced but learnable task: 60 watched steps are too few to call a stall
+    torch.manual_seed(0)
+    x = torch.randn(2000, 20)
+    y = ((x @ torch.randn(20)) > 2.2).long()
+    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 2))
+    report = unstuck.checkup(model, (x, y), nn.functional.cross_entropy, batch_size=64, budget=8)
+    assert not report.diagnosis and report.checkup["verdict"]["kind"] == "healthy"
+
+
 SCRIPT = """
 import builtins, torch
 import torch.nn as nn

@@ -164,6 +164,10 @@ def test_a_schedule_that_collapses_is_replayed_against_a_constant_learning_rate(
     gentle = [0.05 * 0.999 ** i for i in range(300)]  # a schedule that keeps learning: no gain
     c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05, schedule=gentle), seconds=30, steps=200)
     assert c["status"] == "not-confirmed", c
+    # a warmup from a hundredth of the rate: replayed at the optimizer's own scale, not 100x it
+    warmup = [0.05 * min(1.0, 0.01 + i / 20) for i in range(300)]
+    c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05, schedule=warmup), seconds=30, steps=200)
+    assert c["status"] == "not-confirmed" and c["as_written"]["score"] > 0.8, c
     c = confirm("lr-schedule-collapse", _sgd_problem(lr=0.05), seconds=30, steps=200)
     assert c["status"] == "not-tried" and "not recorded" in c["reason"]
 

@@ -119,3 +119,35 @@ def test_unstuck_run_checks_the_data_and_the_json_says_so(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert data["findings"][0]["cause"] == "label-misalignment"
     assert data["findings"][0]["evidence"]["relabelled"] > 0
+
+
+MIXUP = HEAD + """
+for epoch in range(3):
+    for i in range(0, 1200, 60):
+        xb, yb = torch.from_numpy(X[i:i + 60]), torch.from_numpy(y[i:i + 60])
+        perm = torch.randperm(60)
+        lam = 0.7
+        out = model(lam * xb + (1 - lam) * xb[perm])       # mixup: two losses on one forward
+        loss = lam * nn.functional.cross_entropy(out, yb) + (1 - lam) * nn.functional.cross_entropy(out, yb[perm])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+"""
+
+
+def test_mixup_pairs_no_input_with_another_label(tmp_path):
+    report, capture = _run(tmp_path, MIXUP)
+    ev = capture.labels.to_json()
+    assert ev["reseen"] > 0 and ev["relabelled"] == 0, ev
+    assert causes(report) == []
+
+
+def test_positions_as_targets_are_not_sorted_labels():
+    import torch
+
+    from unstuck.checkup.capture import LabelEvidence
+    ev = LabelEvidence()
+    for _ in range(6):
+        ev.batch(torch.arange(32))  # contrastive: each row's positive is its own index
+    ev.batch(torch.tensor([0, 0, 1, 1, 1, 2, 2, 3, 3, 3]))  # sorted class labels
+    assert ev.batches == 1 and ev.sorted_batches == 1

@@ -131,30 +131,39 @@ def checkup(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss_fn: 
                       loss_call=loss_fn, pred_tail=tuple(out.shape[1:]), optimizer=spec,
                       batch_size=min(batch_size, len(y)), train_mode=model.training, source="python")
     Deadline.stop(None)  # in your process, SIGTERM keeps its own meaning: no handler here
-    trace = isolated(_watched_training, problem)
+    trace = isolated(_watched_training, problem, budget)
     results = run_experiments(problem, budget=budget, progress=progress, source="python")
-    report = _judge(trace, results)
+    report = _judge(trace, results, ignore=WATCH_IGNORED)
     confirm_report(report, problem, results)
     return report
 
 
 WATCH_STEPS = 60  # steps of the watched short training of the Python API's checkup
+WATCH_SECONDS = 5.0  # ... and at most this long (or a tenth of the budget)
+# A 60-step training is too short to judge a stall: the experiments measure that instead.
+WATCH_IGNORED = ["SY001", "SY002"]
 
 
-def _watched_training(problem: Problem) -> Trace:
+def _watched_training(problem: Problem, budget: float | None) -> Trace:
     """A short training of a copy, watched as `unstuck run` watches a script, so that the
     Python API names the same code causes as `run` (a broadcast in `loss_fn`, a softmax before
-    it...); its findings point at the `checkup(...)` call."""
+    it...); its findings point at the `checkup(...)` call. Any failure: an empty trace."""
     from unstuck.checkup.problem import generator, train
     from unstuck.watching import WatchSession
-    session = WatchSession(steplog=False).start()
+    seconds = WATCH_SECONDS if budget is None else min(WATCH_SECONDS, budget / 10)
+    try:
+        session = WatchSession(steplog=False).start()
+    except Exception:  # noqa: BLE001 - the experiments still run
+        return Trace(script="<python>")
     try:
         model = problem.fresh()
         train(problem, model, problem.optimizer.build(model), problem.inputs, problem.target, WATCH_STEPS,
-              generator(3))
-    except Exception as exc:  # noqa: BLE001 - the experiments report what fails; the watch keeps what it saw
-        return session.stop(exc).run[1]
-    return session.stop().run[1]
+              generator(3), Deadline(seconds))
+    except Exception:  # noqa: BLE001 - the experiments report what fails; the watch keeps what it saw
+        pass
+    finally:
+        session.stop()
+    return session.report().run[1]
 
 
 class _CallableModule(types.ModuleType):

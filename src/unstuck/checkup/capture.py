@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_SAMPLES = 4096  # samples kept for the experiments
 MAX_BYTES = 256 * 2**20  # ... and at most this much memory for them
 MAX_MODEL_PARAMS = 20_000_000  # larger models are not copied
+MIN_USEFUL = 96  # fewer samples than this fit in the memory cap: nothing is kept
 # Autograd nodes that only reshape or convert the model output on its way into the loss.
 VIEW_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
                         "SqueezeBackward1", "SqueezeBackward2", "SqueezeBackward3", "UnsqueezeBackward0",
@@ -120,6 +121,8 @@ class CaptureObserver(Observer):
         rows = pred.shape[0] // b
         if output.numel() != pred.numel():
             return
+        self.last = None  # one loss per forward: a second one on the same output (mixup's
+        # `lam * ce(out, y_a) + (1 - lam) * ce(out, y_b)`) would pair the inputs with other labels
         if not self.started:
             self._first(module, func, args, kwargs, pred, out, rows, b)
         elif self.root_ref() is not module or self.loss_fn is not func \
@@ -183,6 +186,11 @@ class CaptureObserver(Observer):
             self.sample_bytes = max(1, sum(x[:1].numel() * x.element_size() for x in inputs)
                                     + y[:1].numel() * y.element_size())
         limit = min(self.max_samples, self.max_bytes // self.sample_bytes)
+        if limit < MIN_USEFUL:  # samples too large to keep enough of: neither data nor evidence
+            self.reason = f"samples of {self.sample_bytes} bytes: fewer than {MIN_USEFUL} fit in the capture"
+            self.full = True
+            self.labels.stop()
+            return
         n = min(b, LabelEvidence.PER_BATCH if self.full else max(0, limit - self.count))
         if n == 0:
             return
@@ -190,12 +198,12 @@ class CaptureObserver(Observer):
         xs, ys = tuple(x[:n].detach().cpu() for x in inputs), y[:n].cpu()
         self.labels.batch(ys)
         keep = []
+        if self.chunks_x and any(x.shape[1:] != c.shape[1:] for x, c in zip(xs, self.chunks_x[0])):
+            return  # another sample shape (sequences padded per batch): the experiments need one shape
         for i in range(n):
             digest = _digest(x[i] for x in xs)
             if not self.labels.seen_again(digest, ys[i], remember=not self.full) and not self.full:
                 keep.append(i)
-        if keep and self.chunks_x and any(x.shape[1:] != c.shape[1:] for x, c in zip(xs, self.chunks_x[0])):
-            keep = []  # another sample shape (sequences padded per batch): the experiments need one shape
         if keep:
             idx = torch.tensor(keep)
             self.chunks_x.append(tuple(x.index_select(0, idx).clone() for x in xs))
@@ -241,9 +249,10 @@ class LabelEvidence:
     """What the captured batches say about the pairing of inputs and labels, for
     `label-misalignment` (rules/checkup.py):
 
-    - an input seen again (a later epoch) with another label than the first time: the labels
-      were re-paired with the inputs between passes (two separate shuffles). `chance` is the
-      share a random re-pairing would change: 1 - sum of the squared label frequencies;
+    - an input seen again (a later epoch, or another batch: one loss per forward is read) with
+      another of the labels seen than the first time: the labels were re-paired with the inputs
+      between passes (two separate shuffles). `chance` is the share a random re-pairing would
+      change: 1 - sum of the squared label frequencies;
     - batches whose labels arrive sorted (one label per sample, 8 or more samples, two or more
       values): labels sorted while their inputs were not, when nothing predicts them.
 
@@ -256,6 +265,7 @@ class LabelEvidence:
 
     def __init__(self):
         self.label_of: dict[bytes, bytes] = {}
+        self.marks: set[bytes] = set()  # the labels seen (digests)
         self.reseen = 0
         self.conflicts = 0
         self.batches = 0
@@ -276,9 +286,12 @@ class LabelEvidence:
         if first is None:
             if remember:
                 self.label_of[digest] = mark
+                self.marks.add(mark)
             return False
         self.reseen += 1
-        self.conflicts += first != mark
+        # another label that is one of the labels seen: a re-pairing (not jitter, not a
+        # running normalisation of the targets, which make new values)
+        self.conflicts += first != mark and mark in self.marks
         return True
 
     def batch(self, y: torch.Tensor) -> None:
@@ -286,6 +299,8 @@ class LabelEvidence:
             return
         v = y.reshape(-1)
         d = v[1:] - v[:-1] if v.is_floating_point() else v[1:].long() - v[:-1].long()
+        if not v.is_floating_point() and bool((d == 1).all()):
+            return  # 0, 1, 2, ...: positions in the batch (contrastive targets), not sorted labels
         self.batches += 1
         if bool((d != 0).any()) and (bool((d >= 0).all()) or bool((d <= 0).all())):
             self.sorted_batches += 1

@@ -180,12 +180,12 @@ def _unregistered(model: nn.Module, depth: int = 8) -> list[torch.Tensor]:
     return found
 
 
-def _suggested_lr(p: Problem, results, train_part) -> tuple[Replay, str] | str:
+def _suggested_lr(p: Problem, results, train_part, seconds: float = SECONDS) -> tuple[Replay, str] | str:
     if results is not None and results.lr_range is not None:
         lr = results.lr_range.suggestion
     else:  # `unstuck run --confirm`: the range test runs here, on the replays' training part
         from unstuck.checkup.lr_range import lr_range_test
-        lr = isolated(lr_range_test, p, *train_part, Deadline(SECONDS)).suggestion
+        lr = isolated(lr_range_test, p, *train_part, Deadline(seconds)).suggestion
     if lr is None:
         return "the learning-rate range test suggested no learning rate"
     return Replay(p, lr=lr), f"the learning rate set to {lr:.2g} (the range test's suggestion)"
@@ -224,15 +224,17 @@ def _loop_fix(written: Loop, what: str):
 
 def _schedule_fix(p: Problem, results, train_part):
     """The learning rate as the script's scheduler set it, step by step, compressed onto the
-    replay's steps (the written replay), against the starting learning rate held constant."""
+    replay's steps (the written replay), against the starting learning rate held constant.
+    Both start from the optimizer's own learning rate (before any warmup), the replay's base."""
     lrs = [v for v in p.lr_schedule if math.isfinite(v)]
-    if len(lrs) < 2 or not lrs[0] > 0:
+    base = p.optimizer.lr
+    if len(lrs) < 2 or base is None or not base > 0:
         return "the learning rate of the script's steps was not recorded"
 
     def factor(step: int, planned: int) -> float:
-        return lrs[min(len(lrs) - 1, step * len(lrs) // max(1, planned))] / lrs[0]
+        return lrs[min(len(lrs) - 1, step * len(lrs) // max(1, planned))] / base
 
-    return (Replay(p), f"the learning rate held at its starting value {lrs[0]:.2g} (no decay to zero)",
+    return (Replay(p), f"the learning rate held at its starting value {base:.2g} (no decay to zero)",
             Replay(p, lr_factor=factor))
 
 

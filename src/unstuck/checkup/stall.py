@@ -22,6 +22,8 @@ from unstuck.checkup.results import CheckupResults
 MAX_SAMPLES = 2048  # samples kept while the script runs
 MAX_BYTES = 8 * 2**20  # ... and at most this much memory for them
 MIN_SAMPLES = 96  # fewer captured samples: no judgement, the checkup is suggested
+MAX_CLASSES = 20  # more classes: too few samples per class in the capture, and the baselines get slow
+PER_CLASS = 20  # classification: at least this many captured samples per class
 SECONDS = 5.0  # time for the baselines
 STALL = frozenset({"loss-plateau", "prediction-collapse"})
 DATA_CAUSES = ("label-misalignment", "not-learnable")
@@ -45,6 +47,9 @@ def check(report, trace, capture, *, select=None, ignore=None, command: str = ""
         return report
     try:
         return _check(report, trace, capture, select, ignore, command)
+    except KeyboardInterrupt:
+        report.notes.append("The data check was interrupted (Ctrl-C); the report is the run's.")
+        return report
     except Exception as exc:  # noqa: BLE001 - the data check must never cost the user the report
         from unstuck.reportdata import ToolError
         report.tool_errors.append(ToolError(where="data check when learning stalled",
@@ -57,8 +62,8 @@ def _check(report, trace, capture, select, ignore, command):
     problem, reason = capture.problem()
     suggest = f"`unstuck checkup {command}` runs the full experiments" if command else \
         "`unstuck checkup` runs the full experiments"
-    if problem is None or problem.n < MIN_SAMPLES:
-        why = reason if problem is None else f"only {problem.n} distinct samples were captured"
+    why = _unjudgeable(problem, reason, capture)
+    if why:
         report.notes.append(f"No code bug explains the stalled loss, and the data could not be checked here ({why}): "
                             f"{suggest} (overfitting a few samples, simple baselines, learning rates).")
         return report
@@ -80,18 +85,44 @@ def _check(report, trace, capture, select, ignore, command):
         trace.checkup = None
     if any(f.cause in DATA_CAUSES for f in judged.findings):
         kept = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
-                if f.name not in ("findings", "summary")}
+                if f.name not in ("findings", "summary", "rule_runs")}
         for name, value in kept.items():
             setattr(judged, name, value)
         judged.summary = {**report.summary, **{k: v for k, v in judged.summary.items() if k not in report.summary}}
         return judged
+    from unstuck.rules.checkup import MARGIN, _margin
     best = max((b for b in baselines if b.name != "constant"), key=lambda b: b.score, default=None)
-    learned = (f"simple models do learn the {problem.n} captured samples (best: {best.name}, {best.metric} "
-               f"{best.score:.2f} against the constant's {constant:.2f})" if best is not None and constant is not None
-               else "the baselines did not finish in time")
-    report.notes.append(f"No code bug explains the stalled loss, and {learned}: the data is not the problem; "
-                        f"{suggest} (overfitting a few samples, learning rates, optimizers).")
+    if best is not None and constant is not None and best.score > constant + _margin(results, _Thresholds(MARGIN)):
+        report.notes.append(f"No code bug explains the stalled loss, and simple models do learn the {problem.n} "
+                            f"captured samples (best: {best.name}, {best.metric} {best.score:.2f} against the "
+                            f"constant's {constant:.2f}): the data is not the problem; {suggest} (overfitting a few "
+                            f"samples, learning rates, optimizers).")
+    else:
+        report.notes.append(f"No code bug explains the stalled loss; the data check was inconclusive (the baselines "
+                            f"did not finish in {SECONDS:.0f} s, or its rules were not selected): {suggest}.")
     return report
+
+
+class _Thresholds:
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def _unjudgeable(problem, reason, capture) -> str | None:
+    """Why the captured samples cannot be judged here, or None."""
+    if problem is None:
+        return reason
+    if problem.n < MIN_SAMPLES:
+        cap = " (the 8 MB cap)" if capture.full and capture.count < MAX_SAMPLES else ""
+        return f"only {problem.n} distinct samples were captured{cap}"
+    if any(not x.is_floating_point() for x in problem.inputs):
+        return "the inputs are integer ids (tokens, indices): simple models on raw ids prove nothing"
+    classes = problem.n_classes()
+    if classes is not None and classes > MAX_CLASSES:
+        return f"{classes} classes: too few captured samples per class, and the baselines would be slow"
+    if classes is not None and problem.n < PER_CLASS * classes:
+        return f"{problem.n} samples for {classes} classes"
+    return None
 
 
 def command_line(script: str, args) -> str:

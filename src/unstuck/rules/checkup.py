@@ -20,6 +20,8 @@ FEW_SAMPLES = 8  # rungs of the overfit ladder up to this many samples are judge
 FIT_ACCURACY = 0.99  # classification: share of the rung's predictions (samples, or tokens) that must be right
 FIT_R2 = 0.9  # regression: share of the rung's target spread the predictions must explain
 # not-learnable
+SORTED_SHARE = 0.75  # batches whose labels arrive sorted, of all watched: named as a hint ...
+SORTED_MIN_BATCHES = 4  # ... among at least this many
 LEARNABLE_R2 = 0.05  # regression: R^2 above the constant's that counts as learning something
 LEARNABLE_ACCURACY = 0.03  # classification: accuracy above the majority share that counts ...
 LEARNABLE_SE = 3.0  # ... or this many standard errors of that share, whichever is larger
@@ -36,7 +38,8 @@ MARGIN = {"LEARNABLE_R2": LEARNABLE_R2, "LEARNABLE_ACCURACY": LEARNABLE_ACCURACY
 
 
 def needs_checkup(trace: Trace) -> str | None:
-    return None if getattr(trace, "checkup", None) is not None else "runs under `unstuck checkup` only"
+    return None if getattr(trace, "checkup", None) is not None else \
+        "runs on the checkup's measurements (`unstuck checkup`, or `unstuck run`'s data check when learning stalls)"
 
 
 def _loss_site(trace: Trace):
@@ -119,7 +122,7 @@ def cannot_overfit(self, trace: Trace):
 
 @rule("CK002", "not-learnable", Severity.ERROR, "Nothing predicts the targets better than a constant",
       requires=(needs_checkup,), explains=("loss-plateau", "prediction-collapse", "below-baseline"),
-      thresholds=MARGIN)
+      thresholds={**MARGIN, "SORTED_SHARE": SORTED_SHARE, "SORTED_MIN_BATCHES": SORTED_MIN_BATCHES})
 def not_learnable(self, trace: Trace):
     """
     What it detects:
@@ -152,10 +155,15 @@ def not_learnable(self, trace: Trace):
     metric = best.metric
     network = (f"the network scores {_fmt(net)}" if ck.network is not None
                else "the network's own loss stalled at the constant's level")
+    ev = ck.labels or {}
+    batches, ordered = ev.get("batches", 0), ev.get("sorted_batches", 0)
+    hint = (f" The labels arrive sorted in {ordered} of {batches} watched batches: were they sorted apart from "
+            f"their inputs?" if batches >= self.thresholds.SORTED_MIN_BATCHES
+            and ordered >= self.thresholds.SORTED_SHARE * batches else "")
     msg = (f"On {ck.samples} samples, cross-validated, no model does better than predicting a constant: the best "
            f"baseline ({best.name}) scores {metric} {best.score:.3f} against the constant's "
            f"{ck.constant_score:.3f} (margin {margin:.3f}); {network}. The labels may be unrelated to the inputs, "
-           f"or misaligned with them (shuffled or sorted separately from the inputs).")
+           f"or misaligned with them (shuffled or sorted separately from the inputs).{hint}")
     return [self.finding(msg, _loss_site(trace), "Check that every input is paired with its own label: use one "
                          "index/permutation for both, e.g. `X[idx], y[idx]`, and inspect a few pairs.",
                          confidence=0.7, best_baseline=best.name, best_score=best.score,
@@ -182,24 +190,24 @@ def _nothing_learns(ck, t):
 # label-misalignment
 RELABELLED_SHARE = 0.5  # inputs seen again whose label changed, of the share a random re-pairing changes ...
 MIN_RESEEN = 32  # ... among at least this many
-SORTED_SHARE = 0.75  # batches whose labels arrive sorted, of all judged ...
-MIN_BATCHES = 4  # ... among at least this many
 
 
 @rule("CK005", "label-misalignment", Severity.ERROR, "The labels were separated from their inputs",
       requires=(needs_checkup,), explains=("not-learnable", "loss-plateau", "prediction-collapse", "below-baseline"),
-      thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, "SORTED_SHARE": SORTED_SHARE,
-                  "MIN_BATCHES": MIN_BATCHES, **MARGIN})
+      thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, **MARGIN})
 def label_misalignment(self, trace: Trace):
     """
     What it detects:
         Nothing predicts the labels better than a constant (as for `not-learnable`), and the
         batches show how the pairing broke: the same input came back in a later pass with
-        another label (of at least {MIN_RESEEN} inputs seen again, {RELABELLED_SHARE} or more
-        of the share a random re-pairing would change, 1 - the sum of the squared label
-        frequencies: inputs and labels shuffled separately every epoch), or the labels arrive
-        sorted in {SORTED_SHARE} or more of at least {MIN_BATCHES} batches while nothing in
-        the inputs predicts them (labels sorted apart from their inputs).
+        another of the labels seen (of at least {MIN_RESEEN} inputs seen again, {RELABELLED_SHARE}
+        or more of the share a random re-pairing would change, 1 - the sum of the squared label
+        frequencies): inputs and labels are shuffled separately every epoch. Only the first
+        loss on a forward is read (mixup's second loss pairs the inputs with other labels on
+        purpose), and a changed label must be one of the labels seen (target jitter or a
+        running normalisation makes new values). Labels that arrive sorted are named in
+        `not-learnable`'s message as a hint, not as this cause: contrastive targets and data
+        sorted on purpose look the same.
 
     Why it stops learning:
         Each input is trained towards another sample's label. The only thing the model can
@@ -221,20 +229,15 @@ def label_misalignment(self, trace: Trace):
         return []
     t = self.thresholds
     reseen, relabelled, chance = ev.get("reseen", 0), ev.get("relabelled", 0), ev.get("chance", 1.0)
-    batches, ordered = ev.get("batches", 0), ev.get("sorted_batches", 0)
-    if reseen >= t.MIN_RESEEN and relabelled > 0 and relabelled >= t.RELABELLED_SHARE * chance * reseen:
-        how = (f"{relabelled} of the {reseen} inputs that came back in a later pass came back with another label: "
-               f"inputs and labels are shuffled (or indexed) separately")
-    elif batches >= t.MIN_BATCHES and ordered >= t.SORTED_SHARE * batches:
-        how = (f"in {ordered} of {batches} watched batches the labels arrive sorted, while nothing in the inputs "
-               f"predicts them: the labels were sorted apart from their inputs")
-    else:
+    if not (reseen >= t.MIN_RESEEN and relabelled > 0 and relabelled >= t.RELABELLED_SHARE * chance * reseen):
         return []
+    how = (f"{relabelled} of the {reseen} inputs that came back in a later pass came back with another label: "
+           f"inputs and labels are shuffled (or indexed) separately")
     msg = f"No model does better than predicting a constant on the {ck.samples} captured samples, and {how}."
     return [self.finding(msg, _loss_site(trace), "Shuffle, sort or filter inputs and labels with one index "
                          "(`perm = torch.randperm(n); X, y = X[perm], y[perm]`), or keep them in one Dataset and "
                          "let the DataLoader shuffle.", confidence=0.8, reseen=reseen, relabelled=relabelled,
-                         batches=batches, sorted_batches=ordered)]
+                         chance=chance)]
 
 
 @rule("CK003", "below-baseline", Severity.WARNING, "Simple models beat the network on its own data",

@@ -15,7 +15,7 @@ import warnings
 
 import torch
 
-from unstuck.checkup import baselines as bl
+import unstuck.checkup.baselines as bl
 from unstuck.checkup.lr_range import lr_range_test
 from unstuck.checkup.optimizers import candidates, compare_optimizers
 from unstuck.checkup.overfit import overfit_ladder, rungs

@@ -100,5 +100,10 @@ def test_every_coercion_of_the_table_is_said(tmp_path):
     assert "one-hot encoded: colour." in lines
     assert "5 row(s) with missing or non-finite cells dropped" in lines
     assert "2 classes, coded in sorted order (no=0, yes=1)" in lines
+    sparse = frame()
+    sparse["d"] = np.where(np.arange(200) % 3 == 0, sparse["a"].round(2).astype(str), "")
+    sparse.loc[5, "d"] = "?"  # mostly empty; of the cells with a value, one is not a number
+    _, info = table_problem(write(tmp_path, sparse, "sparse.csv"), "y")
+    assert info.stray_text.get("d") == (1, "?")
     _, clean = table_problem(write(tmp_path, frame(), "clean.csv"), "y")
     assert not clean.stray_text and "standardised" in clean.target_encoding

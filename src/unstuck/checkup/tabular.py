@@ -85,7 +85,7 @@ def integrity(df, target: str, classification: bool) -> Integrity:
             info.categorical.append(str(col))
             numbers = pd.to_numeric(s, errors="coerce")
             stray = s[numbers.isna() & s.notna()]
-            if len(stray) and numbers.notna().mean() >= STRAY_SHARE:
+            if len(stray) and numbers[s.notna()].notna().mean() >= STRAY_SHARE:  # of the cells with a value
                 info.stray_text[str(col)] = (int(len(stray)), str(stray.iloc[0]))
         if bad:
             info.nonfinite[str(col)] = bad

@@ -149,10 +149,12 @@ def _watched_training(problem: Problem, budget: float | None) -> Trace:
     Python API names the same code causes as `run` (a broadcast in `loss_fn`, a softmax before
     it...); its findings point at the `checkup(...)` call. Any failure: an empty trace."""
     from unstuck.checkup.problem import generator, train
-    from unstuck.watching import WatchSession
+    from unstuck.observe.sampling import PROFILES
+    from unstuck.observe.session import Session
     seconds = WATCH_SECONDS if budget is None else min(WATCH_SECONDS, budget / 10)
     try:
-        session = WatchSession(steplog=False).start()
+        session = Session("<python>", sampling=PROFILES["default"])
+        session.start()
     except Exception:  # noqa: BLE001 - the experiments still run
         return Trace(script="<python>")
     try:
@@ -162,8 +164,8 @@ def _watched_training(problem: Problem, budget: float | None) -> Trace:
     except Exception:  # noqa: BLE001 - the experiments report what fails; the watch keeps what it saw
         pass
     finally:
-        session.stop()
-    return session.report().run[1]
+        trace = session.stop()
+    return trace
 
 
 class _CallableModule(types.ModuleType):

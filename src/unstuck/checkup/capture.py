@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections import Counter
 import logging
 import weakref
 
@@ -254,7 +255,7 @@ class LabelEvidence:
       between passes (two separate shuffles). `chance` is the share a random re-pairing would
       change: 1 - sum of the squared label frequencies;
     - batches whose labels arrive sorted (one label per sample, 8 or more samples, two or more
-      values): labels sorted while their inputs were not, when nothing predicts them.
+      values; positions 0, 1, 2, ... are not counted): a hint in not-learnable's message.
 
     Once the capture is full, up to PER_BATCH samples of each watched batch are still compared,
     until MAX_CHECKS inputs were seen again."""
@@ -264,8 +265,8 @@ class LabelEvidence:
     SORTED_MIN = 8  # samples in a batch for its order to count
 
     def __init__(self):
-        self.label_of: dict[bytes, bytes] = {}
-        self.marks: set[bytes] = set()  # the labels seen (digests)
+        self.label_of: dict[bytes, bytes] = {}  # input digest -> its first label's digest
+        self.label_counts: Counter[bytes] = Counter()  # label digest -> inputs first seen with it
         self.reseen = 0
         self.conflicts = 0
         self.batches = 0
@@ -286,12 +287,12 @@ class LabelEvidence:
         if first is None:
             if remember:
                 self.label_of[digest] = mark
-                self.marks.add(mark)
+                self.label_counts[mark] += 1
             return False
         self.reseen += 1
         # another label that is one of the labels seen: a re-pairing (not jitter, not a
         # running normalisation of the targets, which make new values)
-        self.conflicts += first != mark and mark in self.marks
+        self.conflicts += first != mark and mark in self.label_counts
         return True
 
     def batch(self, y: torch.Tensor) -> None:
@@ -306,11 +307,8 @@ class LabelEvidence:
             self.sorted_batches += 1
 
     def chance(self) -> float:
-        counts: dict[bytes, int] = {}
-        for mark in self.label_of.values():
-            counts[mark] = counts.get(mark, 0) + 1
-        n = sum(counts.values())
-        return 1.0 - sum((c / n) ** 2 for c in counts.values()) if n else 0.0
+        n = len(self.label_of)
+        return 1.0 - sum((c / n) ** 2 for c in self.label_counts.values()) if n else 0.0
 
     def to_json(self) -> dict:
         return {"reseen": self.reseen, "relabelled": self.conflicts, "chance": round(self.chance(), 4),

@@ -180,12 +180,12 @@ def _unregistered(model: nn.Module, depth: int = 8) -> list[torch.Tensor]:
     return found
 
 
-def _suggested_lr(p: Problem, results, train_part, seconds: float = SECONDS) -> tuple[Replay, str] | str:
+def _suggested_lr(p: Problem, results, train_part) -> tuple[Replay, str] | str:
     if results is not None and results.lr_range is not None:
         lr = results.lr_range.suggestion
     else:  # `unstuck run --confirm`: the range test runs here, on the replays' training part
         from unstuck.checkup.lr_range import lr_range_test
-        lr = isolated(lr_range_test, p, *train_part, Deadline(seconds)).suggestion
+        lr = isolated(lr_range_test, p, *train_part, Deadline(SECONDS)).suggestion
     if lr is None:
         return "the learning-rate range test suggested no learning rate"
     return Replay(p, lr=lr), f"the learning rate set to {lr:.2g} (the range test's suggestion)"

@@ -12,7 +12,6 @@ no code bug was seen and which `unstuck checkup` command runs the full experimen
 """
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import time
 
@@ -84,15 +83,11 @@ def _check(report, trace, capture, select, ignore, command):
     finally:
         trace.checkup = None
     if any(f.cause in DATA_CAUSES for f in judged.findings):
-        kept = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)
-                if f.name not in ("findings", "summary", "rule_runs")}
-        for name, value in kept.items():
-            setattr(judged, name, value)
-        judged.summary = {**report.summary, **{k: v for k, v in judged.summary.items() if k not in report.summary}}
-        return judged
-    from unstuck.rules.checkup import MARGIN, _margin
-    best = max((b for b in baselines if b.name != "constant"), key=lambda b: b.score, default=None)
-    if best is not None and constant is not None and best.score > constant + _margin(results, _Thresholds(MARGIN)):
+        report.findings, report.rule_runs = judged.findings, judged.rule_runs
+        return report
+    from unstuck.rules.checkup import learned_by
+    best = learned_by(results)
+    if best is not None:
         report.notes.append(f"No code bug explains the stalled loss, and simple models do learn the {problem.n} "
                             f"captured samples (best: {best.name}, {best.metric} {best.score:.2f} against the "
                             f"constant's {constant:.2f}): the data is not the problem; {suggest} (overfitting a few "
@@ -101,11 +96,6 @@ def _check(report, trace, capture, select, ignore, command):
         report.notes.append(f"No code bug explains the stalled loss; the data check was inconclusive (the baselines "
                             f"did not finish in {SECONDS:.0f} s, or its rules were not selected): {suggest}.")
     return report
-
-
-class _Thresholds:
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
 
 
 def _unjudgeable(problem, reason, capture) -> str | None:

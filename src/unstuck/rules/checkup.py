@@ -170,6 +170,16 @@ def not_learnable(self, trace: Trace):
                          constant_score=ck.constant_score, margin=margin, network_score=net, metric=metric)]
 
 
+def learned_by(ck):
+    """The best baseline when it beats the constant by not-learnable's margin (the data is
+    learnable), else None."""
+    others = [b for b in ck.baselines if b.name != "constant"]
+    if ck.constant_score is None or not others:
+        return None
+    best = max(others, key=lambda b: b.score)
+    return best if best.score > ck.constant_score + _margin(ck, not_learnable.thresholds) else None
+
+
 def _nothing_learns(ck, t):
     """(best baseline, margin, network score) when no baseline and not the network beats the
     constant by the margin; None when something does or too little was measured."""

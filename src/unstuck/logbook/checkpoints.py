@@ -18,8 +18,9 @@ The last `keep` checkpoints and the one with the lowest loss are kept; `checkpoi
 lists them. Saving only reads state dicts: it never changes the run.
 
 `RunCheckpoints` does the same for `unstuck run --checkpoint-every N`: it saves the watched
-model(s) (root modules that hold parameters of a stepping optimizer, found by forward hooks
-switched on only during the step before a checkpoint) and every optimizer that stepped.
+model(s) (root modules that hold parameters of a stepping optimizer, told by the session's hub
+in `on_root_call`, which it asks for only during the step before a checkpoint) and every
+optimizer that stepped.
 """
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ import time
 import weakref
 
 import torch
-from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from unstuck.logbook.atomic import atomic_target, atomic_write_text
+from unstuck.observe.hub import Observer
 
 log = logging.getLogger(__name__)
 
@@ -172,42 +173,6 @@ def load_checkpoint(path: str, map_location=None) -> dict:
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
-class RootModules:
-    """Root modules called in forward passes while switched on (global forward hooks)."""
-
-    def __init__(self) -> None:
-        self.roots: dict[int, weakref.ref] = {}
-        self._depth = 0
-        self._handles: list = []
-
-    @property
-    def on(self) -> bool:
-        return bool(self._handles)
-
-    def switch(self, on: bool) -> None:
-        if on == self.on:
-            return
-        if on:
-            self._depth = 0
-            self._handles = [register_module_forward_pre_hook(self._pre),
-                             register_module_forward_hook(self._post, always_call=True)]
-        else:
-            for h in self._handles:
-                h.remove()
-            self._handles = []
-
-    def _pre(self, module, args) -> None:
-        if self._depth == 0:
-            self.roots.setdefault(id(module), weakref.ref(module))
-        self._depth += 1
-
-    def _post(self, module, args, output) -> None:
-        self._depth = max(0, self._depth - 1)
-
-    def alive(self) -> list[torch.nn.Module]:
-        return [m for m in (r() for r in self.roots.values()) if m is not None]
-
-
 def _unique_names(objs: list) -> dict[str, object]:
     named: dict[str, object] = {}
     for obj in objs:
@@ -220,7 +185,7 @@ def _unique_names(objs: list) -> dict[str, object]:
     return named
 
 
-class RunCheckpoints:
+class RunCheckpoints(Observer):
     """`--checkpoint-every N` for `unstuck run`: a step log callback that saves the watched
     model(s) and optimizer(s) every N optimizer steps."""
 
@@ -228,28 +193,38 @@ class RunCheckpoints:
         self.steplog = steplog
         self.every = every
         self.checkpointer = Checkpointer(folder, every=None, keep=keep, name=name)
-        self.roots = RootModules()
-        self._session = None
+        self.roots: dict[int, weakref.ref] = {}  # root modules called while listening
+        self.listening = False
         steplog.step_callbacks.append(self._after_step)
 
-    # observer contract: the forward hooks are switched on for the step before each checkpoint
+    # observer contract: root calls are asked for during the step before each checkpoint
     def install(self, session) -> None:
-        self._session = session
-        self.roots.switch(self.every == 1)
+        super().install(session)
+        self._listen(self.every == 1)
 
     def uninstall(self) -> None:
-        self.roots.switch(False)
+        self._listen(False)
+
+    def _listen(self, on: bool) -> None:
+        self.listening = on
+        if self.session is not None:
+            self.session.modules.listen(self, on)
+
+    def on_root_call(self, module) -> None:
+        if self.listening:  # (also told on sampled steps: only the steps before checkpoints count)
+            self.roots.setdefault(id(module), weakref.ref(module))
 
     def _after_step(self, steplog) -> None:
         step = steplog.last_step
         if step % self.every == 0:
             self.save(step)
-        self.roots.switch((step + 1) % self.every == 0)
+        self._listen((step + 1) % self.every == 0)
 
     def save(self, step: int) -> str | None:
         optimizers = self.steplog.optimizers()
         held = {id(p) for opt in optimizers for g in opt.param_groups for p in g["params"]}
-        models = [m for m in self.roots.alive() if any(id(p) in held for p in m.parameters())]
+        alive = [m for m in (r() for r in self.roots.values()) if m is not None]
+        models = [m for m in alive if any(id(p) in held for p in m.parameters())]
         objects = _unique_names(models + optimizers)
         if not objects:
             return None

@@ -17,10 +17,11 @@ mode; and, once the script has run a collective on the optimizers' gradients (av
 hand), on the following sampled steps the sum of each local gradient right after backward (a
 post-accumulate-grad hook, removed at the step) beside the sum of the gradient the step used.
 
-Cost: an optimizer step pre-hook that does nothing on most steps; on sampled steps only, a
-fingerprint (one float64 sum and a few values of the input) and two float64 reductions per
-parameter tensor (the sampled steps already read every parameter); a wrapper around `DataLoader.__init__` (per construction)
-and `DataLoader.__iter__` (per epoch, a `len()`); a set lookup per collective the script runs
+Cost: the hub's `on_step_begin` and `on_step_end` (the session's optimizer step hooks), which
+do nothing on most steps; on sampled steps only, a fingerprint (one float64 sum and a few values
+of the input) and two float64 reductions per parameter tensor (the sampled steps already read
+every parameter); a wrapper around `DataLoader.__init__` (per construction) and the hub's
+`on_loader_iter` (per epoch, a `len()`); a set lookup per collective the script runs
 by hand (none under DDP, whose reducer calls no Python collective); two float64 sums per
 gradient on sampled steps of hand-averaged runs only.
 Nothing here draws random numbers, changes a tensor, or talks to the other processes: the
@@ -35,7 +36,6 @@ import weakref
 from itertools import islice
 
 import torch
-from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from unstuck.observe.callsite import user_site
 from unstuck.observe.hub import Observer
@@ -111,7 +111,6 @@ class DistributedObserver(Observer):
     def __init__(self, rank: int, world_size: int, local_rank: int | None = None) -> None:
         self.facts = RankFacts(rank=rank, world_size=world_size, local_rank=local_rank)
         self.s = None
-        self.handles: list = []
         self.patches = Patches()
         self.started = False
         self.param_ptrs: set[int] = set()  # storage of the optimizers' parameters (at the last checksum)
@@ -132,7 +131,6 @@ class DistributedObserver(Observer):
     def install(self, session) -> None:
         self.s = session
         session.trace.distributed = DistributedRun(world_size=self.facts.world_size, ranks=[self.facts])
-        self.handles = [register_optimizer_step_pre_hook(self._pre), register_optimizer_step_post_hook(self._post)]
         from torch.utils.data import DataLoader
         init = DataLoader.__init__
         observer = self
@@ -213,9 +211,6 @@ class DistributedObserver(Observer):
         return ptr in self.grad_ptrs
 
     def uninstall(self) -> None:
-        for h in self.handles:
-            h.remove()
-        self.handles = []
         self.patches.restore()
         self._unhook_grads()
         if self.s is not None:
@@ -229,12 +224,8 @@ class DistributedObserver(Observer):
         self.param_ptrs = set()
         self.loader_facts, self.sampler_facts = {}, {}
 
-    # ------------------------------------------------------------ hooks
-    def _pre(self, opt, args, kwargs) -> None:
-        if not tracing():
-            self.s.guard("distributed step", self._on_pre)
-
-    def _on_pre(self) -> None:
+    # ------------------------------------------------------------ events
+    def on_step_begin(self, opt) -> None:
         s = self.s
         # Before the first optimizer step: where the replicas start from. Later, before the steps
         # of the base sampling schedule (the same ticks in every process, whatever each one's
@@ -247,16 +238,12 @@ class DistributedObserver(Observer):
             self._check_grads()
         self._unhook_grads()
 
-    def _post(self, opt, args, kwargs) -> None:
-        if not tracing() and self.facts.grad_syncs:
-            self.s.guard("distributed step", self._on_post)
-
-    def _on_post(self) -> None:
+    def on_step_end(self, opt) -> None:
         """After a step (the tick has advanced): when the script averages gradients by hand and
         the coming step is sampled, hook each parameter's gradient accumulation to read the
         local gradient that the next backward produces, before the script reduces it."""
         s, f = self.s, self.facts
-        if (not s.sampling or self.grad_hooks or f.wrappers or f.sharded or len(s.opts) != 1
+        if (not f.grad_syncs or not s.sampling or self.grad_hooks or f.wrappers or f.sharded or len(s.opts) != 1
                 or len(f.grad_checks) >= MAX_BATCHES):
             return
         self.hooked = [p for p in self._params() if not p.is_sparse and not _is_shard(p)]

@@ -8,14 +8,24 @@ call guarded: a failing observer is recorded as a tool error and never reaches t
 
 Events (all arguments are the user's live objects: read them, never change them):
 
+    on_step_begin(opt)                    an eager optimizer step begins (before the update,
+                                          after the session's own pre-step work); every
+                                          eager step (compiled steps are seen once over)
     on_step(opt)                          an optimizer step the session counted (eager, or
                                           inside compiled code), before the tick advances;
                                           every step
+    on_step_end(opt)                      an eager optimizer step ended and the tick advanced
+                                          (the next step's window is set); every eager step
     on_backward(tensors)                  before each outermost backward pass; every pass
     on_root_forward(module, args, output) a model's outermost forward ended (a module with
                                           parameters); sampled steps and evaluation blocks
     on_model_input(module, args, grad_enabled)
                                           a model's outermost forward begins; same windows
+    on_root_call(module)                  a module was called outside any other module's
+                                          forward (not inside backward; any module, a loss
+                                          module too); while the module hooks are on: the
+                                          same windows, and the steps an observer asked for
+                                          with `session.modules.listen(observer, True)`
     on_loss(func, args, kwargs, out)      a built-in loss function was called with tensors;
                                           sampled steps
     on_loader_iter(loader, grad_enabled)  a DataLoader starts an iteration (an epoch, or an
@@ -29,7 +39,8 @@ their state and call no other observer.
 """
 from __future__ import annotations
 
-EVENTS = ("on_step", "on_backward", "on_root_forward", "on_model_input", "on_loss", "on_loader_iter")
+EVENTS = ("on_step_begin", "on_step", "on_step_end", "on_backward", "on_root_forward", "on_model_input",
+          "on_root_call", "on_loss", "on_loader_iter")
 
 
 class Observer:

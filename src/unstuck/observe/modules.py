@@ -2,7 +2,9 @@
 which parameters, and the statistics of each root model's input.
 
 Global module hooks put every module call on torch's slow path, so they are
-installed for sampled windows only and removed in between.
+installed for sampled windows only and removed in between, unless an observer asks for
+the hub's `on_root_call` on other steps too (`ModuleObserver.listen`): the hooks then
+stay on and only tell it which module was called, observing nothing else.
 """
 from __future__ import annotations
 
@@ -135,6 +137,7 @@ class ModuleObserver:
         self.names: dict[int, str] = {}  # id(module) -> qualified name under its root
         self.roots: dict[int, tuple[weakref.ref, bool]] = {}  # id -> (module, has parameters)
         self.wanted = False  # installed (a sampled window or an evaluation block), maybe suspended
+        self.listeners: set[int] = set()  # ids of the observers that asked for on_root_call (see listen)
         self.first_layer_pending = False  # a root forward started and its first weight layer has not run yet
         self.input_groups: dict[int, tuple] = {}  # id(input) -> (weakref(input), layer_order of its first weight layer)
         self.input_stats = None  # (tick, weakref(input), InputRecord) of the latest input measured
@@ -154,14 +157,28 @@ class ModuleObserver:
 
     def uninstall(self) -> None:
         self.wanted = False
-        self._unregister()
+        if not self.listeners:
+            self._unregister()
+
+    def listen(self, observer, on: bool) -> None:
+        """Keep the hooks on outside windows too, for `observer`'s on_root_call, until it
+        switches them off again (the checkpointer asks for the step before a checkpoint)."""
+        if on:
+            self.listeners.add(id(observer))
+            if not self.handles:
+                self.s.depth = 0
+                self._register()
+        else:
+            self.listeners.discard(id(observer))
+            if not self.listeners and not self.wanted:
+                self._unregister()
 
     def suspend(self) -> None:
         """Lift the hooks while compiled code runs (the depth count is kept)."""
         self._unregister()
 
     def resume(self) -> None:
-        if self.wanted:
+        if self.wanted or self.listeners:
             self._register()
 
     def _register(self) -> None:
@@ -183,7 +200,12 @@ class ModuleObserver:
         s.depth += 1
         if s.busy:
             return
-        if s.depth == 1 and not in_backward():  # a recomputation inside backward is no model call
+        root = s.depth == 1 and not in_backward()  # a recomputation inside backward is no model call
+        if root and s.hub.wants("on_root_call"):
+            s.hub.emit("on_root_call", module)
+        if not self.wanted:  # on for the listeners only
+            return
+        if root:
             self.root_key = id(module)
             s.guard("module", self._on_root, module, args)
             if s.hub.wants("on_model_input"):
@@ -205,7 +227,7 @@ class ModuleObserver:
         in_graph = bool(self.graph_region)
         if self.graph_region >= depth:
             self.graph_region = 0
-        if not s.busy:
+        if self.wanted and not s.busy:
             s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph,
                     args[0] if args and isinstance(args[0], torch.Tensor) else None)
             if depth == 1 and s.hub.wants("on_root_forward") and not in_backward():

@@ -247,6 +247,8 @@ class OptimizerObserver:
                 and len(args) <= 1 and kwargs.get("closure") is None):  # args[0] is the optimizer; no closure
             s.ops.suspend()
             self.suspended = opt
+        if s.hub.wants("on_step_begin"):
+            s.hub.emit("on_step_begin", opt)
 
     def _post(self, opt, args, kwargs) -> None:
         if tracing():
@@ -258,6 +260,8 @@ class OptimizerObserver:
             s.ops.resume()
         s.guard("step", self._on_post, opt)
         self._stepped(opt)
+        if s.hub.wants("on_step_end"):
+            s.hub.emit("on_step_end", opt)
 
     def _stepped(self, opt) -> None:
         s = self.s

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from unstuck.diagnose import CONSEQUENCES, consequences, rank, roots_of
+from unstuck.diagnose import consequences, rank, roots_of
 from unstuck.findings import Finding, Kind, Severity
 from unstuck.rules import REGISTRY, all_rules
 
@@ -102,12 +102,19 @@ def test_consequence_is_folded_under_its_root(root, consequence):
 
 
 def test_the_relation_is_acyclic_over_every_rule():
-    graph = {}
-    for r in all_rules():
-        graph.setdefault(r.cause, set()).update(consequences(r.cause, r))
-    for cause in CONSEQUENCES:
-        graph.setdefault(cause, set()).update(consequences(cause))
+    graph = {r.cause: set(consequences(r.cause)) for r in all_rules()}
     list(graph and graphlib.TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
+
+
+def test_consequences_are_the_union_of_each_causes_rules_explains():
+    """A rule's `explains` is the one declaration of the links; a cause reported by several
+    rules gets what any of them declares."""
+    for r in all_rules():
+        assert set(r.explains) - {r.cause} <= consequences(r.cause)
+    for cause in BY_CAUSE:
+        declared = set().union(*(r.explains for r in all_rules() if r.cause == cause)) - {cause}
+        assert consequences(cause) == declared
+    assert consequences("no-such-cause") == frozenset()
 
 
 def _pairs():

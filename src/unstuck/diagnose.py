@@ -6,75 +6,34 @@ the causes that follow from them, then symptoms."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import traceback
+from collections.abc import Mapping
 
 from unstuck.findings import Report
 from unstuck.reportdata import Finding, Kind, RuleRun, Severity, Status, root_positions
-from unstuck.rules import Rule, select
+from unstuck.rules import REGISTRY, Rule, select
 from unstuck.rules.base import NotJudged
 from unstuck.trace import Trace
 
 log = logging.getLogger(__name__)
 
-# What a broken training run looks like from outside, whatever broke it.
-SYMPTOMS = ("loss-plateau", "prediction-collapse", "below-baseline", "cannot-overfit")
-# How a wrong gradient or a wrong scale shows up in the gradients and the numbers.
-GRADIENT_HEALTH = ("exploding-gradients", "vanishing-gradients", "dead-relu", "nonfinite-values")
-# A wrong gradient makes any learning rate look wrong: too high where it is inflated,
-# too low where it is deflated or never applied.
-LEARNING_RATE = ("lr-too-high", "lr-too-low")
-WRONG_GRADIENT = GRADIENT_HEALTH + LEARNING_RATE + SYMPTOMS
-NO_UPDATE = ("lr-too-low",) + SYMPTOMS  # parameters (nearly) do not move
 
-# Which findings can follow from which: cause -> the causes and symptoms it can produce
-# when it is present. Every rule's own `explains` is added to this (see `consequences`).
-# The relation must stay acyclic (a test checks it): along every chain the earlier cause
-# is the one to fix, code bugs before data scales, data before the learning rate, the
-# learning rate before gradient health, gradient health before symptoms.
-CONSEQUENCES: dict[str, tuple[str, ...]] = {
-    # shapes and losses: a wrong loss gives wrong gradients
-    "loss-broadcast": WRONG_GRADIENT,
-    "double-softmax": ("vanishing-gradients", "dead-relu") + NO_UPDATE,
-    "double-sigmoid": ("vanishing-gradients", "dead-relu") + NO_UPDATE,
-    "nll-without-log-softmax": WRONG_GRADIENT,
-    "softmax-wrong-dim": ("nll-without-log-softmax", "double-softmax") + WRONG_GRADIENT,
-    "output-range-mismatch": ("unscaled-targets",) + WRONG_GRADIENT,
-    # gradient flow
-    "detached-graph": ("zero-grad-misplaced", "optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
-    "params-not-optimized": SYMPTOMS,
-    "frozen-params": ("vanishing-gradients",) + NO_UPDATE,
-    "symmetric-init": ("dead-relu", "vanishing-gradients", "input-ignored") + NO_UPDATE,
-    "zero-second-derivative": ("vanishing-gradients",) + NO_UPDATE,
-    "exploding-gradients": ("nonfinite-values", "dead-relu") + SYMPTOMS,
-    "dead-relu": ("vanishing-gradients", "input-ignored") + NO_UPDATE,
-    "vanishing-gradients": NO_UPDATE,
-    # optimizer use
-    "missing-zero-grad": WRONG_GRADIENT,
-    "zero-grad-misplaced": ("optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
-    "optimizer-step-missing": NO_UPDATE,
-    "lr-too-high": ("exploding-gradients", "nonfinite-values", "dead-relu") + SYMPTOMS,
-    "lr-too-low": SYMPTOMS,
-    "lr-schedule-collapse": NO_UPDATE,
-    # modes: batch-norm on running statistics leaves activations unnormalised
-    "eval-mode-training": ("unscaled-inputs",) + WRONG_GRADIENT,  # a first BatchNorm on frozen statistics
-    # data
-    "data-nonfinite": ("unscaled-inputs", "unscaled-targets") + WRONG_GRADIENT,
-    "unscaled-inputs": WRONG_GRADIENT,
-    "unscaled-targets": WRONG_GRADIENT,
-    "input-ignored": SYMPTOMS,
-    "label-misalignment": SYMPTOMS,
-    "not-learnable": SYMPTOMS,
-    "distributed-desync": SYMPTOMS,
-    # symptoms
-    "nonfinite-values": SYMPTOMS,
-    "prediction-collapse": ("loss-plateau", "below-baseline", "cannot-overfit"),
-}
+def consequences(cause: str) -> frozenset[str]:
+    """Every cause or symptom that can follow from `cause`: the union of the `explains` of
+    every registered rule that reports it (`unstuck.rules.links` says how they are chosen)."""
+    return _links(len(REGISTRY)).get(cause, frozenset())
 
 
-def consequences(cause: str, rule: Rule | None = None) -> frozenset[str]:
-    """Every cause or symptom that can follow from `cause` (reported by `rule`)."""
-    return (frozenset(CONSEQUENCES.get(cause, ())) | frozenset(rule.explains if rule else ())) - {cause}
+@functools.lru_cache(maxsize=1)
+def _links(registered: int) -> dict[str, frozenset[str]]:
+    """cause -> its consequences, built once per registry size (a rule registered later
+    rebuilds it)."""
+    links: dict[str, set[str]] = {}
+    for r in REGISTRY.values():
+        links.setdefault(r.cause, set()).update(r.explains)
+    return {cause: frozenset(out - {cause}) for cause, out in links.items()}
 
 
 def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[RuleRun]]:
@@ -100,14 +59,15 @@ def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[Rule
     return findings, runs
 
 
-def rank(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+def rank(findings: list[Finding], rules: Mapping[str, Rule] | None = None) -> list[Finding]:
     """Link findings by cause and order them.
 
     `explains` is what each finding accounts for among the others; `caused_by` the causes
     of the findings a finding follows from (empty for a root cause). `info` findings are no
-    diagnosis, so they explain nothing."""
+    diagnosis, so they explain nothing. The links are those of every registered rule
+    (`consequences`), whichever rules ran: `rules` is accepted from older callers and unused."""
     present = {f.cause for f in findings if f.severity is not Severity.INFO}
-    explains = {id(f): tuple(sorted(consequences(f.cause, rules.get(f.rule)) & present))
+    explains = {id(f): tuple(sorted(consequences(f.cause) & present))
                 if f.severity is not Severity.INFO else () for f in findings}
     linked = []
     for f in findings:
@@ -140,7 +100,7 @@ def _depths(findings: list[Finding]) -> dict[str, int]:
 
     def walk(cause: str, seen: frozenset[str]) -> int:
         if cause not in depth:
-            parents = [c for c in by.get(cause, ()) if c not in seen]  # a cycle would be a table bug
+            parents = [c for c in by.get(cause, ()) if c not in seen]  # a cycle would be a bug in some rule's `explains`
             depth[cause] = 1 + max((walk(c, seen | {cause}) for c in parents), default=-1)
         return depth[cause]
 
@@ -159,6 +119,6 @@ def diagnose(trace: Trace, command: str = "run", select_: list[str] | None = Non
              ignore: list[str] | None = None) -> Report:
     rules = select(select_, ignore)
     findings, runs = run_rules(trace, rules)
-    ranked = rank(findings, {r.code: r for r in rules})
+    ranked = rank(findings)
     return Report(command=command, script=trace.script, steps_observed=trace.ticks, findings=ranked,
                   rule_runs=runs)

@@ -1,9 +1,8 @@
 """The rule registry. Each family module registers its rules on import."""
 from __future__ import annotations
 
-from unstuck.rules import (data, distributed, gradient_flow, health, layout, learning_rate, losses, modes,  # noqa: F401
-                           numerics, optimizer_use, shapes, symptoms)
-from unstuck.rules import checkup  # noqa: F401,I001 - last: links the watch rules' `explains` to its symptoms
+from unstuck.rules import (checkup, data, distributed, gradient_flow, health, layout, learning_rate,  # noqa: F401
+                           losses, modes, numerics, optimizer_use, shapes, symptoms)
 from unstuck.rules.base import REGISTRY, Rule
 
 

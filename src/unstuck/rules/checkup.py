@@ -3,8 +3,8 @@
 experiments and these rules are skipped.
 
 The experiments' symptoms (`cannot-overfit`, `below-baseline`) are the measured form of a loss
-that does not go down; `diagnose.CONSEQUENCES` links them to the watch causes that explain
-them, so a checkup finding is ranked under its root cause.
+that does not go down; the watch rules name them in their `explains` (`rules/links.py`
+`SYMPTOMS`), so a checkup finding is ranked under its root cause.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import math
 
 from unstuck.reportdata import Kind, Severity
 from unstuck.rules.base import rule
+from unstuck.rules.links import SYMPTOMS, WRONG_GRADIENT
 from unstuck.trace import Trace
 
 # cannot-overfit
@@ -121,7 +122,7 @@ def cannot_overfit(self, trace: Trace):
 
 
 @rule("CK002", "not-learnable", Severity.ERROR, "Nothing predicts the targets better than a constant",
-      requires=(needs_checkup,), explains=("loss-plateau", "prediction-collapse", "below-baseline"),
+      requires=(needs_checkup,), explains=SYMPTOMS,
       thresholds={**MARGIN, "SORTED_SHARE": SORTED_SHARE, "SORTED_MIN_BATCHES": SORTED_MIN_BATCHES})
 def not_learnable(self, trace: Trace):
     """
@@ -203,7 +204,7 @@ MIN_RESEEN = 32  # ... among at least this many
 
 
 @rule("CK005", "label-misalignment", Severity.ERROR, "The labels were separated from their inputs",
-      requires=(needs_checkup,), explains=("not-learnable", "loss-plateau", "prediction-collapse", "below-baseline"),
+      requires=(needs_checkup,), explains=("not-learnable",) + SYMPTOMS,
       thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, **MARGIN})
 def label_misalignment(self, trace: Trace):
     """
@@ -331,7 +332,7 @@ def below_baseline(self, trace: Trace):
 
 
 @rule("CK004", "data-nonfinite", Severity.ERROR, "The table holds missing, NaN or infinite values",
-      requires=(needs_checkup,), explains=("nonfinite-values", "loss-plateau"))
+      requires=(needs_checkup,), explains=("unscaled-inputs", "unscaled-targets") + WRONG_GRADIENT)
 def table_nonfinite(self, trace: Trace):
     """
     What it detects:

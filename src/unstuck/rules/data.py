@@ -5,6 +5,7 @@ import statistics
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import rule
+from unstuck.rules.links import SYMPTOMS, WRONG_GRADIENT
 from unstuck.rules.measures import REGRESSION_LOSSES, is_nan
 from unstuck.trace import Trace
 
@@ -19,8 +20,7 @@ INPUT_DEPENDENCE = 1e-9  # relative output change below which the output ignores
 
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
-      explains=("vanishing-gradients", "exploding-gradients", "dead-relu", "loss-plateau", "lr-too-high",
-                "input-ignored", "prediction-collapse"),
+      explains=WRONG_GRADIENT + ("input-ignored",),
       thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
 def unscaled_inputs(self, trace: Trace):
     """
@@ -81,8 +81,7 @@ def unscaled_inputs(self, trace: Trace):
 
 
 @rule("DT002", "unscaled-targets", Severity.WARNING, "Regression targets are not normalised",
-      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "lr-too-high", "exploding-gradients",
-                "dead-relu", "vanishing-gradients", "nonfinite-values"),
+      explains=WRONG_GRADIENT,
       thresholds={"TARGET_SCALE": TARGET_SCALE, "TARGET_OFFSET": TARGET_OFFSET,
                   "TARGET_OFFSET_RATIO": TARGET_OFFSET_RATIO, "PRED_SPREAD_SHARE": PRED_SPREAD_SHARE,
                   "EARLY_CALLS": EARLY_CALLS})
@@ -142,7 +141,7 @@ def unscaled_targets(self, trace: Trace):
 
 
 @rule("DT003", "input-ignored", Severity.ERROR, "The model's output does not depend on its input",
-      explains=("prediction-collapse", "loss-plateau"), thresholds={"INPUT_DEPENDENCE": INPUT_DEPENDENCE})
+      explains=SYMPTOMS, thresholds={"INPUT_DEPENDENCE": INPUT_DEPENDENCE})
 def input_ignored(self, trace: Trace):
     """
     What it detects:

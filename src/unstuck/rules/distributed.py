@@ -12,6 +12,7 @@ import math
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import SHOWN_NAMES, NotJudged, rule
+from unstuck.rules.links import SYMPTOMS
 from unstuck.trace import DistributedRun, RankFacts, Trace
 
 # distributed-duplicate-data
@@ -175,7 +176,7 @@ def duplicate_data(self, trace: Trace):
 
 
 @rule("DD002", "distributed-desync", Severity.ERROR, "The processes' model replicas drift apart",
-      requires=(needs_processes,),
+      requires=(needs_processes,), explains=SYMPTOMS,
       thresholds={"MIN_CHECKPOINTS": MIN_CHECKPOINTS, "MIN_DRIFTED": MIN_DRIFTED, "PARAM_REL_TOL": PARAM_REL_TOL})
 def desync(self, trace: Trace):
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 from unstuck.reportdata import Severity
 from unstuck.rules.data import INPUT_DEPENDENCE
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
+from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.trace import Trace
 
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
@@ -21,7 +22,7 @@ def _names(trace: Trace, pids, limit: int = SHOWN_NAMES) -> str:
 
 
 @rule("GF001", "params-not-optimized", Severity.ERROR, "Parameters get gradients but no optimizer updates them",
-      requires=(needs_optimizer, needs_backward), explains=("loss-plateau", "prediction-collapse"),
+      requires=(needs_optimizer, needs_backward), explains=SYMPTOMS,
       thresholds={"MIN_UNOPTIMIZED_PASSES": MIN_UNOPTIMIZED_PASSES})
 def params_not_optimized(self, trace: Trace):
     """
@@ -68,7 +69,7 @@ def params_not_optimized(self, trace: Trace):
 
 @rule("GF002", "frozen-params", Severity.ERROR, "Nearly every parameter of the model is frozen",
       requires=(needs_optimizer, needs_steps(1)),
-      explains=("loss-plateau", "prediction-collapse", "lr-too-low", "cannot-overfit"),
+      explains=("vanishing-gradients",) + NO_UPDATE,
       thresholds={"FROZEN_SHARE": FROZEN_SHARE, "FREEZE_CALL_SHARE": FREEZE_CALL_SHARE,
                   "MIN_BIAS_LAYERS": MIN_BIAS_LAYERS})
 def frozen_params(self, trace: Trace):
@@ -166,7 +167,8 @@ def _freeze_call(trace: Trace, frozen_elems: int, t):
 
 
 @rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",
-      requires=(needs_backward,), explains=("prediction-collapse", "loss-plateau", "zero-grad-misplaced"),
+      requires=(needs_backward,),
+      explains=("zero-grad-misplaced", "optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
       thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE,
                   "INPUT_DEPENDENCE": INPUT_DEPENDENCE})
 def detached_graph(self, trace: Trace):

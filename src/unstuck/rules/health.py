@@ -6,6 +6,7 @@ import statistics
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_optimizer, rule
+from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.rules.measures import finite, layer_ratios, line_key, stepping_optimizer
 from unstuck.trace import Trace
 
@@ -40,7 +41,7 @@ def _symmetric_layers(trace: Trace) -> list[int]:
 
 @rule("IN001", "symmetric-init", Severity.ERROR, "Weights start identical, so units stay identical",
       requires=(needs_optimizer,),
-      explains=("dead-relu", "vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau"))
+      explains=("dead-relu", "vanishing-gradients", "input-ignored") + NO_UPDATE)
 def symmetric_init(self, trace: Trace):
     """
     What it detects:
@@ -88,7 +89,7 @@ def init_gradient_ratio(trace: Trace) -> float | None:
 
 
 @rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
-      requires=(needs_optimizer,), explains=("loss-plateau", "prediction-collapse", "input-ignored"),
+      requires=(needs_optimizer,), explains=("input-ignored",) + NO_UPDATE,
       thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS})
 def vanishing_gradients(self, trace: Trace):
     """
@@ -127,7 +128,7 @@ def vanishing_gradients(self, trace: Trace):
 
 
 @rule("IN003", "exploding-gradients", Severity.WARNING, "Gradient norms explode",
-      requires=(needs_optimizer,), explains=("nonfinite-values", "loss-plateau"),
+      requires=(needs_optimizer,), explains=("nonfinite-values", "dead-relu") + SYMPTOMS,
       thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO,
                   "EXPLODING_AT_INIT": EXPLODING_AT_INIT, "START_STEPS": START_STEPS, "MIN_LAYERS": MIN_LAYERS})
 def exploding_gradients(self, trace: Trace):
@@ -181,7 +182,7 @@ def exploding_gradients(self, trace: Trace):
 
 
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
-      explains=("vanishing-gradients", "input-ignored", "prediction-collapse", "loss-plateau", "lr-too-low"),
+      explains=("vanishing-gradients", "input-ignored") + NO_UPDATE,
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
                   "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS})
 def dead_relu(self, trace: Trace):
@@ -230,7 +231,7 @@ ZERO_SHARE = 0.5  # ... out of the sampled steps that computed create_graph deri
 
 
 @rule("IN005", "zero-second-derivative", Severity.ERROR, "A loss needs second derivatives through ReLU",
-      explains=("loss-plateau", "vanishing-gradients"),
+      explains=("vanishing-gradients",) + NO_UPDATE,
       thresholds={"ZERO_MIN_TICKS": ZERO_MIN_TICKS, "ZERO_SHARE": ZERO_SHARE})
 def zero_second_derivative(self, trace: Trace):
     """

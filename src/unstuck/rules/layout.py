@@ -5,17 +5,18 @@ from collections import Counter
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import rule, shape
+from unstuck.rules.links import NO_UPDATE
 from unstuck.rules.losses import batch_sizes
 from unstuck.trace import Trace
 
 MIN_RESHAPE_STEPS = 2  # sampled training steps showing the same reordering reshape
 MIN_LAYOUT_STEPS = 2  # sampled training steps whose sequence layer reads the batch as time
-CONSEQUENCES = ("loss-plateau", "prediction-collapse", "below-baseline", "cannot-overfit", "lr-too-low",
-                "vanishing-gradients", "input-ignored")
+# samples or features mixed together: the model cannot tell its inputs apart
+EXPLAINS = ("vanishing-gradients", "input-ignored") + NO_UPDATE
 
 
 @rule("LS007", "view-as-transpose", Severity.ERROR, "`view`/`reshape` used where `permute` was meant",
-      explains=CONSEQUENCES, thresholds={"MIN_RESHAPE_STEPS": MIN_RESHAPE_STEPS})
+      explains=EXPLAINS, thresholds={"MIN_RESHAPE_STEPS": MIN_RESHAPE_STEPS})
 def view_as_transpose(self, trace: Trace):
     """
     What it detects:
@@ -78,7 +79,7 @@ def _permutation(before, after) -> tuple[int, ...] | None:
 
 
 @rule("LS008", "sequence-axis-swapped", Severity.ERROR, "A sequence layer reads the batch axis as time",
-      explains=CONSEQUENCES, thresholds={"MIN_LAYOUT_STEPS": MIN_LAYOUT_STEPS})
+      explains=EXPLAINS, thresholds={"MIN_LAYOUT_STEPS": MIN_LAYOUT_STEPS})
 def sequence_axis_swapped(self, trace: Trace):
     """
     What it detects:

@@ -7,6 +7,7 @@ import statistics
 from unstuck.reportdata import Severity
 from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
+from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.rules.measures import finite, stepping_optimizer
 from unstuck.rules.symptoms import (LATE_SAMPLES, LATE_START_DIVISOR, MIN_BASELINE_EXCESS, MIN_BATCH, PLATEAU_RATIO,
                                     _late_training_calls)
@@ -121,7 +122,7 @@ def needs_updates(trace: Trace) -> str | None:
 
 @rule("LR001", "lr-too-high", Severity.ERROR, "The learning rate is too high",
       requires=(needs_updates, needs_steps("MIN_STEPS")),
-      explains=("exploding-gradients", "nonfinite-values", "dead-relu", "loss-plateau"),
+      explains=("exploding-gradients", "nonfinite-values", "dead-relu") + SYMPTOMS,
       thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED, "MIN_STEPS": MIN_STEPS,
                   "EARLY_STEPS": EARLY_STEPS, "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS,
                   "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE, "MIN_LOSSES": MIN_LOSSES, "LATE_LOSSES": LATE_LOSSES,
@@ -199,7 +200,7 @@ def _manual_too_high(self, trace: Trace, t):
 
 
 @rule("LR002", "lr-too-low", Severity.WARNING, "The learning rate is too low: parameters barely move",
-      requires=(needs_optimizer, needs_steps("MIN_STEPS")), explains=("loss-plateau", "prediction-collapse"),
+      requires=(needs_optimizer, needs_steps("MIN_STEPS")), explains=SYMPTOMS,
       thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS, "MIN_STEPS": MIN_STEPS,
                   "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS, "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE,
                   "WARMUP_GROWTH": WARMUP_GROWTH, "LOSS_PROGRESS": LOSS_PROGRESS, "MIN_LOSSES": MIN_LOSSES,
@@ -271,7 +272,7 @@ def _progressing(losses: list[float], t) -> bool:
 
 
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",
-      requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=("lr-too-low", "loss-plateau"),
+      requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=NO_UPDATE,
       thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE,
                   "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS})
 def lr_schedule_collapse(self, trace: Trace):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import needs_losses, rule
+from unstuck.rules.links import NO_UPDATE, WRONG_GRADIENT
 from unstuck.rules.measures import REGRESSION_LOSSES, line_key, rows_are_log_probabilities, rows_are_probabilities
 from unstuck.trace import LossCall, Trace
 
@@ -53,7 +54,7 @@ def _logprob(c: LossCall, t) -> bool:
 
 
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
-      requires=(needs_losses,), explains=("loss-plateau", "vanishing-gradients"),
+      requires=(needs_losses,), explains=("vanishing-gradients", "dead-relu") + NO_UPDATE,
       thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def double_softmax(self, trace: Trace):
     """
@@ -101,7 +102,7 @@ def double_softmax(self, trace: Trace):
 
 
 @rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
-      requires=(needs_losses,), explains=("loss-plateau",),
+      requires=(needs_losses,), explains=("vanishing-gradients", "dead-relu") + NO_UPDATE,
       thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT})
 def double_sigmoid(self, trace: Trace):
     """
@@ -142,7 +143,7 @@ def double_sigmoid(self, trace: Trace):
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
-      requires=(needs_losses,), explains=("loss-plateau",), thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
+      requires=(needs_losses,), explains=WRONG_GRADIENT, thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def nll_without_log_softmax(self, trace: Trace):
     """
     What it detects:
@@ -182,7 +183,7 @@ def needs_rows(trace: Trace) -> str | None:
 
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
-      requires=(needs_rows,), explains=("loss-plateau", "nll-without-log-softmax", "prediction-collapse"),
+      requires=(needs_rows,), explains=("nll-without-log-softmax", "double-softmax") + WRONG_GRADIENT,
       thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
 def softmax_wrong_dim(self, trace: Trace):
     """
@@ -268,8 +269,7 @@ def _softmax_over_batch(self, trace: Trace):
 
 
 @rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
-      requires=(needs_losses,), explains=("dead-relu", "prediction-collapse", "loss-plateau", "unscaled-targets",
-                                          "vanishing-gradients"),
+      requires=(needs_losses,), explains=("unscaled-targets",) + WRONG_GRADIENT,
       thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS})
 def output_range_mismatch(self, trace: Trace):
     """

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, needs_optimizer, rule
+from unstuck.rules.links import WRONG_GRADIENT
 from unstuck.trace import Trace
 
 MIN_TICKS_SEEN = 2  # sampled steps showing the wrong mode
@@ -10,7 +11,8 @@ MIN_EVALUATIONS = 2  # separate evaluations (at different training steps) in tra
 
 
 @rule("MD001", "eval-mode-training", Severity.ERROR, "Training runs with dropout/batch-norm in eval mode",
-      requires=(needs_optimizer,), explains=("loss-plateau",), thresholds={"MIN_TICKS_SEEN": MIN_TICKS_SEEN})
+      requires=(needs_optimizer,), explains=("unscaled-inputs",) + WRONG_GRADIENT,  # BatchNorm on frozen statistics
+      thresholds={"MIN_TICKS_SEEN": MIN_TICKS_SEEN})
 def eval_mode_training(self, trace: Trace):
     """
     What it detects:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from unstuck.reportdata import Kind, Severity
 from unstuck.rules.base import rule
+from unstuck.rules.links import SYMPTOMS, WRONG_GRADIENT
 from unstuck.rules.measures import finite
 from unstuck.trace import Trace
 
 
 @rule("NF001", "data-nonfinite", Severity.ERROR, "NaN or Inf in the inputs or targets",
-      explains=("nonfinite-values", "loss-plateau"))
+      explains=("unscaled-inputs", "unscaled-targets") + WRONG_GRADIENT)
 def data_nonfinite(self, trace: Trace):
     """
     What it detects:
@@ -47,7 +48,8 @@ def data_nonfinite(self, trace: Trace):
     return findings
 
 
-@rule("NF002", "nonfinite-values", Severity.WARNING, "NaN or Inf appeared during training", kind=Kind.SYMPTOM)
+@rule("NF002", "nonfinite-values", Severity.WARNING, "NaN or Inf appeared during training", kind=Kind.SYMPTOM,
+      explains=SYMPTOMS)
 def nonfinite_values(self, trace: Trace):
     """
     What it detects:

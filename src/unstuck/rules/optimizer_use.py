@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import first_site, needs_backward, needs_steps, rule
+from unstuck.rules.links import NO_UPDATE, WRONG_GRADIENT
 from unstuck.rules.measures import stepping_optimizer
 from unstuck.trace import Trace
 
@@ -18,7 +19,7 @@ MIN_BACKWARDS_NO_STEP = 3
 
 @rule("OP001", "missing-zero-grad", Severity.ERROR, "Gradients are never cleared between updates",
       requires=(needs_backward, needs_steps("MIN_STEPS")),
-      explains=("exploding-gradients", "lr-too-high", "loss-plateau", "nonfinite-values"),
+      explains=WRONG_GRADIENT,
       thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE, "MIN_STEPS": MIN_STEPS,
                   "STALE_ELEM_SHARE": STALE_ELEM_SHARE, "MANUAL_STALE_PARAM_SHARE": MANUAL_STALE_PARAM_SHARE})
 def missing_zero_grad(self, trace: Trace):
@@ -76,7 +77,7 @@ def missing_zero_grad(self, trace: Trace):
 
 @rule("OP002", "zero-grad-misplaced", Severity.ERROR, "The optimizer steps on cleared gradients",
       requires=(needs_backward, needs_steps("MIN_STEPS")),
-      explains=("optimizer-step-missing", "prediction-collapse", "loss-plateau"),
+      explains=("optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
       thresholds={"EMPTY_MIN_STEPS": EMPTY_MIN_STEPS, "EMPTY_SHARE": EMPTY_SHARE, "MIN_STEPS": MIN_STEPS})
 def zero_grad_misplaced(self, trace: Trace):
     """
@@ -159,7 +160,7 @@ def _cleared_before(trace: Trace, step) -> bool:
 
 
 @rule("OP003", "optimizer-step-missing", Severity.ERROR, "Gradients are computed but parameters never change",
-      requires=(needs_backward,), explains=("loss-plateau", "prediction-collapse"),
+      requires=(needs_backward,), explains=NO_UPDATE,
       thresholds={"MIN_BACKWARDS_NO_STEP": MIN_BACKWARDS_NO_STEP})
 def optimizer_step_missing(self, trace: Trace):
     """

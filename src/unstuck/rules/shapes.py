@@ -5,6 +5,7 @@ import math
 
 from unstuck.reportdata import Severity
 from unstuck.rules.base import rule, shape
+from unstuck.rules.links import WRONG_GRADIENT
 from unstuck.rules.measures import cross_broadcast, line_key
 from unstuck.trace import BroadcastRecord, Trace
 
@@ -24,7 +25,7 @@ def mismatch(rec: BroadcastRecord) -> bool:
 
 
 @rule("LS001", "loss-broadcast", Severity.ERROR, "Prediction and target broadcast to a bigger array in the loss",
-      explains=("prediction-collapse", "loss-plateau"))
+      explains=WRONG_GRADIENT)
 def loss_broadcast(self, trace: Trace):
     """
     What it detects:

@@ -42,6 +42,7 @@ def _late_training_calls(trace: Trace, t):
 
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
+      explains=("loss-plateau", "below-baseline", "cannot-overfit"),
       thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "ONE_CLASS_SHARE": ONE_CLASS_SHARE,
                   "MIXED_TARGETS": MIXED_TARGETS, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
                   "LATE_START_DIVISOR": LATE_START_DIVISOR})

@@ -21,7 +21,7 @@ def finding(key: str, severity: Severity | None = None) -> Finding:
 
 
 def order(*keys):
-    ranked = rank([finding(k) for k in keys], REGISTRY)
+    ranked = rank([finding(k) for k in keys])
     return [f.cause for f in ranked], {f.cause: f.explains for f in ranked}
 
 
@@ -44,7 +44,7 @@ def test_output_range_mismatch_before_dead_relu():
 
 
 def test_independent_causes_rank_by_severity_then_confidence():
-    ranked = rank([finding("DT001"), finding("LS001")], REGISTRY)
+    ranked = rank([finding("DT001"), finding("LS001")])
     assert [f.cause for f in ranked] == ["loss-broadcast", "unscaled-inputs"]
     assert all(f.kind is Kind.CAUSE for f in ranked)
     assert all(f.caused_by == () for f in ranked)
@@ -93,7 +93,7 @@ FOLLOWS = [
 
 @pytest.mark.parametrize("root,consequence", FOLLOWS, ids=[f"{a}->{b}" for a, b in FOLLOWS])
 def test_consequence_is_folded_under_its_root(root, consequence):
-    ranked = rank([finding(consequence), finding(root)], REGISTRY)
+    ranked = rank([finding(consequence), finding(root)])
     assert [f.cause for f in ranked] == [root, consequence]
     first, second = ranked
     assert first.caused_by == () and consequence in first.explains
@@ -126,8 +126,8 @@ def _pairs():
 def test_every_pair_of_reportable_causes_folds_one_way_or_stands_apart(a, b):
     """Any two findings the rules can produce together: at most one follows from the other,
     the order does not depend on the order the rules ran in, and a root comes first."""
-    forward = rank([finding(a), finding(b)], REGISTRY)
-    backward = rank([finding(b), finding(a)], REGISTRY)
+    forward = rank([finding(a), finding(b)])
+    backward = rank([finding(b), finding(a)])
     assert [f.cause for f in forward] == [f.cause for f in backward]
     followers = [f for f in forward if f.caused_by]
     assert len(followers) <= 1
@@ -137,7 +137,7 @@ def test_every_pair_of_reportable_causes_folds_one_way_or_stands_apart(a, b):
 
 def test_chain_points_every_consequence_at_its_root():
     ranked = rank([finding("nonfinite-values"), finding("exploding-gradients"), finding("lr-too-high"),
-                   finding("missing-zero-grad"), finding("loss-plateau")], REGISTRY)
+                   finding("missing-zero-grad"), finding("loss-plateau")])
     assert ranked[0].cause == "missing-zero-grad" and ranked[0].caused_by == ()
     for f in ranked[1:]:
         assert f.caused_by, f.cause
@@ -152,7 +152,7 @@ def test_chain_points_every_consequence_at_its_root():
 
 
 def test_independent_root_causes_both_stand():
-    ranked = rank([finding("loss-plateau"), finding("missing-zero-grad"), finding("loss-broadcast")], REGISTRY)
+    ranked = rank([finding("loss-plateau"), finding("missing-zero-grad"), finding("loss-broadcast")])
     roots = [f.cause for f in ranked if not f.caused_by]
     assert set(roots) == {"missing-zero-grad", "loss-broadcast"}
     plateau = ranked[-1]
@@ -160,20 +160,20 @@ def test_independent_root_causes_both_stand():
 
 
 def test_info_findings_explain_nothing():
-    ranked = rank([finding("loss-plateau"), finding("double-softmax", Severity.INFO)], REGISTRY)
+    ranked = rank([finding("loss-plateau"), finding("double-softmax", Severity.INFO)])
     assert all(f.caused_by == () for f in ranked)
     assert all(f.explains == () for f in ranked)
 
 
 def test_json_carries_caused_by_and_root_has_empty_list():
-    ranked = rank([finding("exploding-gradients"), finding("eval-mode-training")], REGISTRY)
+    ranked = rank([finding("exploding-gradients"), finding("eval-mode-training")])
     out = [f.to_json() for f in ranked]
     assert out[0]["cause"] == "eval-mode-training" and out[0]["caused_by"] == []
     assert out[1]["caused_by"] == ["eval-mode-training"]
 
 
 def test_a_consequence_takes_its_root_causes_fix():
-    ranked = rank([finding("lr-too-high"), finding("missing-zero-grad")], REGISTRY)
+    ranked = rank([finding("lr-too-high"), finding("missing-zero-grad")])
     assert ranked[1].cause == "lr-too-high"
     assert ranked[1].fix.startswith("This follows from `missing-zero-grad`")
     assert "fix for missing-zero-grad" in ranked[1].fix and "fix for lr-too-high" not in ranked[1].fix

@@ -9,7 +9,6 @@ import dataclasses
 import functools
 import logging
 import traceback
-from collections.abc import Mapping
 
 from unstuck.findings import Report
 from unstuck.reportdata import Finding, Kind, RuleRun, Severity, Status, root_positions
@@ -59,13 +58,13 @@ def run_rules(trace: Trace, rules: list[Rule]) -> tuple[list[Finding], list[Rule
     return findings, runs
 
 
-def rank(findings: list[Finding], rules: Mapping[str, Rule] | None = None) -> list[Finding]:
+def rank(findings: list[Finding]) -> list[Finding]:
     """Link findings by cause and order them.
 
     `explains` is what each finding accounts for among the others; `caused_by` the causes
     of the findings a finding follows from (empty for a root cause). `info` findings are no
     diagnosis, so they explain nothing. The links are those of every registered rule
-    (`consequences`), whichever rules ran: `rules` is accepted from older callers and unused."""
+    (`consequences`), whichever rules ran."""
     present = {f.cause for f in findings if f.severity is not Severity.INFO}
     explains = {id(f): tuple(sorted(consequences(f.cause) & present))
                 if f.severity is not Severity.INFO else () for f in findings}

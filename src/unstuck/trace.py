@@ -154,6 +154,12 @@ class LossCall:
     # without create_graph (a gradient for an update), 0 neither (a metric, or an inner loss
     # differentiated with create_graph=True as in MAML)
     backprop: int = 0
+    # Evidence for the report's pictures, on training calls only: up to MAX_PAIRS (prediction,
+    # target) pairs, sample by sample, first output column against the first target column
+    # (elementwise losses); per class, how many rows predicted it and how many had it as the
+    # target (class losses, at most MAX_CLASSES classes).
+    pairs: tuple[tuple[float, float], ...] = ()
+    class_counts: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass

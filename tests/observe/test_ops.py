@@ -37,3 +37,17 @@ def test_unsqueeze_and_view():
     assert _inserted(T.view, x, -1, 1) == {-1}
     assert _inserted(T.reshape, x, 2, 2) == frozenset()       # a real reshape inserts no axis
     assert _inserted(T.view, torch.zeros(4, 1), -1) == frozenset()  # removing an axis
+
+
+def test_report_pictures_pair_each_sample_with_its_target():
+    from unstuck.observe.ops import MAX_PAIRS, _class_counts, _pairs
+    pred = torch.arange(6.0).reshape(6, 1)  # [N, 1] against [N]: paired sample by sample
+    target = torch.arange(6.0) * 10
+    assert _pairs(pred, target) == tuple((float(i), float(10 * i)) for i in range(6))
+    assert len(_pairs(torch.zeros(500, 3), torch.zeros(500, 3))) == MAX_PAIRS
+    assert _pairs(torch.zeros(4, 1), torch.zeros(5)) == ()  # no row per sample: no pairs
+    assert _pairs(torch.zeros(()), torch.zeros(())) == ()
+    # class 0 predicted three times, class 2 once; targets one of each, class 3 too
+    assert _class_counts(torch.bincount(torch.tensor([0, 0, 0, 2])), torch.bincount(torch.tensor([0, 1, 2, 3]))) \
+        == ((3, 1), (0, 1), (1, 1), (0, 1))
+    assert _class_counts(torch.ones(100, dtype=torch.long), torch.ones(3, dtype=torch.long)) == ()

@@ -114,3 +114,37 @@ def test_report_renders_in_chromium_at_laptop_and_phone_width(browser, tmp_path)
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{name}: the page is {overflow}px wider than the window"
     assert console_errors(browser) == []
+
+
+def test_each_finding_shows_its_evidence_panels_in_chromium(browser, tmp_path):
+    """Every root cause's card holds its evidence pictures, visible, sized to be read and
+    not blank, in a screenshot of the card itself (laptop width)."""
+    import io
+
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    from tests.report.test_html import EVIDENCE, evidence_page
+    browser.set_window_size(1280, 900)
+    for name, (cause, titles) in EVIDENCE.items():
+        (tmp_path / name).mkdir()
+        page = tmp_path / name / "report.html"
+        page.write_text(evidence_page(tmp_path / name, name)[1])
+        browser.get(page.as_uri())
+        card = browser.find_element(By.ID, "finding-1")
+        assert cause in card.text
+        figures = card.find_elements(By.CSS_SELECTOR, "figure.evidence")
+        assert len(figures) >= len(titles), name
+        for fig in figures:
+            browser.execute_script("arguments[0].scrollIntoView()", fig)
+            svg = fig.find_element(By.TAG_NAME, "svg")
+            assert svg.is_displayed() and svg.size["width"] > 300 and svg.size["height"] > 150, (name, svg.size)
+            shot = tmp_path / name / f"{fig.get_attribute('data-title')}.png"
+            shot.write_bytes(svg.screenshot_as_png)
+            img = Image.open(io.BytesIO(shot.read_bytes())).convert("RGB")
+            colours = len(set(img.resize((img.width // 2, img.height // 2)).getdata()))
+            assert colours > 20, (name, fig.get_attribute("data-title"), colours)
+        shown = " ".join(f.text for f in figures)
+        for title in titles:
+            assert title in shown or any(title == f.get_attribute("data-title") for f in figures), (name, title)
+    assert console_errors(browser) == []

@@ -186,3 +186,46 @@ def test_compare_page_folds_each_run_with_its_own_ids():
     for side in "AB":
         assert f'id="{side}-finding-1-3"' in page and f'id="{side}-finding-2"' in page
     assert page.count("because of 1, 2:") == 2
+
+
+EVIDENCE = {  # program -> its root cause and the chart titles its card must show
+    "broadcast": ("loss-broadcast", ["Predictions against targets", "Training loss"]),
+    "schedule": ("lr-schedule-collapse", ["Learning rate", "Training loss"]),
+    "vanishing": ("vanishing-gradients", ["Gradient norm per layer over the steps", "Gradient norm per layer"]),
+    "double_softmax": ("double-softmax", ["Predicted classes against the targets", "Training loss"]),
+}
+
+
+def evidence_page(tmp_path, name):
+    from tests.report.evidence_programs import PROGRAMS
+    return page_for(tmp_path, PROGRAMS[name])
+
+
+def root_card(page: str, number: int = 1) -> str:
+    start = page.index(f'id="finding-{number}"')
+    return page[start:page.index("</article>", start)]
+
+
+def test_every_rule_declares_pictures_the_report_can_draw():
+    from unstuck.report.html import PANELS
+    from unstuck.rules import all_rules
+    for rule in all_rules():
+        assert rule.panels and set(rule.panels) <= set(PANELS), rule.code
+
+
+def test_each_root_cause_card_carries_the_pictures_of_its_evidence(tmp_path):
+    for name, (cause, titles) in EVIDENCE.items():
+        (tmp_path / name).mkdir()
+        report, page = evidence_page(tmp_path / name, name)
+        assert report.findings[0].cause == cause, name
+        card = root_card(page)
+        figures = re.findall(r'<figure class="evidence" data-title="[^"]*">(.*?)</figure>', card, re.S)
+        shown = [visible_text(f) for f in figures]
+        assert len(figures) >= len(titles), (name, len(figures))
+        for title in titles:
+            assert any(title in text for text in shown), (name, title)
+
+
+def test_panels_with_nothing_to_show_are_left_out(tmp_path):
+    _, page = page_for(tmp_path, FIXED)  # healthy: no card, a constant learning rate, no dead unit
+    assert "<figure class=\"evidence\"" not in page and "Learning rate" not in page and "Activation health" not in page

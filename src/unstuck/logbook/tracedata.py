@@ -1,8 +1,11 @@
 """The Trace's facts that the HTML report draws, as plain JSON (`trace.json` of a run folder).
 
 Facts only, copied out of the Trace: per sampled step, the training loss with the loss of
-the best constant prediction on that batch; each weight matrix's gradient norm and
-update-to-weight ratio; each activation call site's dead/saturated fraction. No verdicts.
+the best constant prediction on that batch, and the losses computed without gradients
+(evaluation); each weight matrix's gradient norm and update-to-weight ratio, and each
+optimizer's overall update ratio; each activation call site's dead/saturated fraction; the
+predictions against the targets (or per class, predicted against true counts) at the first
+and the last watched step. No verdicts.
 """
 from __future__ import annotations
 
@@ -58,6 +61,34 @@ def trace_data(trace: Trace) -> dict:
             entry = sites[key] = {"label": f"{a.kind} at {where}", "kind": a.kind, "site": _site(a.site),
                                   "units": a.units, "dead": []}
         entry["dead"].append([a.tick + 1, _num(a.dead_fraction)])
-    return {"unstuck_trace_data": TRACE_DATA_FORMAT, "losses": losses, "layers": layers, "grad_norms": grad_norms,
-            "update_ratios": update_ratios, "activations": list(sites.values()),
+    return {"unstuck_trace_data": TRACE_DATA_FORMAT, "losses": losses, "eval_losses": _eval_losses(trace),
+            "layers": layers, "grad_norms": grad_norms, "update_ratios": update_ratios,
+            "update_ratio": [{"step": r.tick + 1, "opt": r.opt, "value": _num(r.update_ratio)}
+                             for r in trace.steps if r.update_ratio is not None],
+            "predictions": _first_and_last(trace, "pairs"), "classes": _first_and_last(trace, "class_counts"),
+            "activations": list(sites.values()),
             "optimizers": [{"key": o.key, "cls": o.cls, "site": _site(o.site)} for o in trace.optimizers.values()]}
+
+
+def _eval_losses(trace: Trace) -> list[dict]:
+    """The mean of the loss values computed without gradients at each step (a validation or
+    test loss, when the script evaluates)."""
+    by_step: dict[int, list[float]] = {}
+    for c in trace.losses:
+        if not c.training and c.value is not None and math.isfinite(c.value):
+            by_step.setdefault(c.tick, []).append(c.value)
+    return [{"step": tick + 1, "value": _num(sum(v) / len(v)), "calls": len(v)} for tick, v in sorted(by_step.items())]
+
+
+def _first_and_last(trace: Trace, field: str) -> list[dict]:
+    """The training loss calls' `field` (pairs or class counts) at the first and the last
+    watched step that has it, from the loss function called most often."""
+    calls = [c for c in trace.losses if c.training and getattr(c, field)]
+    if not calls:
+        return []
+    fns = [c.fn for c in calls]
+    main = max(set(fns), key=fns.count)
+    calls = [c for c in calls if c.fn == main]
+    chosen = [calls[0]] if calls[0].tick == calls[-1].tick else [calls[0], calls[-1]]
+    return [{"step": c.tick + 1, "fn": c.fn, "values": [[_num(a), _num(b)] for a, b in getattr(c, field)]}
+            for c in chosen]

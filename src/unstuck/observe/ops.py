@@ -59,6 +59,8 @@ CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.nump
 REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
+MAX_PAIRS = 128  # (prediction, target) pairs kept per training loss call, for the report's picture
+MAX_CLASSES = 50  # classes counted per training loss call, for the report's picture
 MAX_SOFTMAX_RECORDS = 2000  # softmax calls kept per run (distinct site, axis, shape and tick)
 
 
@@ -366,7 +368,10 @@ class OpObserver:
                 call.majority_fraction = float(counts.max()) / max(1, classes.numel())
                 labels = y[y >= 0].flatten()
                 if labels.numel():
-                    call.target_majority = float(torch.bincount(labels).max()) / labels.numel()
+                    target_counts = torch.bincount(labels)
+                    call.target_majority = float(target_counts.max()) / labels.numel()
+                    if call.training:
+                        call.class_counts = _class_counts(counts, target_counts)
                 call.baseline = constant_baseline(name, y)
         if name.startswith("binary_cross_entropy") and call.pred_finite and p.numel() >= 2:
             threshold = 0.0 if name.endswith("logits") else 0.5
@@ -379,6 +384,8 @@ class OpObserver:
                 call.baseline = constant_baseline(name, y.float())
                 soft = y.float().clamp(1e-7, 1 - 1e-7)
                 call.floor = float(-(soft * soft.log() + (1 - soft) * (1 - soft).log()).mean())
+        if elementwise and call.training and call.pred_finite and call.target_finite:
+            call.pairs = _pairs(pf, y)
         _match_reduction(call, func, args, kwargs, p, y)
         prod = self._producer(pred)
         if prod is not None:
@@ -657,3 +664,24 @@ def constant_baseline(loss: str, y: torch.Tensor) -> float | None:
             return 0.0
         return -(m * math.log(m) + (1 - m) * math.log(1 - m))
     return None
+
+
+def _pairs(pred: torch.Tensor, target: torch.Tensor) -> tuple[tuple[float, float], ...]:
+    """Sample by sample, the prediction's first column against the target's: what the report
+    plots as predictions against targets. Empty unless both have one row per sample."""
+    if pred.dim() == 0 or target.dim() == 0 or pred.shape[0] != target.shape[0] or pred.shape[0] < 2:
+        return ()
+    rows = min(MAX_PAIRS, pred.shape[0])
+    both = torch.stack([pred[:rows].reshape(rows, -1)[:, 0], target[:rows].reshape(rows, -1)[:, 0].float()])
+    return tuple(zip(*both.tolist()))
+
+
+def _class_counts(predicted: torch.Tensor, targets: torch.Tensor) -> tuple[tuple[int, int], ...]:
+    """Per class, (rows that predicted it, rows whose target it is)."""
+    classes = max(predicted.numel(), targets.numel())
+    if classes > MAX_CLASSES:
+        return ()
+    both = torch.zeros(2, classes, dtype=torch.long, device=predicted.device)
+    both[0, :predicted.numel()] = predicted
+    both[1, :targets.numel()] = targets
+    return tuple(zip(*both.tolist()))

@@ -95,36 +95,117 @@ class RunView:
     has_checkpoints: bool = False
 
 
-def _charts(run: RunView) -> list[Chart]:
-    t = run.trace or {}
+# The pictures a finding's evidence can be drawn with, by name (a rule lists the ones that
+# show its claim: `rule(..., panels=(...))`). Each takes the run and returns a Chart, or None
+# when the run holds nothing to draw.
+def _loss_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.loss_chart(run.rows, t.get("losses"), eval_losses=t.get("eval_losses"))
+    caption = ("Training loss at every step (faint) and its trend; dashed: the loss of the best constant prediction "
+               "on the same batch, the level of a network that ignores its input.")
+    if t.get("eval_losses"):
+        caption += " Green: the losses the script computed without gradients (its evaluation), on watched steps."
+    return svg and Chart("Loss", svg, caption)
+
+
+def _predictions_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.predictions_chart(t.get("predictions") or [])
+    if svg:
+        return Chart("Predictions", svg, "Each sample's prediction against its target at the first and the last "
+                     "watched step (up to 128 samples of a batch). Dotted: the targets' mean, where a network "
+                     "that ignores its input puts every prediction.")
+    svg = plots.classes_chart(t.get("classes") or [])
+    return svg and Chart("Predicted classes", svg, "The share of the batch predicted as each class, against the "
+                         "share that has it as the target.")
+
+
+def _gradients_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
     layers = [layer["name"] for layer in t.get("layers", [])]
-    candidates = [
-        Chart("Loss", plots.loss_chart(run.rows, t.get("losses")),
-              "Training loss at every step; dashed: the loss of the best constant prediction on the same batch, "
-              "the level of a network that ignores its input."),
-        Chart("Gradient flow", plots.per_layer_chart(layers, t.get("grad_norms", []), title="Gradient norm per layer",
-                                                     ylabel="gradient norm"),
-              "Gradient norm of each weight matrix, input side first, at the first and the last watched step."),
-        Chart("Update size", plots.per_layer_chart(layers, t.get("update_ratios", []),
-                                                   title="Update / weight per layer", ylabel="||Δw|| / ||w||"),
-              "How far one optimizer step moved each weight matrix, relative to its size."),
-        Chart("Activation health", plots.activation_chart(t.get("activations", [])),
-              "Share of each activation's units that were zero (ReLU) or saturated (tanh, sigmoid) for every "
-              "sample of the batch."),
-        Chart("Learning rate", plots.lr_chart(run.rows), "Each parameter group's learning rate as each step used it."),
-    ]
-    return [c for c in candidates if c.svg]
+    svg = plots.gradient_steps_chart(layers, t.get("grad_norms", []))
+    return svg and Chart("Gradients over the steps", svg, "Gradient norm of a few weight matrices, input side to "
+                         "output side, at each watched step.")
 
 
-def _checkup_charts(checkup: dict) -> list[Chart]:
-    candidates = [
-        Chart("Overfit ladder", plots.overfit_chart(checkup.get("overfit") or []) or "",
-              "A network that can learn drives the loss on one or two samples close to zero."),
-        Chart("Baselines", plots.baselines_chart(checkup.get("baselines") or [], checkup.get("network")) or ""),
-        Chart("Learning-rate range", plots.lr_range_chart(checkup.get("lr_range") or {}) or ""),
-        Chart("Optimizers", plots.optimizers_chart(checkup.get("optimizers") or []) or ""),
-    ]
-    return [c for c in candidates if c.svg]
+def _gradient_flow_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    layers = [layer["name"] for layer in t.get("layers", [])]
+    svg = plots.per_layer_chart(layers, t.get("grad_norms", []), title="Gradient norm per layer",
+                                ylabel="gradient norm")
+    return svg and Chart("Gradient flow", svg, "Gradient norm of each weight matrix, input side first, at the "
+                         "first and the last watched step.")
+
+
+def _update_size_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    layers = [layer["name"] for layer in t.get("layers", [])]
+    svg = plots.per_layer_chart(layers, t.get("update_ratios", []), title="Update / weight per layer",
+                                ylabel="||Δw|| / ||w||")
+    return svg and Chart("Update size", svg, "How far one optimizer step moved each weight matrix, relative to "
+                         "its size.")
+
+
+def _updates_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.update_ratio_chart(t.get("update_ratio") or [])
+    return svg and Chart("Update size over the steps", svg, "How far each watched step moved the optimizer's "
+                         "parameters, relative to their size; shaded: the usual range.")
+
+
+def _activations_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.activation_chart(t.get("activations", []))
+    return svg and Chart("Activation health", svg, "Share of each activation's units that were zero (ReLU) or "
+                         "saturated (tanh, sigmoid) for every sample of the batch.")
+
+
+def _learning_rate_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.lr_chart(run.rows)
+    return svg and Chart("Learning rate", svg, "Each parameter group's learning rate as each step used it.")
+
+
+def _overfit_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.overfit_chart(checkup.get("overfit") or [])
+    return svg and Chart("Overfit ladder", svg, "A network that can learn drives the loss on one or two samples "
+                         "close to zero.")
+
+
+def _baselines_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.baselines_chart(checkup.get("baselines") or [], checkup.get("network"))
+    return svg and Chart("Baselines", svg)
+
+
+def _lr_range_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.lr_range_chart(checkup.get("lr_range") or {})
+    return svg and Chart("Learning-rate range", svg)
+
+
+def _optimizers_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.optimizers_chart(checkup.get("optimizers") or [])
+    return svg and Chart("Optimizers", svg)
+
+
+PANELS = {"loss": _loss_panel, "predictions": _predictions_panel, "gradients": _gradients_panel,
+          "gradient_flow": _gradient_flow_panel, "update_size": _update_size_panel, "updates": _updates_panel,
+          "activations": _activations_panel, "learning_rate": _learning_rate_panel, "overfit": _overfit_panel,
+          "baselines": _baselines_panel, "lr_range": _lr_range_panel, "optimizers": _optimizers_panel}
+# The page's overview of a run, and of a checkup.
+RUN_PANELS = ("loss", "predictions", "gradient_flow", "update_size", "activations", "learning_rate")
+CHECKUP_PANELS = ("overfit", "baselines", "lr_range", "optimizers")
+
+
+def panels(run: RunView, names) -> list[Chart]:
+    """The charts of the named panels that have something to show, in order."""
+    t, checkup = run.trace or {}, run.report.get("checkup") or {}
+    drawn = [PANELS[name](run, t, checkup) for name in dict.fromkeys(names) if name in PANELS]
+    return [c for c in drawn if c]
+
+
+def _rule_panels(code: str) -> tuple[str, ...]:
+    from unstuck.rules import REGISTRY
+    rule = REGISTRY.get(code)
+    return rule.panels if rule is not None else ()
+
+
+def _evidence(run: RunView, group: Folded[dict]) -> list[Chart]:
+    """A root cause's evidence: the pictures its rule declares, then those of what follows
+    from it, each once."""
+    names = [name for f in [group.root] + [f for _, f in group.consequences] for name in _rule_panels(f["rule"])]
+    return panels(run, names)
 
 
 def _headline(report: dict) -> tuple[str, str]:
@@ -168,8 +249,9 @@ def _run_context(run: RunView) -> dict:
     checkup = report.get("checkup") or None
     return {
         "run": run, "report": report, "groups": groups, "infos": infos, "headline": headline,
-        "headline_class": css, "summary": report.get("summary") or {}, "charts": _charts(run),
-        "checkup": checkup, "checkup_charts": _checkup_charts(checkup) if checkup else [],
+        "headline_class": css, "summary": report.get("summary") or {}, "charts": panels(run, RUN_PANELS),
+        "evidence": {g.number: _evidence(run, g) for g in groups},
+        "checkup": checkup, "checkup_charts": panels(run, CHECKUP_PANELS) if checkup else [],
         "rules_not_run": [r for r in report.get("rules", []) if r.get("status") in ("skipped", "errored")],
         "consequences": sum(len(g.consequences) for g in groups), "notes": report.get("notes") or [],
         "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,

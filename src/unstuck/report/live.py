@@ -92,7 +92,7 @@ class LiveStatus(Observer):
                             for k, r in trace.optimizers.items()}
         rules = select(self.select, self.ignore)
         findings, _ = run_rules(trace, rules)
-        ranked = rank(findings, {r.code: r for r in rules})
+        ranked = rank(findings)
         return [f.cause for f in ranked if f.severity.value != "info" and not f.caused_by]
 
     def _write(self, text: str) -> None:

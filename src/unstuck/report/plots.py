@@ -94,39 +94,194 @@ def _series_by_opt(rows: list[dict], key) -> dict[int, tuple[list, list]]:
     return series
 
 
+def _smooth(ys: Sequence[float]) -> list[float]:
+    """An exponential moving average over about a twentieth of the run (at least 5 steps),
+    started from the first value: the trend through a noisy per-batch loss."""
+    alpha = 2.0 / (max(5, len(ys) // 20) + 1)
+    out, level = [], None
+    for y in ys:
+        level = y if level is None else level + alpha * (y - level)
+        out.append(level)
+    return out
+
+
 @_chart
-def loss_chart(rows: list[dict], losses: list[dict] | None = None, title: str = "Training loss") -> str | None:
-    """The loss at every step, with the loss of the best constant prediction (the level a
-    network that ignores its input reaches) on the sampled steps."""
+def loss_chart(rows: list[dict], losses: list[dict] | None = None, title: str = "Training loss",
+               eval_losses: list[dict] | None = None) -> str | None:
+    """The loss at every step (faint) and its trend, with the loss of the best constant
+    prediction (the level a network that ignores its input reaches) on the sampled steps and
+    the losses the script computed without gradients (its evaluation), when there are any."""
     series = _series_by_opt(rows, lambda r: r.get("loss"))
     base = [(c["step"], c["baseline"]) for c in (losses or []) if _finite(c.get("baseline"))]
+    evals = [(c["step"], c["value"]) for c in (eval_losses or []) if _finite(c.get("value"))]
     if not series and not base:
         return None
     fig = _figure()
     ax = fig.subplots()
     allv = []
     for i, (opt, (xs, ys)) in enumerate(sorted(series.items())):
-        xs, ys = _thin(xs, ys)
-        allv += ys
-        label = "loss" if len(series) == 1 else f"loss (optimizer {opt})"
-        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.2, label=label)
+        color = COLORS[i % len(COLORS)]
+        label = "training loss" if len(series) == 1 else f"training loss (optimizer {opt})"
+        smooth = _smooth(ys)
+        allv += smooth
+        if len(ys) >= 20:  # the raw band behind its trend; the axis follows the trend
+            rx, ry = _thin(xs, ys)
+            ax.plot(rx, ry, color=color, lw=0.6, alpha=0.25)
+            label += ", smoothed"
+        sx, sy = _thin(xs, smooth)
+        ax.plot(sx, sy, color=color, lw=1.6, label=label)
     if base:
         bx, by = zip(*sorted(base))
         allv += list(by)
         ax.plot(bx, by, ls="--", color="#555555", lw=1.2, marker=".", ms=3,
                 label="constant prediction (same batch)")
-    if _log_scale_helps(allv):
-        ax.set_yscale("log")
+    if evals:
+        ex, ey = zip(*evals)
+        allv += list(ey)
+        ax.plot(ex, ey, color=COLORS[2], lw=1.2, marker="o", ms=3, label="loss without gradients (evaluation)")
+    _fit_y(ax, allv)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
+    _legend_outside(ax)
+    return _svg(fig)
+
+
+def _fit_y(ax, values: Sequence[float]) -> None:
+    """Log scale when the values span more than two decades; otherwise a linear axis around
+    the trend (a few spikes of the raw band are clipped rather than flattening the rest)."""
+    vals = [v for v in values if _finite(v)]
+    if _log_scale_helps(vals):
+        ax.set_yscale("log")
+    elif vals:
+        lo, hi = min(vals), max(vals)
+        pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
+        ax.set_ylim(lo - pad, hi + pad)
+
+
+def _legend_outside(ax) -> None:
+    """The legend below the axes: never on top of the data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize=8, frameon=False)
+
+
+@_chart
+def predictions_chart(predictions: list[dict]) -> str | None:
+    """Each sample's prediction against its target at the first and the last watched step,
+    with the line of perfect predictions and the targets' mean: a network that predicts the
+    mean lies flat on the mean line, whatever the target."""
+    snaps = [p for p in predictions if any(_finite(a) and _finite(b) for a, b in p.get("values") or [])]
+    if not snaps:
+        return None
+    fig = _figure(4.6, 3.4)
+    ax = fig.subplots()
+    everything = []
+    for i, snap in enumerate(snaps):
+        pairs = [(t, y) for y, t in snap["values"] if _finite(y) and _finite(t)]
+        ts, ys = zip(*pairs)
+        everything += list(ts) + list(ys)
+        last = i == len(snaps) - 1
+        ax.scatter(ts, ys, s=10 if last else 8, alpha=0.8 if last else 0.35,
+                   color=COLORS[1] if last else COLORS[0], label=f"step {snap['step']}", linewidths=0)
+    last_targets = [t for y, t in snaps[-1]["values"] if _finite(t)]
+    lo, hi = min(everything), max(everything)
+    pad = (hi - lo) * 0.05 or 1.0
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#555555", lw=1, ls="--", label="prediction = target")
+    if last_targets:
+        mean = sum(last_targets) / len(last_targets)
+        ax.axhline(mean, color=COLORS[2], lw=1, ls=":", label=f"targets' mean {mean:.3g}")
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("target")
+    ax.set_ylabel("prediction")
+    ax.set_title(f"Predictions against targets ({snaps[-1].get('fn', 'loss')})")
+    _legend_outside(ax)
+    return _svg(fig)
+
+
+@_chart
+def classes_chart(classes: list[dict]) -> str | None:
+    """Per class, the share of rows predicting it against the share whose target it is, at
+    the last watched step (and the first): a collapsed classifier predicts one class."""
+    snaps = [c for c in classes if c.get("values")]
+    if not snaps:
+        return None
+    last = snaps[-1]
+    n = len(last["values"])
+    fig = _figure(5.2, 2.8)
+    ax = fig.subplots()
+    shares = []
+    bars = [("targets", [t for _, t in last["values"]], "#999999")]
+    if len(snaps) > 1:
+        bars.append((f"predicted, step {snaps[0]['step']}", [p for p, _ in snaps[0]["values"]], COLORS[0]))
+    bars.append((f"predicted, step {last['step']}", [p for p, _ in last["values"]], COLORS[1]))
+    width = 0.8 / len(bars)
+    for i, (label, counts, color) in enumerate(bars):
+        total = sum(v for v in counts if _finite(v)) or 1
+        ys = [(v or 0) / total for v in counts] + [0.0] * (n - len(counts))
+        shares += ys
+        ax.bar([j + (i - (len(bars) - 1) / 2) * width for j in range(n)], ys, width=width, color=color, label=label)
+    ax.set_xticks(range(n) if n <= 20 else range(0, n, max(1, n // 10)))
+    ax.set_ylim(0, min(1.0, max(shares) * 1.15) or 1.0)
+    ax.set_xlabel("class")
+    ax.set_ylabel("share of the batch")
+    ax.set_title("Predicted classes against the targets")
+    _legend_outside(ax)
+    return _svg(fig)
+
+
+@_chart
+def gradient_steps_chart(layers: list[str], snapshots: list[dict]) -> str | None:
+    """Gradient norm over the watched steps for a few layers, input side to output side: a
+    gap of decades between them is a vanishing (or exploding) gradient."""
+    present = [n for n in layers if any(_finite(s["values"].get(n)) and s["values"][n] > 0 for s in snapshots)]
+    if not present or len({s["step"] for s in snapshots}) < 2:
+        return None
+    picks = sorted({round(i * (len(present) - 1) / 4) for i in range(5)}) if len(present) > 5 else range(len(present))
+    fig = _figure(5.2, 3.0)
+    ax = fig.subplots()
+    for c, i in enumerate(picks):
+        name = present[i]
+        pts = [(s["step"], s["values"][name]) for s in snapshots if _finite(s["values"].get(name))
+               and s["values"][name] > 0]
+        xs, ys = zip(*pts)
+        side = "input side" if i == 0 else "output side" if i == len(present) - 1 else "layer"
+        ax.plot(xs, ys, color=COLORS[c % len(COLORS)], lw=1.2, marker=".", ms=3, label=f"{name} ({side})")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("gradient norm")
+    ax.set_title("Gradient norm per layer over the steps")
+    _legend_outside(ax)
+    return _svg(fig)
+
+
+@_chart
+def update_ratio_chart(series: list[dict]) -> str | None:
+    """How far each step moved the parameters relative to their size, per optimizer, over
+    the watched steps, against the typical band of 1e-3 to 1e-2: far above it the steps
+    overshoot, far below it they barely move."""
+    by_opt = _series_by_opt([{"step": p["step"], "opt": p.get("opt", 0), "v": p.get("value")} for p in series],
+                            lambda r: r["v"] if _finite(r["v"]) and r["v"] > 0 else None)
+    if not by_opt:
+        return None
+    fig = _figure(5.2, 2.8)
+    ax = fig.subplots()
+    for i, (opt, (xs, ys)) in enumerate(sorted(by_opt.items())):
+        xs, ys = _thin(xs, ys)
+        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.2, marker=".", ms=3,
+                label="update / weight" if len(by_opt) == 1 else f"optimizer {opt}")
+    ax.axhspan(1e-3, 1e-2, color="#2ca02c", alpha=0.12, lw=0, label="typical 1e-3 to 1e-2")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("||Δw|| / ||w||")
+    ax.set_title("Update size over the steps")
+    _legend_outside(ax)
     return _svg(fig)
 
 
 @_chart
 def lr_chart(rows: list[dict]) -> str | None:
-    """Each param group's learning rate over the steps."""
+    """Each param group's learning rate over the steps; None when every rate stayed constant
+    (a flat line says nothing a number would not)."""
     groups: dict[tuple[int, int], tuple[list, list]] = {}
     for r in rows:
         for g, lr in enumerate(r.get("lr") or []):
@@ -134,7 +289,7 @@ def lr_chart(rows: list[dict]) -> str | None:
                 xs, ys = groups.setdefault((r.get("opt", 0), g), ([], []))
                 xs.append(r["step"])
                 ys.append(lr)
-    if not groups:
+    if all(min(ys) == max(ys) for _, ys in groups.values()):
         return None
     fig = _figure(5.2, 2.6)
     ax = fig.subplots()
@@ -193,8 +348,8 @@ def per_layer_chart(layers: list[str], snapshots: list[dict], *, title: str, yla
 def activation_chart(activations: list[dict]) -> str | None:
     """Per activation call site, the share of units dead (ReLU: zero for every sample) or
     saturated (tanh/sigmoid), at the first and the last sampled step."""
-    acts = [a for a in activations if a.get("dead")]
-    if not acts:
+    acts = [a for a in activations if any(_finite(v) and v > 0 for _, v in a.get("dead") or [])]
+    if not acts:  # nothing dead or saturated anywhere: no picture
         return None
     acts = acts[:MAX_LAYERS]
     fig = _figure(5.2, max(2.0, 1.2 + 0.32 * len(acts)))

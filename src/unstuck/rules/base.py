@@ -101,6 +101,9 @@ class Rule:
     requires: tuple[Requirement, ...] = ()
     explains: tuple[str, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # The report's pictures of this rule's evidence, most telling first (names of
+    # `report.html.PANELS`); a panel with nothing to draw in a run is left out.
+    panels: tuple[str, ...] = ("loss",)
 
     @property
     def doc(self) -> str:
@@ -155,7 +158,7 @@ def _bind(q: _StepsThreshold, t: Thresholds) -> Requirement:
 
 def rule(code: str, cause: str, severity: Severity, title: str, *, kind: Kind = Kind.CAUSE,
          requires: tuple[Requirement, ...] = (), explains: tuple[str, ...] = (),
-         thresholds: Mapping[str, float] | None = None):
+         thresholds: Mapping[str, float] | None = None, panels: tuple[str, ...] = ("loss",)):
     """Register a detection function as a rule."""
     def register(fn: Callable[[Rule, Trace], list[Finding]]) -> Rule:
         if code in REGISTRY:
@@ -163,7 +166,7 @@ def rule(code: str, cause: str, severity: Severity, title: str, *, kind: Kind = 
         t = Thresholds(thresholds)
         reqs = tuple(_bind(q, t) if isinstance(q, _StepsThreshold) else q for q in requires)
         r = Rule(code=code, cause=cause, kind=kind, severity=severity, title=title, detect=fn,
-                 requires=reqs, explains=explains, thresholds=t)
+                 requires=reqs, explains=explains, thresholds=t, panels=panels)
         REGISTRY[code] = r
         return r
     return register

@@ -70,7 +70,8 @@ def _margin(ck, t) -> float:
 
 @rule("CK001", "cannot-overfit", Severity.ERROR, "The model cannot fit even a handful of samples",
       kind=Kind.SYMPTOM, requires=(needs_checkup,),
-      thresholds=FIT)
+      thresholds=FIT,
+      panels=("overfit",))
 def cannot_overfit(self, trace: Trace):
     """
     What it detects:
@@ -123,7 +124,8 @@ def cannot_overfit(self, trace: Trace):
 
 @rule("CK002", "not-learnable", Severity.ERROR, "Nothing predicts the targets better than a constant",
       requires=(needs_checkup,), explains=SYMPTOMS,
-      thresholds={**MARGIN, "SORTED_SHARE": SORTED_SHARE, "SORTED_MIN_BATCHES": SORTED_MIN_BATCHES})
+      thresholds={**MARGIN, "SORTED_SHARE": SORTED_SHARE, "SORTED_MIN_BATCHES": SORTED_MIN_BATCHES},
+      panels=("baselines", "loss"))
 def not_learnable(self, trace: Trace):
     """
     What it detects:
@@ -205,7 +207,8 @@ MIN_RESEEN = 32  # ... among at least this many
 
 @rule("CK005", "label-misalignment", Severity.ERROR, "The labels were separated from their inputs",
       requires=(needs_checkup,), explains=("not-learnable",) + SYMPTOMS,
-      thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, **MARGIN})
+      thresholds={"RELABELLED_SHARE": RELABELLED_SHARE, "MIN_RESEEN": MIN_RESEEN, **MARGIN},
+      panels=("baselines", "loss"))
 def label_misalignment(self, trace: Trace):
     """
     What it detects:
@@ -254,7 +257,8 @@ def label_misalignment(self, trace: Trace):
 @rule("CK003", "below-baseline", Severity.WARNING, "Simple models beat the network on its own data",
       kind=Kind.SYMPTOM, requires=(needs_checkup,),
       thresholds={"BELOW_GAP_R2": BELOW_GAP_R2, "BELOW_GAP_ACCURACY": BELOW_GAP_ACCURACY,
-                  "BELOW_ERROR_RATIO": BELOW_ERROR_RATIO, **FIT, **MARGIN})
+                  "BELOW_ERROR_RATIO": BELOW_ERROR_RATIO, **FIT, **MARGIN},
+      panels=("baselines", "loss"))
 def below_baseline(self, trace: Trace):
     """
     What it detects:

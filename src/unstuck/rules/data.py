@@ -21,7 +21,8 @@ INPUT_DEPENDENCE = 1e-9  # relative output change below which the output ignores
 
 @rule("DT001", "unscaled-inputs", Severity.WARNING, "Input features are not normalised",
       explains=WRONG_GRADIENT + ("input-ignored",),
-      thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO})
+      thresholds={"INPUT_SCALE": INPUT_SCALE, "INPUT_SCALE_RATIO": INPUT_SCALE_RATIO},
+      panels=("gradient_flow", "loss"))
 def unscaled_inputs(self, trace: Trace):
     """
     What it detects:
@@ -84,7 +85,8 @@ def unscaled_inputs(self, trace: Trace):
       explains=WRONG_GRADIENT,
       thresholds={"TARGET_SCALE": TARGET_SCALE, "TARGET_OFFSET": TARGET_OFFSET,
                   "TARGET_OFFSET_RATIO": TARGET_OFFSET_RATIO, "PRED_SPREAD_SHARE": PRED_SPREAD_SHARE,
-                  "EARLY_CALLS": EARLY_CALLS})
+                  "EARLY_CALLS": EARLY_CALLS},
+      panels=("predictions", "loss"))
 def unscaled_targets(self, trace: Trace):
     """
     What it detects:
@@ -141,7 +143,8 @@ def unscaled_targets(self, trace: Trace):
 
 
 @rule("DT003", "input-ignored", Severity.ERROR, "The model's output does not depend on its input",
-      explains=SYMPTOMS, thresholds={"INPUT_DEPENDENCE": INPUT_DEPENDENCE})
+      explains=SYMPTOMS, thresholds={"INPUT_DEPENDENCE": INPUT_DEPENDENCE},
+      panels=("predictions", "loss"))
 def input_ignored(self, trace: Trace):
     """
     What it detects:

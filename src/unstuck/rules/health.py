@@ -90,7 +90,8 @@ def init_gradient_ratio(trace: Trace) -> float | None:
 
 @rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
       requires=(needs_optimizer,), explains=("input-ignored",) + NO_UPDATE,
-      thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS})
+      thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS},
+      panels=("gradients", "gradient_flow"))
 def vanishing_gradients(self, trace: Trace):
     """
     What it detects:
@@ -130,7 +131,8 @@ def vanishing_gradients(self, trace: Trace):
 @rule("IN003", "exploding-gradients", Severity.WARNING, "Gradient norms explode",
       requires=(needs_optimizer,), explains=("nonfinite-values", "dead-relu") + SYMPTOMS,
       thresholds={"EXPLODING_GROWTH": EXPLODING_GROWTH, "EXPLODING_LAYER_RATIO": EXPLODING_LAYER_RATIO,
-                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, "START_STEPS": START_STEPS, "MIN_LAYERS": MIN_LAYERS})
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, "START_STEPS": START_STEPS, "MIN_LAYERS": MIN_LAYERS},
+      panels=("gradients", "gradient_flow"))
 def exploding_gradients(self, trace: Trace):
     """
     What it detects:
@@ -184,7 +186,8 @@ def exploding_gradients(self, trace: Trace):
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
       explains=("vanishing-gradients", "input-ignored") + NO_UPDATE,
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
-                  "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS})
+                  "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS},
+      panels=("activations", "gradient_flow"))
 def dead_relu(self, trace: Trace):
     """
     What it detects:

@@ -126,7 +126,8 @@ def needs_updates(trace: Trace) -> str | None:
       thresholds={"HIGH_UPDATE_RATIO": HIGH_UPDATE_RATIO, "DIVERGED": DIVERGED, "MIN_STEPS": MIN_STEPS,
                   "EARLY_STEPS": EARLY_STEPS, "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS,
                   "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE, "MIN_LOSSES": MIN_LOSSES, "LATE_LOSSES": LATE_LOSSES,
-                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, **CONSTANT_LEVEL})
+                  "EXPLODING_AT_INIT": EXPLODING_AT_INIT, **CONSTANT_LEVEL},
+      panels=("updates", "loss"))
 def lr_too_high(self, trace: Trace):
     """
     What it detects:
@@ -204,7 +205,8 @@ def _manual_too_high(self, trace: Trace, t):
       thresholds={"LOW_UPDATE_RATIO": LOW_UPDATE_RATIO, "EARLY_STEPS": EARLY_STEPS, "MIN_STEPS": MIN_STEPS,
                   "MIN_JUDGED_STEPS": MIN_JUDGED_STEPS, "JUDGED_GRAD_SHARE": JUDGED_GRAD_SHARE,
                   "WARMUP_GROWTH": WARMUP_GROWTH, "LOSS_PROGRESS": LOSS_PROGRESS, "MIN_LOSSES": MIN_LOSSES,
-                  "LATE_LOSSES": LATE_LOSSES, "SLOW_UPDATE_RATIO": SLOW_UPDATE_RATIO, **CONSTANT_LEVEL})
+                  "LATE_LOSSES": LATE_LOSSES, "SLOW_UPDATE_RATIO": SLOW_UPDATE_RATIO, **CONSTANT_LEVEL},
+      panels=("updates", "loss"))
 def lr_too_low(self, trace: Trace):
     """
     What it detects:
@@ -274,7 +276,8 @@ def _progressing(losses: list[float], t) -> bool:
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",
       requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=NO_UPDATE,
       thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE,
-                  "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS})
+                  "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS},
+      panels=("learning_rate", "loss"))
 def lr_schedule_collapse(self, trace: Trace):
     """
     What it detects:

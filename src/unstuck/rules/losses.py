@@ -55,7 +55,8 @@ def _logprob(c: LossCall, t) -> bool:
 
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
       requires=(needs_losses,), explains=("vanishing-gradients", "dead-relu") + NO_UPDATE,
-      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
+      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS},
+      panels=("predictions", "loss"))
 def double_softmax(self, trace: Trace):
     """
     What it detects:
@@ -103,7 +104,8 @@ def double_softmax(self, trace: Trace):
 
 @rule("LS003", "double-sigmoid", Severity.ERROR, "Sigmoid outputs are fed to a loss that applies sigmoid itself",
       requires=(needs_losses,), explains=("vanishing-gradients", "dead-relu") + NO_UPDATE,
-      thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT})
+      thresholds={"MIN_CALLS": MIN_CALLS, "MIN_BATCH_IN_UNIT": MIN_BATCH_IN_UNIT},
+      panels=("predictions", "loss"))
 def double_sigmoid(self, trace: Trace):
     """
     What it detects:
@@ -143,7 +145,8 @@ def double_sigmoid(self, trace: Trace):
 
 
 @rule("LS004", "nll-without-log-softmax", Severity.ERROR, "nll_loss is given something other than log-probabilities",
-      requires=(needs_losses,), explains=WRONG_GRADIENT, thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
+      requires=(needs_losses,), explains=WRONG_GRADIENT, thresholds={"MIN_CALLS": MIN_CALLS, **ROWS},
+      panels=("predictions", "loss"))
 def nll_without_log_softmax(self, trace: Trace):
     """
     What it detects:
@@ -184,7 +187,8 @@ def needs_rows(trace: Trace) -> str | None:
 
 @rule("LS005", "softmax-wrong-dim", Severity.ERROR, "softmax / log_softmax normalises the wrong axis",
       requires=(needs_rows,), explains=("nll-without-log-softmax", "double-softmax") + WRONG_GRADIENT,
-      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS})
+      thresholds={"MIN_CALLS": MIN_CALLS, **ROWS},
+      panels=("predictions", "loss"))
 def softmax_wrong_dim(self, trace: Trace):
     """
     What it detects:
@@ -270,7 +274,8 @@ def _softmax_over_batch(self, trace: Trace):
 
 @rule("LS006", "output-range-mismatch", Severity.ERROR, "The final activation cannot produce the targets' range",
       requires=(needs_losses,), explains=("unscaled-targets",) + WRONG_GRADIENT,
-      thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS})
+      thresholds={"OUTSIDE_SHARE": OUTSIDE_SHARE, "MIN_CALLS": MIN_CALLS},
+      panels=("predictions", "loss"))
 def output_range_mismatch(self, trace: Trace):
     """
     What it detects:

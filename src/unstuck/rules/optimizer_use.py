@@ -21,7 +21,8 @@ MIN_BACKWARDS_NO_STEP = 3
       requires=(needs_backward, needs_steps("MIN_STEPS")),
       explains=WRONG_GRADIENT,
       thresholds={"STALE_MIN_STEPS": STALE_MIN_STEPS, "STALE_SHARE": STALE_SHARE, "MIN_STEPS": MIN_STEPS,
-                  "STALE_ELEM_SHARE": STALE_ELEM_SHARE, "MANUAL_STALE_PARAM_SHARE": MANUAL_STALE_PARAM_SHARE})
+                  "STALE_ELEM_SHARE": STALE_ELEM_SHARE, "MANUAL_STALE_PARAM_SHARE": MANUAL_STALE_PARAM_SHARE},
+      panels=("gradients", "loss"))
 def missing_zero_grad(self, trace: Trace):
     """
     What it detects:

@@ -25,7 +25,8 @@ def mismatch(rec: BroadcastRecord) -> bool:
 
 
 @rule("LS001", "loss-broadcast", Severity.ERROR, "Prediction and target broadcast to a bigger array in the loss",
-      explains=WRONG_GRADIENT)
+      explains=WRONG_GRADIENT,
+      panels=("predictions", "loss"))
 def loss_broadcast(self, trace: Trace):
     """
     What it detects:

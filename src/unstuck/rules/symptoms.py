@@ -45,7 +45,8 @@ def _late_training_calls(trace: Trace, t):
       explains=("loss-plateau", "below-baseline", "cannot-overfit"),
       thresholds={"COLLAPSE_STD_RATIO": COLLAPSE_STD_RATIO, "ONE_CLASS_SHARE": ONE_CLASS_SHARE,
                   "MIXED_TARGETS": MIXED_TARGETS, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
-                  "LATE_START_DIVISOR": LATE_START_DIVISOR})
+                  "LATE_START_DIVISOR": LATE_START_DIVISOR},
+      panels=("predictions", "loss"))
 def prediction_collapse(self, trace: Trace):
     """
     What it detects:
@@ -100,7 +101,8 @@ def prediction_collapse(self, trace: Trace):
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
       thresholds={"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_TICKS": MIN_TICKS, "LATE_SAMPLES": LATE_SAMPLES,
                   "LATE_START_DIVISOR": LATE_START_DIVISOR, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS,
-                  "MIN_BATCH": MIN_BATCH})
+                  "MIN_BATCH": MIN_BATCH},
+      panels=("loss",))
 def loss_plateau(self, trace: Trace):
     """
     What it detects:

@@ -38,13 +38,16 @@ def counted(monkeypatch):
     return calls, state
 
 
-@pytest.mark.parametrize("loop", ["optimizer", "manual"])
+@pytest.mark.parametrize("loop", ["optimizer", "manual", "tensor-lr"])
 def test_unwatched_steps_read_no_tensor_value(counted, loop):
     calls, state = counted
     torch.manual_seed(0)
     x, y = torch.randn(256, 8), torch.randn(256, 1)
     model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 1))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3) if loop == "optimizer" else None
+    opt = (torch.optim.Adam(model.parameters(), lr=1e-3) if loop == "optimizer" else
+           # a learning rate held as a tensor, changed in place by its scheduler
+           torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3), foreach=False) if loop == "tensor-lr" else None)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.99) if loop == "tensor-lr" else None
     s = Session("x", observers=[StepLog(flush_every=10_000)])
     state["session"] = s
     s.start()
@@ -56,6 +59,8 @@ def test_unwatched_steps_read_no_tensor_value(counted, loop):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                if sched is not None:
+                    sched.step()
             else:
                 model.zero_grad()
                 loss.backward()
@@ -68,3 +73,7 @@ def test_unwatched_steps_read_no_tensor_value(counted, loop):
     unwatched = s.trace.ticks - len(s.trace.sampled_ticks)
     assert unwatched > 50  # most steps were not watched
     assert calls == [], calls[:5]
+    if loop != "manual":  # every step's learning rate is on record, as it was at that step
+        (rec,) = s.trace.optimizers.values()
+        assert len(rec.lrs) == 120 and rec.lrs[0] == pytest.approx(1e-3)
+        assert rec.lrs[-1] == pytest.approx(1e-3 * 0.99 ** 119, rel=1e-4) if sched else rec.lrs[-1] == 1e-3

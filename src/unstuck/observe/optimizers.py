@@ -171,12 +171,39 @@ def _model_counts(session) -> tuple[int, int, int, tuple[int, ...]]:
     return elems, frozen, matrices, () if matrices else tuple(trainable)
 
 
+LR_BATCH = 256  # tensor learning rates read in one batch this often (as the step log's losses)
+
+
 class OptimizerObserver:
     def __init__(self, session) -> None:
         self.s = session
         self.patches = Patches()
         self.handles = []
         self.suspended = None  # the optimizer whose step runs with the op tracer lifted
+        # Learning rates held as tensors (capturable / fused optimizers, or set by the user),
+        # copied per step and read in one batch: reading each would wait for the device.
+        self.lr_tensors: dict[int, list] = {}
+
+    def record_lr(self, key: int, opt) -> None:
+        """Append the first param group's learning rate to the optimizer's record."""
+        lr = opt.param_groups[0].get("lr") if opt.param_groups else None
+        if isinstance(lr, torch.Tensor):
+            pending = self.lr_tensors.setdefault(key, [])
+            pending.append(lr.detach().reshape(-1)[:1].clone())  # the scheduler may change it in place
+            if len(pending) >= LR_BATCH:
+                self.flush_lrs(key)
+            return
+        self.flush_lrs(key)
+        lr = _float(lr)
+        if lr is not None:
+            self.s.trace.optimizers[key].lrs.append(lr)
+
+    def flush_lrs(self, key: int | None = None) -> None:
+        """Read the pending tensor learning rates (all optimizers' when `key` is None)."""
+        for k in [key] if key is not None else list(self.lr_tensors):
+            pending = self.lr_tensors.pop(k, None)
+            if pending:
+                self.s.trace.optimizers[k].lrs.extend(torch.cat([t.float() for t in pending]).tolist())
 
     def install(self) -> None:
         s = self.s
@@ -305,9 +332,7 @@ class OptimizerObserver:
         st.steps += 1
         rec = s.trace.optimizers[st.key]
         rec.compiled_steps += 1
-        lr = _float(opt.param_groups[0].get("lr")) if opt.param_groups else None
-        if lr is not None:
-            rec.lrs.append(lr)
+        self.record_lr(st.key, opt)
         if s.sampling:
             s.trace.events.append(Event("step", s.tick, st.key, False, user_site()))
 
@@ -316,11 +341,10 @@ class OptimizerObserver:
         st = s.opt_state(opt)
         s.trace.step_calls += 1
         rec = s.trace.optimizers[st.key]
-        lr = _float(opt.param_groups[0].get("lr")) if opt.param_groups else None
-        if lr is not None:
-            rec.lrs.append(lr)
+        self.record_lr(st.key, opt)
         if not s.sampling:
             return
+        lr = _float(opt.param_groups[0].get("lr")) if opt.param_groups else None  # a watched step: read it
         site = user_site()
         s.trace.events.append(Event("step", s.tick, st.key, False, site))
         params = _params(opt)

@@ -310,6 +310,7 @@ class Session:
                     self.optimizers.compiled_step(opt)
 
     def _finalize(self) -> None:
+        self.optimizers.flush_lrs()
         for st in self.opts.values():
             rec = self.trace.optimizers[st.key]
             rec.steps = st.steps

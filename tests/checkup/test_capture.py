@@ -63,9 +63,13 @@ def test_the_replayed_loss_keeps_a_broadcast(tmp_path):
     assert torch.allclose(problem.loss(model, x, t), manual)
 
 
-def test_a_hand_written_loss_is_not_replayed(tmp_path):
+def test_a_hand_written_squared_error_is_replayed_as_written(tmp_path):
     problem, reason = capture(tmp_path, loss="((model(X[i:i + 32]).squeeze(1) - y[i:i + 32]) ** 2).mean()")
-    assert problem is None and "built-in loss" in reason
+    assert reason is None and problem.loss_name.startswith("hand-written loss") and problem.n == 96
+    assert [s.kind for s in problem.head] == ["view"]  # the squeeze, before the target enters
+    model = problem.fresh()
+    x, t = problem.subset(slice(0, 8))
+    assert torch.allclose(problem.loss(model, x, t), ((model(*x).squeeze(1) - t) ** 2).mean())
 
 
 def test_a_loss_on_a_transformed_output_is_not_replayed(tmp_path):

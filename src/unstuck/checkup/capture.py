@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections import Counter
 import logging
+import math
 import weakref
+from collections import Counter
 
 import torch
 
+from unstuck.checkup import chain
 from unstuck.checkup.problem import OptimizerSpec, Problem
 from unstuck.observe.hub import Observer
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_SAMPLES = 4096  # samples kept for the experiments
 MAX_BYTES = 256 * 2**20  # ... and at most this much memory for them
 MAX_MODEL_PARAMS = 20_000_000  # larger models are not copied
+MAX_FOLLOWED = 256  # tensors followed from a model output towards its loss (checkup.chain)
 MIN_USEFUL = 96  # fewer samples than this fit in the memory cap: nothing is kept
 # Autograd nodes that only reshape or convert the model output on its way into the loss.
 VIEW_NODES = frozenset({"ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
@@ -47,7 +50,15 @@ class CaptureObserver(Observer):
         self.max_samples, self.max_bytes, self.copy_model = max_samples, max_bytes, copy_model
         self.started = False  # a (model output, target) pair was recognised
         self.session = None
-        self.last = None  # (weakref(root), inputs (detached), weakref(output)) of the latest root forward
+        # (weakref(root), inputs (detached), weakref(output), inputs computed?, output shape) of the
+        # latest root forward (the output may be gone by the loss: `log_softmax(model(x))`)
+        self.last = None
+        # tensors computed from that output on a watched step: id -> (weakref, steps, target, why not)
+        self.follow: dict[int, tuple] = {}
+        self.follow_batch = 0
+        self.candidate = None  # the latest number computed from it with a target: a hand-written loss?
+        self.head: tuple = ()  # checkup.chain steps from the model's output to the loss's prediction
+        self.tail: tuple = ()  # ... and of a hand-written loss, from the target on
         self.root_ref = None
         self.model = None  # deep copy at the first captured loss call
         self.train_mode = True
@@ -73,6 +84,8 @@ class CaptureObserver(Observer):
         self.session = session
 
     def uninstall(self) -> None:
+        self.session.guard("checkup capture", self._resolve)
+        self.follow = {}
         if self.copy_model and self.model is not None and self.optimizer is None:
             self.session.guard("checkup capture", self._find_optimizer)
         self.last = None
@@ -84,7 +97,14 @@ class CaptureObserver(Observer):
     def on_loss(self, func, args, kwargs, out) -> None:
         self._on_loss(func, args, kwargs, out)
 
+    def on_op(self, func, args, kwargs, out) -> None:
+        if func is torch.Tensor.backward:
+            self._resolve()
+        elif self.follow:
+            self._follow(func, args, kwargs, out)
+
     def _on_root(self, module, args, output) -> None:
+        self._resolve()
         if not isinstance(output, torch.Tensor) or not args:
             return
         if self.root_ref is not None and self.root_ref() is not module:
@@ -94,19 +114,108 @@ class CaptureObserver(Observer):
         if next(module.parameters(), None) is None:
             return
         self.last = (weakref.ref(module), tuple(a.detach() for a in args), weakref.ref(output),
-                     tuple(a.requires_grad or a.grad_fn is not None for a in args))
+                     tuple(a.requires_grad or a.grad_fn is not None for a in args), tuple(output.shape))
+        b = args[0].shape[0] if args[0].dim() else 0
+        self.follow = {id(output): (weakref.ref(output), (), None, None)} if b and output.grad_fn is not None else {}
+        self.follow_batch = b
+
+    # ------------------------------------------------------------ ops after the model (checkup.chain)
+    def _followed(self, t):
+        """(steps, target, why not) of a tensor computed from the latest model output, or None."""
+        entry = self.follow.get(id(t)) if isinstance(t, torch.Tensor) else None
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1:]
+
+    def _follow(self, func, args, kwargs, out) -> None:
+        if not isinstance(out, torch.Tensor) or out.grad_fn is None or not self.session.ops.grad_enabled:
+            return
+        found = [(a, e) for a in (*args, *kwargs.values()) if (e := self._followed(a)) is not None]
+        if not found:
+            return
+        if len(found) > 1 and any(a is not found[0][0] for a, _ in found):
+            steps, target, why = (), None, "an op between two tensors computed from the model's output"
+        else:
+            x, (steps, target, why) = found[0]
+            if why is None:
+                try:
+                    step, other = chain.step_of(func, args, kwargs, out, x, self.follow_batch)
+                except chain.Unrecognised as exc:
+                    why = str(exc)
+                else:
+                    if other is not None and target is not None:
+                        why = "a second tensor from outside the model"
+                    elif step is not None:
+                        steps, target = steps + (step,), other if other is not None else target
+        if len(self.follow) >= MAX_FOLLOWED:
+            self.follow = {}
+            return
+        self.follow[id(out)] = (weakref.ref(out), steps, target, why)
+        if out.numel() == 1 and (target is not None or why is not None):
+            self.candidate = (weakref.ref(out), steps, target, why)  # perhaps the loss: see _resolve
+
+    def _resolve(self) -> None:
+        """The latest number computed from the model's output and a target, if it was
+        backpropagated: a hand-written loss, paired with its batch when its ops are recognised."""
+        cand, self.candidate = self.candidate, None
+        if cand is None or self.last is None:
+            return
+        ref, steps, target, why = cand
+        loss = ref()
+        entry = self.session.backwarded.get(id(loss)) if loss is not None else None
+        if entry is None or entry() is not loss:
+            return
+        self.follow = {}
+        head = tail = ()
+        if why is None:
+            i = next(k for k, s in enumerate(steps) if s.kind == "target")
+            head, tail = steps[:i], steps[i:]
+            why = chain.difference_loss(tail)
+        if why is not None:
+            if not self.started:
+                self.reason = f"the hand-written loss is not replayed: {why}"
+            self.last = None
+            return
+        pred_shape = head[-1].shape if head else self.last[4]
+        self._pair(torch.Size(pred_shape), target, head, tail, None, (), {}, loss)
 
     # ------------------------------------------------------------ loss
     def _on_loss(self, func, args, kwargs, out) -> None:
+        if self.candidate is not None and self.candidate[0]() is out:
+            self.candidate = None  # a built-in loss: not a hand-written one (on_op came first)
         if self.last is None or not self.session.ops.grad_enabled or (self.full and self.labels.done()):
             return  # without grad: evaluation, not what the model is trained on
         pred = args[0] if args else kwargs.get("input")
         target = args[1] if len(args) > 1 else kwargs.get("target")
         if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
-        mref, inputs, oref, computed = self.last
-        module, output = mref(), oref()
-        if module is None or output is None or not _derived_by_views(pred, output):
+        output = self.last[2]()
+        head = ()
+        if output is None or not _derived_by_views(pred, output):
+            entry = self._followed(pred)
+            if entry is None:
+                return
+            steps, other, why = entry
+            if why is not None or other is not None:
+                if not self.started:
+                    self.reason = (f"the ops between the model's output and {getattr(func, '__name__', 'the loss')} "
+                                   f"are not replayed: {why or 'they meet another tensor'}")
+                return
+            if any(s.kind not in ("view", "cast") for s in steps):
+                head = steps
+        self.follow = {}
+        self.candidate = None
+        self._pair(pred.shape, target, head, (), func, args, kwargs, out)
+
+    def _pair(self, pred_shape, target, head, tail, func, args, kwargs, out) -> None:
+        """Keep the batch of the latest model forward with `target`, the loss's prediction being
+        `head` replayed on the model's output (of shape `pred_shape`), its loss `func` (a built-in
+        loss) or `tail` (a hand-written one, checkup.chain)."""
+        if self.full and self.labels.done():
+            return
+        mref, inputs, _, computed, out_shape = self.last
+        module = mref()
+        if module is None:
             return
         if any(computed):
             self.reason = "the model's input is computed by another network"
@@ -117,21 +226,24 @@ class CaptureObserver(Observer):
         b = inputs[0].shape[0] if inputs[0].dim() else 0
         if b == 0 or any(x.dim() == 0 or x.shape[0] != b for x in inputs):
             return
-        if pred.dim() == 0 or target.dim() == 0 or pred.shape[0] != target.shape[0] or pred.shape[0] % b:
+        if len(pred_shape) == 0 or target.dim() == 0 or pred_shape[0] != target.shape[0] or pred_shape[0] % b:
+            if tail and not self.started:
+                self.reason = (f"the hand-written loss's target {list(target.shape)} and prediction "
+                               f"{list(pred_shape)} do not share the batch axis")
             return
-        rows = pred.shape[0] // b
-        if output.numel() != pred.numel():
+        rows = pred_shape[0] // b
+        if math.prod(out_shape) != math.prod(pred_shape):
             return
         self.last = None  # one loss per forward: a second one on the same output (mixup's
         # `lam * ce(out, y_a) + (1 - lam) * ce(out, y_b)`) would pair the inputs with other labels
         if not self.started:
-            self._first(module, func, args, kwargs, pred, out, rows, b)
-        elif self.root_ref() is not module or self.loss_fn is not func \
-                or tuple(pred.shape[1:]) != self.pred_tail or rows != self.rows_per_sample:
+            self._first(module, func, args, kwargs, pred_shape, out, rows, b, head, tail)
+        elif self.root_ref() is not module or self.loss_fn is not func or self.head != head or self.tail != tail \
+                or tuple(pred_shape[1:]) != self.pred_tail or rows != self.rows_per_sample:
             return
         self._keep(inputs, target, rows)
 
-    def _first(self, module, func, args, kwargs, pred, out, rows, b) -> None:
+    def _first(self, module, func, args, kwargs, pred_shape, out, rows, b, head, tail) -> None:
         if self.copy_model and sum(p.numel() for p in module.parameters()) > MAX_MODEL_PARAMS:
             self.reason = f"the model has more than {MAX_MODEL_PARAMS} parameters"
             self.full = True
@@ -145,11 +257,12 @@ class CaptureObserver(Observer):
         self.train_mode = module.training
         self.root_ref = weakref.ref(module)
         self.loss_fn = func
-        self.loss_name = getattr(func, "__name__", str(func))
+        self.head, self.tail = head, tail
+        self.loss_name = f"hand-written loss {chain.describe(tail)}" if tail else getattr(func, "__name__", str(func))
         extra = tuple(_detached(a) for a in args[2:])
         opts = {k: _detached(v) for k, v in kwargs.items() if k not in ("input", "target")}
         self.loss_extra = (extra, opts)
-        self.pred_tail = tuple(pred.shape[1:])
+        self.pred_tail = tuple(pred_shape[1:])
         self.rows_per_sample = rows
         self.batch_size = b
         if isinstance(out, torch.Tensor) and out.numel() == 1:
@@ -224,10 +337,10 @@ class CaptureObserver(Observer):
         inputs = tuple(torch.cat([c[j] for c in self.chunks_x]) for j in range(len(self.chunks_x[0])))
         target = torch.cat(self.chunks_y)
         extra, opts = self.loss_extra
-        fn = self.loss_fn
+        fn, tail = self.loss_fn, self.tail
 
         def loss_call(pred, y):
-            return fn(pred, y, *extra, **opts)
+            return chain.run(tail, pred, y) if tail else fn(pred, y, *extra, **opts)
 
         model = self.model.cpu() if self.model is not None else None
         lrs = ()
@@ -235,7 +348,8 @@ class CaptureObserver(Observer):
             lrs = tuple(self.session.trace.optimizers[self.optimizer_key].lrs)
         return Problem(model=model, inputs=inputs, target=target, loss_name=self.loss_name, loss_call=loss_call,
                        pred_tail=self.pred_tail, optimizer=self.optimizer, batch_size=max(1, self.batch_size),
-                       train_mode=self.train_mode, rows_per_sample=self.rows_per_sample, lr_schedule=lrs), None
+                       train_mode=self.train_mode, rows_per_sample=self.rows_per_sample, lr_schedule=lrs,
+                       head=self.head), None
 
 
 def _digest(parts) -> bytes:

@@ -27,7 +27,9 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from unstuck.checkup.problem import CANONICAL, Deadline, Loop, Problem, generator, isolated, train
+from unstuck.checkup import chain
+from unstuck.checkup.problem import (CANONICAL, CLASS_LOSSES, CLASSIFICATION, Deadline, Loop, Problem, generator,
+                                     isolated, train)
 
 HOLD_OUT = 0.25  # share of the captured samples held back to judge both replays
 MIN_HELD = 16  # fewer held-back samples than this: not tried
@@ -84,9 +86,28 @@ def _softmax_fix(kind: str):
             "sigmoid": "the model's sigmoid removed (the loss gets logits)"}[kind]
 
     def fix(p: Problem, results, train_part) -> tuple[Replay, str] | str:
+        if p.head:  # the normaliser (or sigmoid) between the model's output and the loss, recorded
+            head = _head_fix(p, kind)
+            if isinstance(head, tuple):
+                return Replay(dataclasses.replace(p, head=head)), (
+                    f"the ops before the loss replayed as {chain.describe(head)} (were {chain.describe(p.head)})")
+            if isinstance(head, str):
+                return head
         return Replay(p, prepare=lambda m: _Rewired(m, kind, p.pred_tail)), what
 
     return fix
+
+
+def _head_fix(p: Problem, kind: str):
+    """The recorded head with its normaliser or sigmoid edited for `kind` (a tuple of steps), the
+    reason why it cannot be (a string), or None when the head has no such op (the model's own
+    output is then rewired)."""
+    if kind == "sigmoid":
+        idx = [i for i, s in enumerate(p.head) if s.kind == "unary" and s.name == "sigmoid"]
+        return p.head[:idx[-1]] + p.head[idx[-1] + 1:] if idx else None
+    if kind == "dim" and p.task != CLASSIFICATION and any(s.kind == "norm" for s in p.head):
+        return f"the class axis is known for {' and '.join(sorted(CLASS_LOSSES))} only (the loss is {p.loss_name})"
+    return chain.class_axis_fix(p.head, (0, *p.pred_tail), kind)
 
 
 class _SoftmaxSwap(TorchFunctionMode):

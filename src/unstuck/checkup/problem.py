@@ -107,6 +107,9 @@ class Problem:
     rows_per_sample: int = 1
     source: str = "script"
     lr_schedule: tuple[float, ...] = ()  # the first group's learning rate at each of the script's steps
+    # the recorded ops from the model's output to the loss's prediction (checkup.chain steps:
+    # a log_softmax, a sigmoid, ... outside the model); empty: the output, reshaped
+    head: tuple = ()
 
     # ------------------------------------------------------------ shape
     @property
@@ -135,8 +138,17 @@ class Problem:
     def subset(self, idx) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
         return tuple(x[idx] for x in self.inputs), self.target[idx]
 
-    def prediction(self, output: torch.Tensor, n: int) -> torch.Tensor:
-        """The model output shaped as the loss saw it."""
+    def prediction(self, output: torch.Tensor, n: int, scoring: bool = False) -> torch.Tensor:
+        """The model output shaped as the loss saw it (through the recorded `head`, if any). For
+        `scoring` a class loss's normaliser is left out: the class scores are the model's own
+        output (a softmax over the class axis keeps their order; over another axis it mixes
+        samples, and the model's output, not that mixture, is what it predicts)."""
+        head = self.head
+        if head and scoring and self.loss_name in CLASS_LOSSES:
+            head = tuple(s for s in head if s.kind != "norm")
+        if head:
+            from unstuck.checkup.chain import run
+            return run(head, output).reshape(n * self.rows_per_sample, *self.pred_tail)
         return output.reshape(n * self.rows_per_sample, *self.pred_tail)
 
     def flat_target(self, target: torch.Tensor) -> torch.Tensor:
@@ -172,7 +184,7 @@ class Problem:
         self.measure_mode(model)
         try:
             with torch.no_grad():
-                return self.prediction(model(*inputs), n)
+                return self.prediction(model(*inputs), n, scoring=True)
         finally:
             model.train(mode)
 

@@ -28,6 +28,12 @@ Events (all arguments are the user's live objects: read them, never change them)
                                           with `session.modules.listen(observer, True)`
     on_loss(func, args, kwargs, out)      a built-in loss function was called with tensors;
                                           sampled steps
+    on_op(func, args, kwargs, out)        a torch function the op tracer studies returned (a
+                                          loss, an elementwise binary op, a reduction, an
+                                          activation, a view or cast, indexing, ...), or one
+                                          of ops.ON_OP_ONLY (abs, neg, exp, sqrt, square, pow,
+                                          Tensor.backward); sampled steps; the grad mode the
+                                          call ran in is `session.ops.grad_enabled`
     on_loader_iter(loader, grad_enabled)  a DataLoader starts an iteration (an epoch, or an
                                           evaluation pass); always
 
@@ -40,7 +46,7 @@ their state and call no other observer.
 from __future__ import annotations
 
 EVENTS = ("on_step_begin", "on_step", "on_step_end", "on_backward", "on_root_forward", "on_model_input",
-          "on_root_call", "on_loss", "on_loader_iter")
+          "on_root_call", "on_loss", "on_op", "on_loader_iter")
 
 
 class Observer:

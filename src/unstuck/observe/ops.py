@@ -56,6 +56,11 @@ UNSQUEEZES = frozenset({T.unsqueeze, torch.unsqueeze})
 RESHAPES = frozenset({T.view, T.reshape, torch.reshape})
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
         T.tolist: ".tolist()"}
+# Elementwise functions studied for nothing else, delivered to the hub's on_op event (with every
+# studied op above) so that an observer can follow the ops from a model's output to its loss;
+# and Tensor.backward, which ends such a chain.
+ON_OP_ONLY = frozenset({T.abs, torch.abs, T.__abs__, T.neg, torch.neg, T.__neg__, T.exp, torch.exp, T.sqrt,
+                        torch.sqrt, T.square, torch.square, T.pow, torch.pow, T.__pow__, T.backward})
 REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
            torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
 
@@ -94,6 +99,10 @@ class _Mode(TorchFunctionMode):
             obs.caller = caller
             obs.s.guard("op tracing", obs.on_call, handler, func, args, kwargs, out)
         return out
+
+
+def _nothing(func, args, kwargs, out) -> None:
+    """The handler of the ops that only the hub's on_op event delivers."""
 
 
 def _compiled_autograd() -> bool:
@@ -155,6 +164,9 @@ class OpObserver:
     # the stack is always as the user left it. Around compiled code the mode is lifted off the
     # stack (`suspend`/`resume`), so Dynamo never sees it.
     def install(self) -> None:
+        if self.s.hub.wants("on_op"):  # ops studied for on_op's listeners only: only they pay
+            for f in ON_OP_ONLY:
+                self.handlers.setdefault(f, _nothing)
         if not self.pushed:
             self.pushed = True
             if not self.s.compiled_depth:
@@ -206,6 +218,8 @@ class OpObserver:
     # ------------------------------------------------------------ dispatch
     def on_call(self, handler, func, args, kwargs, out) -> None:
         if handler is not None:
+            if self.s.hub.handlers["on_op"]:
+                self.s.hub.emit("on_op", func, args, kwargs, out)
             handler(func, args, kwargs, out)
             if handler is self._reduction or handler is self._binary:
                 return

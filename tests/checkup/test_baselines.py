@@ -2,6 +2,7 @@ import pytest
 from helpers_checkup import classification_problem, regression_problem
 
 from unstuck.checkup import baselines as bl
+from unstuck.checkup.network import network_score
 
 # The broadcast programs replay the seed's bug: torch warns about it on every call.
 pytestmark = pytest.mark.filterwarnings("ignore:Using a target size")
@@ -11,7 +12,7 @@ def _run(p, steps=150):
     data = bl.baseline_data(p)
     splits = bl.folds(p, data)
     scores = {b.name: b.score for b in bl.run_baselines(p, data, splits)}
-    net = bl.network_score(p, splits, [("Adam (yours)", p.optimizer.build)], steps=steps)
+    net = network_score(p, splits, [("Adam (yours)", p.optimizer.build)], steps=steps)
     return scores, net
 
 

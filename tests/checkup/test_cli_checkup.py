@@ -62,10 +62,10 @@ def test_script_checkup_confirms_a_bug_with_the_overfit_ladder(tmp_path):
 
 SIGTERM_DURING_OVERFIT = """
 import os, signal, sys
-import unstuck.checkup.experiments as experiments
+import unstuck.checkup.overfit as overfit
 from unstuck.cli import main
 
-ladder = experiments.overfit_ladder
+ladder = overfit.overfit_ladder
 
 
 def terminated_while_overfitting(*args, **kwargs):
@@ -73,7 +73,7 @@ def terminated_while_overfitting(*args, **kwargs):
     return ladder(*args, **kwargs)
 
 
-experiments.overfit_ladder = terminated_while_overfitting
+overfit.overfit_ladder = terminated_while_overfitting
 sys.exit(main(sys.argv[1:]))
 """
 

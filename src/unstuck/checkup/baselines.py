@@ -4,29 +4,38 @@ do as well as they do?
 scikit-learn models on the flattened samples, cross-validated (FOLDS folds, shuffled with a
 fixed seed): a constant (mean / most frequent class), a linear model, a tree ensemble
 (histogram gradient boosting) and k nearest neighbours. The network is trained from its
-initial weights on the same folds for NET_STEPS steps with the user's optimizer and, when
-one was found better, with that one too; it is scored on the held-out fold. Scores are
+initial weights on the same folds (`checkup/network.py`). Scores are
 higher-is-better: R^2 for regression, accuracy for classification.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from unstuck.checkup.problem import CLASSIFICATION, Deadline, Problem, generator, train
-from unstuck.checkup.results import BaselineScore, NetworkScore
+from unstuck.checkup.problem import CLASSIFICATION, Deadline, Problem
+from unstuck.checkup.units import Experiment, HtmlTable, fmt, num
 
 log = logging.getLogger(__name__)
 
 FOLDS = 3
-NET_STEPS = 400
 MAX_OUTPUTS = 16  # regression targets with more values per sample (images, reconstructions) get no baselines
 MAX_FEATURES = 256  # wider inputs are reduced with PCA for the tree ensemble and kNN
 PCA_COMPONENTS = 64
 NEIGHBOURS = 10
+
+
+@dataclass
+class BaselineScore:
+    name: str
+    score: float
+    metric: str
+    std: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "score": num(self.score), "metric": self.metric, "std": num(self.std)}
 
 
 def baseline_data(problem: Problem) -> tuple[np.ndarray, np.ndarray] | str:
@@ -126,39 +135,58 @@ def run_baselines(problem: Problem, data, splits, deadline: Deadline | None = No
     return out
 
 
-def network_score(problem: Problem, splits, settings: list[tuple[str, Callable]], deadline: Deadline | None = None,
-                  steps: int = NET_STEPS, until: float | None = None, progress=None) -> NetworkScore:
-    """The network's held-out score for each (name, make(model) -> optimizer) in turn; the
-    first setting is the user's. Stops once a setting scores at least `until`."""
-    metric = "accuracy" if problem.task == CLASSIFICATION else "r2"
-    result = NetworkScore(score=None, metric=metric, optimizer=settings[0][0], steps=steps)
-    for k, (name, make) in enumerate(settings):
-        scores = []
-        for i, (tr, te) in enumerate(splits):
-            if deadline is not None and deadline.over():
-                break
-            tr_t, te_t = torch.as_tensor(tr), torch.as_tensor(te)
-            model = problem.fresh()
-            (xi, yi), (xo, yo) = problem.subset(tr_t), problem.subset(te_t)
-            try:
-                train(problem, model, make(model), xi, yi, steps, generator(100 + i), deadline)
-                s = problem.score(model, xo, yo)
-            except RuntimeError as exc:
-                log.debug("network training with %s failed: %s", name, exc)
-                s = None
-            if deadline is not None and deadline.over():
-                break  # cut short by the time budget: no score for this setting
-            scores.append(-np.inf if s is None else s)
-        if scores and len(scores) == len(splits):
-            score = float(np.mean(scores))
-            if not np.isfinite(score):
-                score = None
-            if k == 0:
-                result.score = score
-            if score is not None and (result.best_score is None or score > result.best_score):
-                result.best_score, result.best_optimizer = score, name
-        if progress:
-            progress()
-        if until is not None and result.best_score is not None and result.best_score >= until:
-            break
-    return result
+class BaselinesUnit(Experiment):
+    key = "baselines"
+    share = 0.15
+    panel = "baselines"
+
+    def prepare(self, ctx):
+        data = baseline_data(ctx.problem)
+        if isinstance(data, str):
+            return f"no per-sample baseline: {data}"
+        if len(data[1]) < 3 * FOLDS:
+            return f"only {len(data[1])} samples captured"
+        ctx.prepared[self.key] = data, folds(ctx.problem, data)
+        return None
+
+    def run(self, ctx, deadline):
+        data, ctx.splits = ctx.prepared[self.key]
+        return run_baselines(ctx.problem, data, ctx.splits, deadline, progress=ctx.bar("baselines", 4))
+
+    def empty(self):
+        return []
+
+    def store(self, results, value):
+        super().store(results, value)
+        const = [b.score for b in results.baselines if b.name == "constant"]
+        results.constant_score = const[0] if const else None
+
+    def terminal(self, ck):
+        from rich.table import Table
+        from rich.text import Text
+        if not ck.get(self.key):
+            return []
+        t = Table(title="Baselines, cross-validated (higher is better)", title_justify="left")
+        t.add_column("model")
+        t.add_column("score", justify="right")
+        for b in ck[self.key]:
+            t.add_row(b["name"], f"{b['metric']} {fmt(b.get('score'))} ± {fmt(b.get('std'), '.2g')}")
+        net = ck.get("network")  # the network on the same folds, for comparison
+        if net:
+            t.add_row(Text(f"network ({net.get('optimizer')})", style="bold"), f"{net['metric']} {fmt(net.get('score'))}")
+            if net.get("best_optimizer") and net.get("best_optimizer") != net.get("optimizer"):
+                t.add_row(Text(f"network ({net['best_optimizer']})", style="bold"),
+                          f"{net['metric']} {fmt(net.get('best_score'))}")
+        return [t]
+
+    def html_table(self, ck):
+        if not ck.get(self.key):
+            return None
+        rows = [([b.get("name"), b.get("score"), b.get("metric")], False) for b in ck[self.key]]
+        net = ck.get("network")
+        if net:
+            rows.append((["network", net.get("score"), net.get("metric")], True))
+        return HtmlTable("Baselines", ["model", "score", "metric"], rows)
+
+
+UNIT = BaselinesUnit()

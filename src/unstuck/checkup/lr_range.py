@@ -18,12 +18,13 @@ slope" rule (a single noisy step gives the steepest slope anywhere):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from unstuck.checkup.problem import Deadline, Problem, generator, train
-from unstuck.checkup.results import LRRange
+from unstuck.checkup.units import Experiment, fmt, num
 
 LR_START = 1e-6
 LR_END = 10.0
@@ -34,6 +35,21 @@ DIVERGE_FACTOR = 4.0
 MIN_DIVISOR = 10.0
 DESCENT_FRACTION = 0.1
 MIN_DROP = 0.05
+
+
+@dataclass
+class LRRange:
+    lrs: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    suggestion: float | None
+    optimizer: str
+    why: str = ""
+
+    def to_json(self) -> dict:
+        return {"lrs": [num(x) for x in self.lrs], "losses": [num(x) for x in self.losses],
+                "smoothed": [num(x) for x in self.smoothed], "suggestion": num(self.suggestion),
+                "optimizer": self.optimizer, "why": self.why}
 
 
 def _running_median(x: np.ndarray, w: int) -> np.ndarray:
@@ -100,3 +116,31 @@ def lr_range_test(problem: Problem, inputs, target, deadline: Deadline | None = 
         progress()
     return LRRange(lrs=lrs, losses=losses, smoothed=[float(v) for v in smoothed], suggestion=suggestion,
                    optimizer=type(opt).__name__, why=why)
+
+
+class LRRangeUnit(Experiment):
+    key = "lr_range"
+    share = 0.1
+    panel = "lr_range"
+
+    def run(self, ctx, deadline):
+        return lr_range_test(ctx.problem, ctx.problem.inputs, ctx.problem.target, deadline,
+                             progress=ctx.bar("learning-rate range", 1))
+
+    def terminal(self, ck):
+        from rich.text import Text
+        lr = ck.get(self.key)
+        if not lr:
+            return []
+        sug = f"suggested lr {fmt(lr.get('suggestion'), '.2g')}" if lr.get("suggestion") else "no suggestion"
+        return [Text(f"Learning-rate range test ({lr.get('optimizer')}, {len(lr.get('lrs', []))} steps): {sug} "
+                     f"— {lr.get('why', '')}")]
+
+    def html_rows(self, ck):
+        lr = ck.get(self.key)
+        if not lr or lr.get("suggestion") is None:
+            return []
+        return [("suggested learning rate", [lr["suggestion"]])]
+
+
+UNIT = LRRangeUnit()

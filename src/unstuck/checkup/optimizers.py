@@ -8,16 +8,30 @@ search, MAX_ITER function evaluations per step, so it gets STEPS / MAX_ITER step
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from unstuck.checkup.problem import Deadline, Problem, generator, train
-from unstuck.checkup.results import OptimizerRun
+from unstuck.checkup.units import Experiment, HtmlTable, fmt, num
 
 STEPS = 200
 LBFGS_MAX_ITER = 10
 LBFGS_MAX_SAMPLES = 2048
 RECORD_POINTS = 30  # points of each loss curve kept in the report
+
+
+@dataclass
+class OptimizerRun:
+    name: str
+    lr: float | None
+    losses: list[float]
+    final_loss: float | None
+    user: bool = False
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "lr": num(self.lr), "losses": [num(x) for x in self.losses],
+                "final_loss": num(self.final_loss), "user": self.user}
 
 
 def _lbfgs(model) -> torch.optim.Optimizer:
@@ -78,3 +92,42 @@ def compare_optimizers(problem: Problem, inputs, target, suggestion: float | Non
         if progress:
             progress()
     return runs
+
+
+def suggested_lr(results) -> float | None:
+    """The learning-rate range test's suggestion, when it ran and made one."""
+    return results.lr_range.suggestion if results.lr_range else None
+
+
+class OptimizersUnit(Experiment):
+    key = "optimizers"
+    share = 0.25
+    panel = "optimizers"
+
+    def run(self, ctx, deadline):
+        p, suggestion = ctx.problem, suggested_lr(ctx.results)
+        return compare_optimizers(p, p.inputs, p.target, suggestion, deadline,
+                                  progress=ctx.bar("optimizer comparison", len(candidates(p, suggestion))))
+
+    def empty(self):
+        return []
+
+    def terminal(self, ck):
+        from rich.table import Table
+        if not ck.get(self.key):
+            return []
+        t = Table(title="Optimizer comparison (same initial weights and budget)", title_justify="left")
+        for col in ("optimizer", "lr", "final training loss"):
+            t.add_column(col, justify="right" if col != "optimizer" else "left")
+        for o in ck[self.key]:
+            t.add_row(o["name"], fmt(o.get("lr"), ".2g"), fmt(o.get("final_loss")))
+        return [t]
+
+    def html_table(self, ck):
+        if not ck.get(self.key):
+            return None
+        return HtmlTable("Optimizers", ["optimizer", "lr", "final loss"],
+                         [([o.get("name"), o.get("lr"), o.get("final_loss")], False) for o in ck[self.key]])
+
+
+UNIT = OptimizersUnit()

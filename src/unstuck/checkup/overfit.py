@@ -8,15 +8,41 @@ on the small rungs, with Adam too, so a poor learning rate is not taken for a bu
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from unstuck.checkup.problem import Deadline, Problem, fit_share, generator, train
-from unstuck.checkup.results import OverfitRung
+from unstuck.checkup.units import Experiment, HtmlTable, fmt, num
 
 STEPS = 200  # training steps per rung
 MAX_RUNG = 128  # largest rung (samples), whatever the batch size
 SMALL_RUNG = 8  # rungs up to this size are also trained with inputs zeroed and with the alternatives
 ALTERNATIVES = (("Adam", 3e-3),)
+
+
+@dataclass
+class OverfitRung:
+    samples: int
+    steps: int
+    loss_start: float
+    loss_end: float  # with the user's optimizer
+    fit: float | None  # on these samples: accuracy, or the share of target variance explained
+    loss_zeroed: float | None = None  # the same training with the inputs zeroed
+    other_optimizer: str | None = None  # the best alternative optimizer tried on this rung
+    other_loss_end: float | None = None
+    other_fit: float | None = None
+
+    @property
+    def best_fit(self) -> float | None:
+        fits = [f for f in (self.fit, self.other_fit) if f is not None]
+        return max(fits) if fits else None
+
+    def to_json(self) -> dict:
+        return {"samples": self.samples, "loss_start": num(self.loss_start), "loss_end": num(self.loss_end),
+                "steps": self.steps, "fit": num(self.fit), "loss_zeroed": num(self.loss_zeroed),
+                "other_optimizer": self.other_optimizer, "other_loss_end": num(self.other_loss_end),
+                "other_fit": num(self.other_fit)}
 
 
 def rungs(problem: Problem) -> list[int]:
@@ -78,3 +104,48 @@ def overfit_ladder(problem: Problem, deadline: Deadline | None = None, steps: in
         if progress:
             progress()
     return out
+
+
+class OverfitUnit(Experiment):
+    key = "overfit"
+    share = 0.3
+    gated = False  # runs on what is left of the budget, rung by rung
+    panel = "overfit"
+
+    def run(self, ctx, deadline):
+        sizes = rungs(ctx.problem)
+        ladder = overfit_ladder(ctx.problem, deadline, progress=ctx.bar("overfit ladder", len(sizes)))
+        if len(ladder) < len(sizes):
+            why = ctx.total.why() if Deadline.stopped else "time budget or a model that cannot train on so few samples"
+            ctx.results.skipped.setdefault(self.key, f"{len(sizes) - len(ladder)} rung(s) not run ({why})")
+        return ladder
+
+    def empty(self):
+        return []
+
+    def terminal(self, ck):
+        from rich.table import Table
+        ladder = ck.get(self.key)
+        if not ladder:
+            return []
+        t = Table(title="Overfit ladder (from the initial weights)", title_justify="left")
+        others = sorted({r["other_optimizer"] for r in ladder if r.get("other_optimizer")})
+        for col in ("samples", "steps", "loss start", "loss end", "fit", "inputs zeroed",
+                    "with " + (others[0] if len(others) == 1 else "another optimizer")):
+            t.add_column(col, justify="right")
+        for r in ladder:
+            other = fmt(r.get("other_loss_end")) if r.get("other_optimizer") else "-"
+            t.add_row(str(r["samples"]), str(r.get("steps")), fmt(r.get("loss_start")), fmt(r.get("loss_end")),
+                      fmt(r.get("fit"), ".0%") if r.get("fit") is not None else "-", fmt(r.get("loss_zeroed")), other)
+        return [t]
+
+    def html_table(self, ck):
+        ladder = ck.get(self.key)
+        if not ladder:
+            return None
+        return HtmlTable("Overfit ladder", ["samples", "steps", "loss before", "loss after"],
+                         [([str(r.get("samples")), str(r.get("steps")), r.get("loss_start"), r.get("loss_end")], False)
+                          for r in ladder])
+
+
+UNIT = OverfitUnit()

@@ -17,6 +17,7 @@ from html import escape
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from unstuck.checkup.results import EXPERIMENTS
 from unstuck.report import plots
 from unstuck.report.folding import Folded, because, fold_dicts
 
@@ -185,7 +186,15 @@ PANELS = {"loss": _loss_panel, "predictions": _predictions_panel, "gradients": _
           "baselines": _baselines_panel, "lr_range": _lr_range_panel, "optimizers": _optimizers_panel}
 # The page's overview of a run, and of a checkup.
 RUN_PANELS = ("loss", "predictions", "gradient_flow", "update_size", "activations", "learning_rate")
-CHECKUP_PANELS = ("overfit", "baselines", "lr_range", "optimizers")
+# A checkup's: the panel each experiment declares (`checkup/units.py`), in the order they ran.
+CHECKUP_PANELS = tuple(unit.panel for unit in EXPERIMENTS if unit.panel)
+
+
+def checkup_sections(checkup: dict | None) -> dict:
+    """The checkup section's summary rows and tables: each experiment's own (its unit's hooks)."""
+    ck = checkup or {}
+    return {"checkup_rows": [row for unit in EXPERIMENTS for row in unit.html_rows(ck)],
+            "checkup_tables": [t for t in (unit.html_table(ck) for unit in EXPERIMENTS) if t is not None]}
 
 
 def panels(run: RunView, names) -> list[Chart]:
@@ -252,6 +261,7 @@ def _run_context(run: RunView) -> dict:
         "headline_class": css, "summary": report.get("summary") or {}, "charts": panels(run, RUN_PANELS),
         "evidence": {g.number: _evidence(run, g) for g in groups},
         "checkup": checkup, "checkup_charts": panels(run, CHECKUP_PANELS) if checkup else [],
+        **checkup_sections(checkup),
         "rules_not_run": [r for r in report.get("rules", []) if r.get("status") in ("skipped", "errored")],
         "consequences": sum(len(g.consequences) for g in groups), "notes": report.get("notes") or [],
         "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,

@@ -160,6 +160,9 @@ class LossCall:
     # target (class losses, at most MAX_CLASSES classes).
     pairs: tuple[tuple[float, float], ...] = ()
     class_counts: tuple[tuple[int, int], ...] = ()
+    # share of the rows whose predicted class is the target (class losses; binary
+    # cross-entropy: the predicted side of 0.5), training and evaluation calls alike
+    accuracy: float | None = None
 
 
 @dataclass

@@ -2,6 +2,8 @@
 counts and the losses computed without gradients, taken from a real watched run."""
 import textwrap
 
+import pytest
+
 from unstuck.api import observe_and_diagnose
 from unstuck.logbook.tracedata import trace_data
 
@@ -31,6 +33,10 @@ for step in range(30):
     loss = nn.functional.cross_entropy(model(x), y)
     loss.backward()
     opt.step()
+    with torch.no_grad():  # evaluation on the first 100 rows, as the script sees it
+        out = model(x[:100])
+        val = nn.functional.cross_entropy(out, y[:100])
+        print("ACC", step, (out.argmax(1) == y[:100]).float().mean().item())
 """
 
 
@@ -55,9 +61,41 @@ def test_regression_keeps_predictions_against_targets_and_the_evaluation_loss(tm
     assert data["update_ratio"] and all(u["value"] > 0 for u in data["update_ratio"])
 
 
-def test_classifier_keeps_predicted_and_true_class_counts(tmp_path):
+def test_classifier_keeps_predicted_and_true_class_counts_and_accuracies(tmp_path, capfd):
     data = data_of(tmp_path, CLASSIFIER)
-    assert data["predictions"] == [] and data["eval_losses"] == []
+    assert data["predictions"] == []
+    printed = {int(step) + 1: float(acc) for _, step, acc in
+               (line.split() for line in capfd.readouterr().out.splitlines() if line.startswith("ACC"))}
+    assert data["eval_losses"]
+    for e in data["eval_losses"]:  # the evaluation accuracy is the one the script computed
+        assert e["accuracy"] == pytest.approx(printed[e["step"]], abs=1e-6)
+    train = data["train_accuracy"]
+    assert len(train) >= 3 and all(0 <= t["value"] <= 1 for t in train) and train[-1]["value"] > train[0]["value"]
     last = data["classes"][-1]
     assert len(last["values"]) == 3
     assert sum(t for _, t in last["values"]) == 300 == sum(p for p, _ in last["values"])
+
+
+BINARY = """
+import torch, torch.nn as nn
+torch.manual_seed(1)
+x = torch.randn(256, 3); y = (x[:, 0] > 0).float().unsqueeze(1)
+model = nn.Linear(3, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+for step in range(25):
+    opt.zero_grad()
+    out = model(x)
+    loss = nn.functional.binary_cross_entropy_with_logits(out, y)
+    loss.backward()
+    opt.step()
+    print("ACC", step, ((out > 0).float() == y).float().mean().item())
+"""
+
+
+def test_binary_cross_entropy_accuracy_is_the_side_of_the_threshold(tmp_path, capfd):
+    data = data_of(tmp_path, BINARY)
+    printed = {int(step) + 1: float(acc) for _, step, acc in
+               (line.split() for line in capfd.readouterr().out.splitlines() if line.startswith("ACC"))}
+    assert data["train_accuracy"]
+    for t in data["train_accuracy"]:  # a training batch's accuracy, before its step
+        assert t["value"] == pytest.approx(printed[t["step"]], abs=1e-6)

@@ -70,3 +70,10 @@ def test_update_ratio_chart_shows_the_typical_band():
     series = [{"step": s, "opt": 0, "value": 0.5} for s in (1, 10, 20)]
     assert "typical 1e-3 to 1e-2" in texts(plots.update_ratio_chart(series))
     assert plots.update_ratio_chart([{"step": 1, "opt": 0, "value": None}]) is None
+
+
+def test_accuracy_chart_shows_training_and_evaluation():
+    shown = texts(plots.accuracy_chart([{"step": 1, "value": 0.3}, {"step": 50, "value": 0.9}],
+                                       [{"step": 50, "value": 0.4, "accuracy": 0.7}]))
+    assert "training batches" in shown and "evaluation" in shown
+    assert plots.accuracy_chart([], [{"step": 5, "value": 0.4, "accuracy": None}]) is None

@@ -2,7 +2,7 @@
 
 Facts only, copied out of the Trace: per sampled step, the training loss with the loss of
 the best constant prediction on that batch, and the losses computed without gradients
-(evaluation); each weight matrix's gradient norm and update-to-weight ratio, and each
+(evaluation), with the accuracy of both where the loss is a classification loss; each weight matrix's gradient norm and update-to-weight ratio, and each
 optimizer's overall update ratio; each activation call site's dead/saturated fraction; the
 predictions against the targets (or per class, predicted against true counts) at the first
 and the last watched step. No verdicts.
@@ -62,6 +62,7 @@ def trace_data(trace: Trace) -> dict:
                                   "units": a.units, "dead": []}
         entry["dead"].append([a.tick + 1, _num(a.dead_fraction)])
     return {"unstuck_trace_data": TRACE_DATA_FORMAT, "losses": losses, "eval_losses": _eval_losses(trace),
+            "train_accuracy": _train_accuracy(trace),
             "layers": layers, "grad_norms": grad_norms, "update_ratios": update_ratios,
             "update_ratio": [{"step": r.tick + 1, "opt": r.opt, "value": _num(r.update_ratio)}
                              for r in trace.steps if r.update_ratio is not None],
@@ -71,13 +72,30 @@ def trace_data(trace: Trace) -> dict:
 
 
 def _eval_losses(trace: Trace) -> list[dict]:
-    """The mean of the loss values computed without gradients at each step (a validation or
-    test loss, when the script evaluates)."""
-    by_step: dict[int, list[float]] = {}
+    """The mean of the loss values computed without gradients after each step (a validation
+    or test loss, when the script evaluates)."""
+    by_step: dict[int, list] = {}
     for c in trace.losses:
         if not c.training and c.value is not None and math.isfinite(c.value):
-            by_step.setdefault(c.tick, []).append(c.value)
-    return [{"step": tick + 1, "value": _num(sum(v) / len(v)), "calls": len(v)} for tick, v in sorted(by_step.items())]
+            by_step.setdefault(c.tick, []).append(c)
+    # `step` is the number of steps completed when the evaluation ran (a training loss's is
+    # the step it belongs to, one more)
+    return [{"step": tick, "value": _num(sum(c.value for c in calls) / len(calls)), "calls": len(calls),
+             "accuracy": _mean([c.accuracy for c in calls])} for tick, calls in sorted(by_step.items())]
+
+
+def _train_accuracy(trace: Trace) -> list[dict]:
+    """The share of each watched training batch predicted right (class losses)."""
+    by_step: dict[int, list] = {}
+    for c in trace.losses:
+        if c.training and c.accuracy is not None:
+            by_step.setdefault(c.tick, []).append(c.accuracy)
+    return [{"step": tick + 1, "value": _mean(v)} for tick, v in sorted(by_step.items())]
+
+
+def _mean(values: list) -> float | None:
+    kept = [v for v in values if v is not None]
+    return _num(sum(kept) / len(kept)) if kept else None
 
 
 def _first_and_last(trace: Trace, field: str) -> list[dict]:

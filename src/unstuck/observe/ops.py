@@ -381,6 +381,9 @@ class OpObserver:
                 counts = torch.bincount(classes)
                 call.majority_fraction = float(counts.max()) / max(1, classes.numel())
                 labels = y[y >= 0].flatten()
+                if classes.numel() == y.numel() and labels.numel():
+                    kept = y.flatten() >= 0  # ignore_index (-100) rows are no sample
+                    call.accuracy = float((classes[kept] == y.flatten()[kept]).float().mean())
                 if labels.numel():
                     target_counts = torch.bincount(labels)
                     call.target_majority = float(target_counts.max()) / labels.numel()
@@ -392,6 +395,8 @@ class OpObserver:
             pos = float((pf > threshold).float().mean())
             call.majority_fraction = max(pos, 1 - pos)
             if call.target_finite and y.numel():
+                if p.shape == y.shape:
+                    call.accuracy = float(((pf > threshold) == (y.float() > 0.5)).float().mean())
                 rate = float((y.float() > 0.5).float().mean())
                 call.target_majority = max(rate, 1 - rate)
             if call.target_finite:

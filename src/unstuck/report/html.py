@@ -108,6 +108,12 @@ def _loss_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
     return svg and Chart("Loss", svg, caption)
 
 
+def _accuracy_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
+    svg = plots.accuracy_chart(t.get("train_accuracy") or [], t.get("eval_losses") or [])
+    return svg and Chart("Accuracy", svg, "Share of the samples whose predicted class is the target, on the watched "
+                         "training batches and in the script's evaluation (its loss calls without gradients).")
+
+
 def _predictions_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
     svg = plots.predictions_chart(t.get("predictions") or [])
     if svg:
@@ -180,12 +186,12 @@ def _optimizers_panel(run: RunView, t: dict, checkup: dict) -> Chart | None:
     return svg and Chart("Optimizers", svg)
 
 
-PANELS = {"loss": _loss_panel, "predictions": _predictions_panel, "gradients": _gradients_panel,
-          "gradient_flow": _gradient_flow_panel, "update_size": _update_size_panel, "updates": _updates_panel,
+PANELS = {"loss": _loss_panel, "accuracy": _accuracy_panel, "predictions": _predictions_panel,
+          "gradients": _gradients_panel, "gradient_flow": _gradient_flow_panel, "update_size": _update_size_panel, "updates": _updates_panel,
           "activations": _activations_panel, "learning_rate": _learning_rate_panel, "overfit": _overfit_panel,
           "baselines": _baselines_panel, "lr_range": _lr_range_panel, "optimizers": _optimizers_panel}
 # The page's overview of a run, and of a checkup.
-RUN_PANELS = ("loss", "predictions", "gradient_flow", "update_size", "activations", "learning_rate")
+RUN_PANELS = ("loss", "accuracy", "predictions", "gradient_flow", "update_size", "activations", "learning_rate")
 # A checkup's: the panel each experiment declares (`checkup/units.py`), in the order they ran.
 CHECKUP_PANELS = tuple(unit.panel for unit in EXPERIMENTS if unit.panel)
 

@@ -165,6 +165,30 @@ def _legend_outside(ax) -> None:
 
 
 @_chart
+def accuracy_chart(train: list[dict], evaluation: list[dict]) -> str | None:
+    """The share of samples predicted right: on the watched training batches and in the
+    script's evaluation (its loss calls without gradients). Training far above evaluation is
+    overfitting; both at the majority class's share is a network that learned nothing."""
+    series = [("training batches (watched steps)", COLORS[0], [(p["step"], p.get("value")) for p in train]),
+              ("evaluation (without gradients)", COLORS[2], [(p["step"], p.get("accuracy")) for p in evaluation])]
+    series = [(label, color, [(x, y) for x, y in pts if _finite(y)]) for label, color, pts in series]
+    series = [s for s in series if s[2]]
+    if not series:
+        return None
+    fig = _figure(5.2, 2.8)
+    ax = fig.subplots()
+    for label, color, pts in series:
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, color=color, lw=1.2, marker=".", ms=4, label=label)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy")
+    _legend_outside(ax)
+    return _svg(fig)
+
+
+@_chart
 def predictions_chart(predictions: list[dict]) -> str | None:
     """Each sample's prediction against its target at the first and the last watched step,
     with the line of perfect predictions and the targets' mean: a network that predicts the

@@ -119,7 +119,8 @@ class AutogradObserver:
                 result = backward(tensors, *args, **kwargs)
             finally:
                 s.gradient_pass = outer
-            s.guard("backward", self._after_backward)
+            if s.manual_leaves and not s.opts:  # updates by hand are looked for: note the leaves' state
+                s.guard("backward", self._after_backward)
             if not s.opts and not s.in_step:  # no optimizer: a backward pass is a training step
                 if s.ops.dispatch_depth:
                     s.pending_advance = True  # called through the op tracer: finish in Tensor.backward
@@ -239,9 +240,9 @@ class AutogradObserver:
         s.trace.retained_checked = len(earlier)
 
     def _after_backward(self) -> None:
+        """After a backward pass with no optimizer, the state of the leaves it reached (the
+        next backward tells a manual update from it)."""
         s = self.s
-        if not s.manual_leaves or s.opts:
-            return
         snap = {}
         # on sampled steps the values are kept: they tell an update through `p.data` and its size
         values = s.sampling

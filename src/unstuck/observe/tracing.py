@@ -34,7 +34,8 @@ def tracing() -> bool:
     a torch.func transform (vmap, grad, jvp, ...), or make_fx-style proxy/fake tracing."""
     return (_compiler.is_compiling() or _compiler.is_exporting() or _is_tracing() or _is_scripting()
             or _fx._is_fx_tracing_flag or _current_level() is not None
-            or _dispatch_mode(_PROXY) is not None or _dispatch_mode(_FAKE) is not None)
+            or (_dispatch_depth() > 0  # (the stack's length counts the infra modes too: cheaper to ask first)
+                and (_dispatch_mode(_PROXY) is not None or _dispatch_mode(_FAKE) is not None)))
 
 
 @contextlib.contextmanager

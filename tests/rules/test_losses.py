@@ -21,6 +21,7 @@ for step in range(30):
 
 @pytest.mark.parametrize("loss,cause", [
     ("loss = F.cross_entropy(F.softmax(body(xb), dim=1), yb)", "double-softmax"),
+    ("loss = nn.CrossEntropyLoss()(nn.Sigmoid()(body(xb)), yb)", "double-softmax"),  # a binary head reused
     ("loss = nn.CrossEntropyLoss()(nn.Softmax(dim=-1)(body(xb)), yb)", "double-softmax"),
     ("loss = F.nll_loss(torch.softmax(body(xb), 1), yb)", "nll-without-log-softmax"),
     ("loss = F.nll_loss(body(xb), yb)", "nll-without-log-softmax"),

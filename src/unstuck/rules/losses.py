@@ -53,6 +53,11 @@ def _logprob(c: LossCall, t) -> bool:
     return rows_are_log_probabilities(c, t.LOGPROB_POSITIVE_TOL, t.ROW_SUM_TOL)
 
 
+def _sigmoid_scores(c: LossCall) -> bool:
+    """Scores for two or more classes (axis 1) that a sigmoid produced: each in [0, 1]."""
+    return c.producer == "sigmoid" and c.pred_in_unit and len(c.pred_shape) >= 2 and c.pred_shape[1] >= 2
+
+
 @rule("LS002", "double-softmax", Severity.ERROR, "Probabilities are fed to cross_entropy, which applies softmax itself",
       requires=(needs_losses,), explains=("vanishing-gradients", "dead-relu") + NO_UPDATE,
       thresholds={"MIN_CALLS": MIN_CALLS, **ROWS},
@@ -62,6 +67,8 @@ def double_softmax(self, trace: Trace):
     What it detects:
         `cross_entropy`/`CrossEntropyLoss` receiving rows that are already probabilities
         (non-negative, summing to 1), typically from a `softmax` at the end of the model.
+        Scores for two or more classes squashed by a `sigmoid` (each in [0, 1], a binary
+        head reused for several classes) are reported too: the same bounded logits.
         `log_softmax` followed by `cross_entropy` is redundant but harmless (log_softmax is
         idempotent) and is reported as info only.
 
@@ -92,6 +99,14 @@ def double_softmax(self, trace: Trace):
         return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final softmax); use "
                              "`softmax` only to report probabilities.", confidence=0.9, calls=len(calls),
                              producer=c.producer, shows_at=c.site)]
+    if _all(calls, lambda c: _sigmoid_scores(c), t.MIN_CALLS):
+        c = calls[0]
+        msg = (f"In all {len(calls)} sampled `cross_entropy` calls the {c.pred_shape[1]} class scores of each row are "
+               "`sigmoid` outputs, squashed into [0, 1], instead of logits. cross_entropy applies softmax to them.")
+        return [self.finding(msg, c.producer_site or c.site, "Return raw logits from the model (drop the final "
+                             "sigmoid); for several labels per sample use `BCEWithLogitsLoss` on the logits.",
+                             title="Sigmoid outputs are fed to cross_entropy, which applies softmax itself",
+                             confidence=0.85, calls=len(calls), producer=c.producer, shows_at=c.site)]
     if _all(calls, lambda c: _logprob(c, t), t.MIN_CALLS):
         c = calls[0]
         msg = ("`cross_entropy` receives log-probabilities (log_softmax output). That is redundant but harmless: "

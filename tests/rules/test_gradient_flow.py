@@ -176,6 +176,44 @@ for step in range(10):
 """
 
 
+ACTOR_CRITIC = """
+import torch, torch.nn as nn
+torch.manual_seed(3)
+actor = nn.Sequential(nn.Linear(3, 32), nn.Tanh(), nn.Linear(32, 1), nn.Tanh())
+critic = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))
+opt_a = torch.optim.Adam(actor.parameters(), lr=1e-3)
+opt_c = torch.optim.Adam(critic.parameters(), lr=1e-3)
+for it in range(120):
+    state = torch.randn(64, 3)
+    with torch.no_grad():
+        noisy = actor(state) + 0.1 * torch.randn(64, 1)
+    reward = -(noisy - state[:, :1].clamp(-1, 1)) ** 2
+    q = critic(torch.cat([state, noisy], 1))
+    opt_c.zero_grad()
+    ((q - reward) ** 2).mean().backward()
+    opt_c.step()
+    {actor_loss}
+    opt_a.zero_grad()
+    actor_loss.backward()
+    opt_a.step()
+"""
+
+
+def test_actor_updated_through_the_noisy_detached_action_gets_no_gradient(tmp_path):
+    """DDPG-style: the actor's loss re-scores the action it took without gradients, so its
+    optimizer steps on nothing although the actor ran in a forward pass."""
+    report = diagnose_code(tmp_path, ACTOR_CRITIC.format(
+        actor_loss="actor_loss = -critic(torch.cat([state, noisy], 1)).mean()"))
+    assert first_cause(report) == "detached-graph"
+    assert "stepped" in report.findings[0].message and "Adam" in report.findings[0].message
+
+
+def test_actor_updated_through_its_own_action_is_silent(tmp_path):
+    report = diagnose_code(tmp_path, ACTOR_CRITIC.format(
+        actor_loss="actor_loss = -critic(torch.cat([state, actor(state)], 1)).mean()"))
+    assert "detached-graph" not in causes(report)
+
+
 def test_helper_freezing_the_whole_model_before_building_the_optimizer(tmp_path):
     report = diagnose_code(tmp_path, FREEZE_HELPER.format(target="module"))
     assert first_cause(report) == "frozen-params"

@@ -5,6 +5,7 @@ from unstuck.reportdata import Severity
 from unstuck.rules.data import INPUT_DEPENDENCE
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.rules.links import NO_UPDATE, SYMPTOMS
+from unstuck.rules.optimizer_use import cleared_before
 from unstuck.trace import Trace
 
 MIN_UNOPTIMIZED_PASSES = 2  # sampled backward passes that reached a parameter outside every optimizer
@@ -13,6 +14,7 @@ FREEZE_CALL_SHARE = 0.5  # a requires_grad_(False) call that froze this share of
 MIN_BIAS_LAYERS = 2  # bias-only fine-tuning (BitFit) trains the biases of at least this many layers
 MIN_UNREACHED_STEPS = 3  # sampled steps on which the same parameters were not reached
 UNREACHED_ERROR_SHARE = 0.5  # above this share of the used elements the finding is an error
+MIN_EMPTY_OPTIMIZER_STEPS = 5  # sampled steps of one optimizer, every one with no gradient on its parameters
 
 
 def _names(trace: Trace, pids, limit: int = SHOWN_NAMES) -> str:
@@ -166,11 +168,44 @@ def _freeze_call(trace: Trace, frozen_elems: int, t):
     return max(calls, key=lambda f: f.elems) if calls else None
 
 
+def _never_reached(rule, trace: Trace, cut) -> list:
+    """An optimizer that stepped on no gradient at all: on every sampled step of it, none of
+    its trainable parameters had a gradient, although a backward pass ran since its previous
+    step and after any `zero_grad()` (a cleared gradient is zero-grad-misplaced's), and its
+    parameters did run in a forward pass (an optimizer holding parameters nothing uses is
+    params-not-optimized's)."""
+    t = rule.thresholds
+    by_opt: dict[int, list] = {}
+    for s in trace.steps:
+        if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0:
+            by_opt.setdefault(s.opt, []).append(s)
+    for key, steps in by_opt.items():
+        opt = trace.optimizers.get(key)
+        if (opt is None or len(steps) < t.MIN_EMPTY_OPTIMIZER_STEPS
+                or not all(s.no_grad_elems >= s.elems - s.frozen_elems and not cleared_before(trace, s)
+                           for s in steps)):
+            continue
+        ran = [p for p in opt.param_ids if p in trace.params and trace.params[p].layer_order >= 0]
+        if not ran or len(ran) < len(opt.param_ids):
+            continue
+        how = f" A cut was seen at line {cut.site.line} ({cut.op})." if cut and cut.site else ""
+        msg = (f"{opt.cls} holding {_names(trace, opt.param_ids)} stepped {len(steps)} sampled times, and at every "
+               f"one none of its parameters had a gradient, although backward() ran before each step: the loss "
+               f"it minimises does not reach them (they ran in a forward pass whose result was detached, or the "
+               f"loss is computed without them).{how}")
+        return [rule.finding(msg, cut.site if cut and cut.site else steps[0].site,
+                             "Compute this optimizer's loss from a forward pass that keeps the graph: for a GAN's "
+                             "generator, D(G(z)) on a fake batch that is not detached (detach only for the "
+                             "discriminator's loss).", confidence=0.8, steps=len(steps), optimizer=opt.cls,
+                             shows_at=steps[0].site)]
+    return []
+
+
 @rule("GF003", "detached-graph", Severity.ERROR, "The loss's graph is cut: parameters get no gradient",
       requires=(needs_backward,),
       explains=("zero-grad-misplaced", "optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
       thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE,
-                  "INPUT_DEPENDENCE": INPUT_DEPENDENCE})
+                  "INPUT_DEPENDENCE": INPUT_DEPENDENCE, "MIN_EMPTY_OPTIMIZER_STEPS": MIN_EMPTY_OPTIMIZER_STEPS})
 def detached_graph(self, trace: Trace):
     """
     What it detects:
@@ -183,6 +218,10 @@ def detached_graph(self, trace: Trace):
         a frozen backbone) leave every optimized parameter reached and stay silent. Layers
         that are bypassed rather than cut (no cut was seen, and the model's output does not
         depend on its input) are `input-ignored`'s to report.
+        Also an optimizer whose parameters ran in a forward pass but had no gradient at any
+        of its sampled steps ({MIN_EMPTY_OPTIMIZER_STEPS} or more), although a backward pass ran
+        after its last `zero_grad()` each time: the loss it steps on never reaches them (a GAN's
+        generator loss computed on the detached fake batch).
 
     Why it stops learning:
         Parameters behind the cut receive no gradient; the optimizer steps on nothing and
@@ -216,7 +255,7 @@ def detached_graph(self, trace: Trace):
     recs = [s for s in trace.steps if s.unreached_elems is not None and s.used_elems]
     unreached = [s for s in recs if s.unreached_elems]
     if len(unreached) < t.MIN_UNREACHED_STEPS or len(unreached) < len(recs):
-        return findings
+        return _never_reached(self, trace, cut)
     common = set(unreached[0].unreached_params)
     for s in unreached[1:]:
         common &= set(s.unreached_params)

@@ -117,7 +117,7 @@ def zero_grad_misplaced(self, trace: Trace):
     candidates = [s for s in trace.steps if s.backwards_since_step >= 1 and s.elems - s.frozen_elems > 0
                   and s.used_elems != 0]
     empty = [s for s in candidates if s.no_grad_elems >= s.elems - s.frozen_elems
-             and (s.tick in reached_ticks or s.tick - 1 in reached_ticks) and _cleared_before(trace, s)]
+             and (s.tick in reached_ticks or s.tick - 1 in reached_ticks) and cleared_before(trace, s)]
     t = self.thresholds
     if len(empty) < t.EMPTY_MIN_STEPS or len(empty) < t.EMPTY_SHARE * len(candidates):
         return []
@@ -142,7 +142,7 @@ def zero_grad_misplaced(self, trace: Trace):
                          "`opt.step()`.", confidence=0.9, empty_steps=len(empty), checked_steps=len(candidates))]
 
 
-def _cleared_before(trace: Trace, step) -> bool:
+def cleared_before(trace: Trace, step) -> bool:
     """Whether the call order shows the gradients cleared after the last backward pass and
     before this step: scanning back from the step, a `zero_grad()` comes before any
     `backward()`. Gradients that backward() itself made exactly zero (a dead ReLU on the output

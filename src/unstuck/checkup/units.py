@@ -22,6 +22,7 @@ The rules in `rules/checkup.py` judge the stored results; nothing here judges.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -70,7 +71,7 @@ class HtmlTable:
     rows: list[tuple[list, bool]]
 
 
-class Experiment:
+class Experiment(ABC):
     key: str = ""
     share: float | None = None
     gated: bool = True
@@ -79,8 +80,9 @@ class Experiment:
     def prepare(self, ctx: Context) -> str | None:
         return None
 
+    @abstractmethod
     def run(self, ctx: Context, deadline: Deadline | None):
-        raise NotImplementedError
+        """The measurement, on copies (`ctx.problem.fresh()`); its result type is the module's own."""
 
     def empty(self):
         """The stored value when it did not run or failed."""

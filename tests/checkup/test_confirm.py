@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tests.checkup.helpers_checkup import classification_problem, regression_problem
-from unstuck.checkup.confirm import confirm
+from unstuck.checkup.confirm import SCORE_MARGIN, confirm
 from unstuck.checkup.problem import OptimizerSpec, Problem
 from unstuck.findings import Finding, Kind, Report, Severity
 from unstuck.logbook.rundir import terminal_text
@@ -176,3 +176,43 @@ def test_without_checkup_results_the_range_test_runs_for_a_learning_rate_cause()
     c = confirm("lr-too-low", _sgd_problem(lr=1e-6), seconds=30, steps=200)
     assert c["status"] == "confirmed", c
     assert "range test" in c["fix_applied"]
+
+
+def _noisy_classes(head: nn.Module | None, loss, noise: float) -> Problem:
+    """Four well-separated classes, a share `noise` of the labels redrawn at random: accuracy
+    reaches its ceiling (the labels' own noise) quickly, with or without the bug."""
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(4, 8, generator=g) * 3
+    y = torch.randint(0, 4, (400,), generator=g)
+    x = centres[y] + 0.5 * torch.randn(400, 8, generator=g)
+    y = torch.where(torch.rand(400, generator=g) < noise, torch.randint(0, 4, (400,), generator=g), y)
+    torch.manual_seed(0)
+    layers = [nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 4)] + ([head] if head is not None else [])
+    spec = OptimizerSpec(torch.optim.Adam, [(list(range(4)), {"lr": 1e-2})])
+    return Problem(model=nn.Sequential(*layers), inputs=(x,), target=y, loss_name=loss.__name__, loss_call=loss,
+                   pred_tail=(4,), optimizer=spec, batch_size=32)
+
+
+@pytest.mark.parametrize("cause, loss, healthy", [("nll-without-log-softmax", F.nll_loss, nn.LogSoftmax(dim=1)),
+                                                   ("double-softmax", F.cross_entropy, None)])
+def test_an_output_fix_is_judged_by_the_fixed_loss_on_both_models_when_accuracy_is_at_its_ceiling(
+        cause, loss, healthy):
+    # the softmax's probabilities are pushed to one class however noisy the labels: the accuracy
+    # ties at the labels' ceiling, the log-likelihood the script meant to minimise does not
+    c = confirm(cause, _noisy_classes(nn.Softmax(dim=1), loss, noise=0.2), seconds=30, steps=100)
+    assert c["status"] == "confirmed", c
+    assert abs(c["as_written"]["score"] - c["with_fix"]["score"]) < SCORE_MARGIN  # the score alone shows no gap
+    assert c["with_fix"]["loss"] < 0.6 * c["as_written"]["loss_as_fixed"], c
+    assert "the fixed loss, on both models" in c["reason"]
+    # the healthy twin: nothing to swap, the same model measured the same way
+    c = confirm(cause, _noisy_classes(healthy, loss, noise=0.2), seconds=30, steps=100)
+    assert c["status"] == "not-confirmed", c
+    assert c["as_written"]["loss_as_fixed"] == c["with_fix"]["loss"]
+
+
+def test_the_fixed_loss_does_not_favour_the_fix_where_the_written_model_is_as_good():
+    # clean labels: the softmax'd model grows as confident as the fixed one (more, even): no gain
+    c = confirm("nll-without-log-softmax", _noisy_classes(nn.Softmax(dim=1), F.nll_loss, noise=0.0),
+                seconds=30, steps=100)
+    assert c["status"] == "not-confirmed", c
+    assert "the fixed loss" in c["reason"]

@@ -14,6 +14,17 @@ or, for fixes that keep the loss in the same units (LOSS_COMPARABLE), a held-bac
 LOSS_RATIO of the written one with a score no worse than MIN_GAIN below it. `not-confirmed` otherwise
 (the diagnosis may be wrong, or the fix alone is not enough in so short a replay); `not-tried`
 with the reason when the cause has no mechanical fix here, or nothing was captured.
+
+Fixes that change only what lies between the model's output and the loss (OUTPUT_FIXES: a
+softmax or sigmoid removed, made a log_softmax or moved to the class axis; the prediction
+reshaped to the target's) change the loss's units, so the two replays' own held-back losses are
+not comparable. Yet the fixed loss is the one the script means to minimise (the log-likelihood
+that `cross_entropy`, `nll_loss` or a logits loss computes, an elementwise error), and it is a
+function of the model's output alone: the written replay's trained model is measured with it
+too (`as_written.loss_as_fixed`), and that pair decides as LOSS_COMPARABLE's losses do. This is
+what these bugs damage first: a double softmax or an NLL on probabilities leaves the class
+ranking (accuracy) nearly right while the probabilities stay wrong, and an accuracy that is at
+its ceiling (1, or the labels' own noise) for both replays can show no gap at all.
 """
 from __future__ import annotations
 
@@ -289,8 +300,16 @@ LOSS_COMPARABLE = frozenset({"eval-mode-training", "frozen-params", "params-not-
                              "backward-missing", "optimizer-step-missing", "lr-schedule-collapse"})
 
 
+# Fixes that change only the ops between the model's output and the loss (and so the loss's units):
+# the written replay's model is also measured with the fixed replay's loss (see the module docstring).
+OUTPUT_FIXES = frozenset({"loss-broadcast", "double-softmax", "nll-without-log-softmax", "softmax-wrong-dim",
+                          "double-sigmoid"})
+
+
 # ---------------------------------------------------------------- the replay
-def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline) -> dict:
+def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline, measure: Replay | None = None) -> dict:
+    """Train one replay and measure it on the held-back samples; with `measure` (the fixed
+    replay), its trained model is also measured with that replay's loss (`loss_as_fixed`)."""
     p = replay.problem
     model = replay.model()
     opt = replay.build_optimizer(model)
@@ -301,7 +320,10 @@ def _run(replay: Replay, train_idx, held_idx, steps: int, deadline: Deadline) ->
     x_held, y_held = p.subset(held_idx)
     loss = p.eval_loss(model, x_held, y_held)
     score = p.score(model, x_held, y_held)
-    return {"loss": _num(loss), "score": _num(score), "steps": len(losses), "curve": _curve(losses)}
+    out = {"loss": _num(loss), "score": _num(score), "steps": len(losses), "curve": _curve(losses)}
+    if measure is not None:
+        out["loss_as_fixed"] = _num(measure.problem.eval_loss(measure.prepare(model), x_held, y_held))
+    return out
 
 
 def _curve(losses: list[float]) -> list[list]:
@@ -335,7 +357,8 @@ def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float
         return {"status": "not-tried", "reason": made}
     fixed, what, as_written = made if len(made) == 3 else (*made, Replay(problem))
     try:
-        written = isolated(_run, as_written, train_idx, held_idx, steps, Deadline(seconds / 2))
+        written = isolated(_run, as_written, train_idx, held_idx, steps, Deadline(seconds / 2),
+                           fixed if cause in OUTPUT_FIXES else None)
         # the fixed replay takes as many steps as the written one managed: a fair comparison
         with_fix = isolated(_run, fixed, train_idx, held_idx, written["steps"], Deadline(seconds))
     except Exception as exc:  # noqa: BLE001 - a replay that cannot run proves nothing either way
@@ -343,7 +366,7 @@ def confirm(cause: str, problem: Problem | None, results=None, *, seconds: float
     if min(written["steps"], with_fix["steps"]) < MIN_STEPS:
         return {"status": "not-tried", "reason": f"the time budget allowed only {min(written['steps'], with_fix['steps'])} "
                 f"replay steps (fewer than {MIN_STEPS})"}
-    status, reason = _judge(written, with_fix, loss_comparable=cause in LOSS_COMPARABLE)
+    status, reason = _judge(written, with_fix, loss_comparable=cause in LOSS_COMPARABLE or cause in OUTPUT_FIXES)
     if status == "not-confirmed" and min(written["steps"], with_fix["steps"]) < steps:
         reason += f"; the time budget allowed {min(written['steps'], with_fix['steps'])} of {steps} steps"
     return {"status": status, "reason": reason, "fix_applied": what, "steps": min(written["steps"], with_fix["steps"]),
@@ -354,13 +377,16 @@ def _judge(written: dict, fixed: dict, loss_comparable: bool) -> tuple[str, str]
     a, b = written["score"], fixed["score"]
     if b is not None and (a is None or b - a >= SCORE_MARGIN or b - a >= max(MIN_GAIN, GAP_SHARE * (1.0 - a))):
         return "confirmed", f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix"
-    la, lb = written["loss"], fixed["loss"]
+    # an output fix: the written model measured with the fixed loss (the script's own loss is in other units)
+    la, lb = written.get("loss_as_fixed", written["loss"]), fixed["loss"]
     no_worse = a is None or (b is not None and b >= a - MIN_GAIN)
     if loss_comparable and no_worse and lb is not None and (la is None or lb <= LOSS_RATIO * la):
         score = f" (score {_fmt(a)} and {_fmt(b)})" if b is not None else ""
-        return "confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix{score}"
+        what = "held-back loss" if "loss_as_fixed" not in written else "held-back loss (the fixed loss, on both models)"
+        return "confirmed", f"{what} {_fmt(la)} as written, {_fmt(lb)} with the fix{score}"
     if b is not None:
-        return "not-confirmed", (f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix: not clearly "
+        losses = f"; the fixed loss {_fmt(la)} and {_fmt(lb)}" if "loss_as_fixed" in written else ""
+        return "not-confirmed", (f"held-back score {_fmt(a)} as written, {_fmt(b)} with the fix{losses}: not clearly "
                                  f"better (the diagnosis may be wrong, or the replay too short)")
     return "not-confirmed", f"held-back loss {_fmt(la)} as written, {_fmt(lb)} with the fix: no clear gain"
 
@@ -380,4 +406,4 @@ def confirm_report(report, problem: Problem | None, results=None, *, seconds: fl
     report.findings = confirmed
 
 
-__all__ = ["confirm", "confirm_report", "FIXES"]
+__all__ = ["confirm", "confirm_report", "FIXES", "OUTPUT_FIXES"]

@@ -55,9 +55,12 @@ def confirmation_text(c: dict) -> str:
     if c.get("status") == "not-tried":
         return f"Replay not tried ({c.get('reason')})."
     w, x = c.get("as_written") or {}, c.get("with_fix") or {}
-    measure = "score" if x.get("score") is not None else "loss"
+    # the measure that decided: the score, else the held-back loss (for a fix between the model's
+    # output and its loss, the fixed loss measured on both models: `loss_as_fixed`)
+    by_loss = x.get("score") is None or str(c.get("reason", "")).startswith("held-back loss")
+    measure, written = ("loss", w.get("loss_as_fixed", w.get("loss"))) if by_loss else ("score", w.get("score"))
     numbers = (f"with the fix ({c.get('fix_applied')}): held-back {measure} {_num(x.get(measure))} after "
-               f"{c.get('steps')} steps; as written: {_num(w.get(measure))}.")
+               f"{c.get('steps')} steps; as written: {_num(written)}.")
     if c.get("status") == "confirmed":
         return "Confirmed by replay: " + numbers
     return ("Not confirmed by replay: " + numbers +

@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 import warnings
 
 import pytest
@@ -46,6 +47,20 @@ def _global_state():
             torch._C._len_torch_function_stack(), len(module_hooks._global_forward_hooks),
             len(module_hooks._global_forward_pre_hooks), len(optimizer_hooks._global_optimizer_pre_hooks),
             len(optimizer_hooks._global_optimizer_post_hooks))
+
+
+@pytest.fixture(autouse=True)
+def forgets_scripts_modules():
+    """A helper module a test's script imported from its temporary folder is forgotten after the
+    test: a later in-process run would otherwise count it among the user's loaded files (and the
+    order of tests, which pytest-xdist changes, would decide what a test sees)."""
+    before = set(sys.modules)
+    yield
+    tmp = os.path.realpath(tempfile.gettempdir())
+    for name in set(sys.modules) - before:
+        path = getattr(sys.modules.get(name), "__file__", None) or ""
+        if path and os.path.realpath(path).startswith(tmp + os.sep):
+            sys.modules.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

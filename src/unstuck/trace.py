@@ -87,6 +87,7 @@ class StepRecord:
     unreached_elems: int | None  # trainable, ran in forward, but no backward reached them
     used_elems: int | None
     unreached_params: tuple[int, ...] = ()
+    unreached_without_grad: tuple[int, ...] = ()  # of those, params whose module ran with gradients off
     update_ratio: float | None = None  # ||delta p|| / ||p|| over the optimizer's parameters
     grad_norm: float | None = None
     param_norm: float | None = None  # norm of the optimizer's parameters before the step
@@ -194,6 +195,7 @@ class CutRecord:
     tick: int
     op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
     site: Location | None
+    behind: frozenset[int] = frozenset()  # ids of the parameters in the cut tensor's graph (behind the cut)
 
 
 @dataclass

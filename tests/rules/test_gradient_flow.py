@@ -137,6 +137,78 @@ for step in range(40):
     assert "`model.0`" in report.findings[0].message
 
 
+def test_part_of_the_model_run_under_no_grad(tmp_path):
+    # no .detach() anywhere: the first layer runs inside torch.no_grad(), its output feeds the rest
+    report = diagnose_code(tmp_path, REGRESSION + """
+for step in range(40):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+    opt.zero_grad()
+    with torch.no_grad():
+        h = torch.relu(model[0](xb))
+    loss = F.mse_loss(model[2](h), yb)
+    loss.backward()
+    opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+    assert "`model.0`" in report.findings[0].message and "no_grad" in report.findings[0].message
+
+
+def test_a_layer_whose_output_nobody_uses_is_silent(tmp_path):
+    # WaveNet-style blocks each with a residual and a skip convolution: the last block's residual
+    # output is computed and never used, so no backward reaches it; the only cut is the logging's
+    # `loss.detach()`, which has every other layer behind it, not this one
+    report = diagnose_code(tmp_path, """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+T = 64
+t = torch.linspace(0, 12, 512 + T + 1)
+series = torch.sin(t) + 0.5 * torch.sin(2.3 * t)
+
+class Block(nn.Module):
+    def __init__(self, ch, dilation):
+        super().__init__()
+        self.dil = nn.Conv1d(ch, 2 * ch, 2, dilation=dilation)
+        self.res, self.skip = nn.Conv1d(ch, ch, 1), nn.Conv1d(ch, ch, 1)
+        self.pad = dilation
+
+    def forward(self, x):
+        a, b = self.dil(F.pad(x, (self.pad, 0))).chunk(2, dim=1)
+        h = torch.tanh(a) * torch.sigmoid(b)
+        return x + self.res(h), self.skip(h)
+
+class Net(nn.Module):
+    def __init__(self, ch=16):
+        super().__init__()
+        self.inp, self.out = nn.Conv1d(1, ch, 1), nn.Conv1d(ch, 1, 1)
+        self.blocks = nn.ModuleList(Block(ch, d) for d in (1, 2, 4, 8))
+
+    def forward(self, x):
+        x, skips = self.inp(x), 0
+        for block in self.blocks:
+            x, s = block(x)
+            skips = skips + s
+        return self.out(torch.relu(skips))[..., -1]
+
+model = Net()
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+starts = torch.arange(0, 512, 4)
+windows = torch.stack([series[i:i + T] for i in starts]).unsqueeze(1)
+targets = torch.stack([series[i + T] for i in starts]).unsqueeze(1)
+history = []
+for step in range(60):
+    idx = torch.randint(0, len(starts), (32,))
+    loss = F.mse_loss(model(windows[idx]), targets[idx])
+    history.append(loss.detach())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+print(loss.item())
+""")
+    assert "detached-graph" not in causes(report)
+
+
 def test_gan_with_detach_and_two_optimizers_is_silent(tmp_path):
     report = diagnose_code(tmp_path, """
 import torch, torch.nn as nn

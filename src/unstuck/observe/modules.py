@@ -351,6 +351,8 @@ class ModuleObserver:
             ids = {id(p) for p in params}
             for st in s.opts.values():
                 st.used |= ids
+                if not grad_enabled:
+                    st.used_without_grad |= ids
         if isinstance(module, MODE_SENSITIVE):
             trainable = any(p.requires_grad for p in params)
             s.trace.modes.append(ModeRecord(

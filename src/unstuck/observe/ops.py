@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from unstuck.observe.autograd import walk_graph
 from unstuck.observe.callsite import call_as, caller_of, is_user, user_site
 from unstuck.observe.shapes import broadcast_shape
 from unstuck.observe.stats import all_finite, value_range
@@ -545,7 +546,7 @@ class OpObserver:
         if isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
             if func is T.item and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t:
                 return  # `loss.item()` after loss.backward(): logging, no cut
-            self._record_cut(CUTS[func])
+            self._record_cut(CUTS[func], t)
 
     def _rewrap(self, func, args, kwargs, out) -> None:
         if func is T.requires_grad_:
@@ -556,13 +557,14 @@ class OpObserver:
         elif kwargs.get("requires_grad") and isinstance(out, torch.Tensor) and out.dim() == 0:
             self._record_cut(REWRAPS[func])
 
-    def _record_cut(self, op: str) -> None:
+    def _record_cut(self, op: str, t: torch.Tensor | None = None) -> None:
         site = user_site()
         key = (op, site.line if site else None, site.file if site else None)
         if key in self.seen_cuts:
             return
         self.seen_cuts.add(key)
-        self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site))
+        behind = frozenset(id(p) for p in walk_graph([t])[0]) if t is not None else frozenset()
+        self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site, behind=behind))
 
 
 # Positions of the re-weighting arguments, as the functional losses take them

@@ -34,6 +34,7 @@ class OptState:
     backwards: int = 0  # backward() calls outside step() since the last step
     reached: set[int] = field(default_factory=set)  # params reached by those backward passes
     used: set[int] = field(default_factory=set)  # params whose module ran forward since the last step
+    used_without_grad: set[int] = field(default_factory=set)  # ... of those, params that ran with gradients off
     walked_all: bool = True  # every backward since the last step had its graph walked
     hooked_all: bool = False  # module hooks were on for the whole time since the last step
     grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
@@ -391,11 +392,13 @@ class OptimizerObserver:
                     stale_elems += n
         unreached = used = None
         unreached_ids: tuple[int, ...] = ()
+        without_grad: tuple[int, ...] = ()
         if st.walked_all and st.hooked_all and st.backwards >= 1 and st.used:
             trainable_used = [pid for pid in st.used if pid in current and
                               (r := s.param_refs.get(pid)) is not None and (t := r()) is not None
                               and t.requires_grad]
             unreached_ids = tuple(pid for pid in trainable_used if pid not in st.reached)
+            without_grad = tuple(pid for pid in unreached_ids if pid in st.used_without_grad)
             used = s.trace.elems(trainable_used)
             unreached = s.trace.elems(unreached_ids)
         st.before = None
@@ -408,6 +411,7 @@ class OptimizerObserver:
             no_grad_elems=no_grad, backwards_since_step=st.backwards, checked_elems=checked_elems,
             stale_elems=stale_elems,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
+            unreached_without_grad=without_grad,
             grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
             model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices,
             model_trainable_params=model_trainable)
@@ -436,6 +440,7 @@ class OptimizerObserver:
         st.backwards = 0
         st.reached = set()
         st.used = set()
+        st.used_without_grad = set()
         st.walked_all = True
         st.hooked_all = s.is_sampled(s.tick + 1)
         if st.hooked_all or s.sampling:

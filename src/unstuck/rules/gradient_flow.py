@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from unstuck.reportdata import Severity
-from unstuck.rules.data import INPUT_DEPENDENCE
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_backward, needs_optimizer, needs_steps, rule
 from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.rules.optimizer_use import cleared_before
@@ -205,7 +204,7 @@ def _never_reached(rule, trace: Trace, cut) -> list:
       requires=(needs_backward,),
       explains=("zero-grad-misplaced", "optimizer-step-missing", "vanishing-gradients") + NO_UPDATE,
       thresholds={"MIN_UNREACHED_STEPS": MIN_UNREACHED_STEPS, "UNREACHED_ERROR_SHARE": UNREACHED_ERROR_SHARE,
-                  "INPUT_DEPENDENCE": INPUT_DEPENDENCE, "MIN_EMPTY_OPTIMIZER_STEPS": MIN_EMPTY_OPTIMIZER_STEPS})
+                  "MIN_EMPTY_OPTIMIZER_STEPS": MIN_EMPTY_OPTIMIZER_STEPS})
 def detached_graph(self, trace: Trace):
     """
     What it detects:
@@ -216,8 +215,9 @@ def detached_graph(self, trace: Trace):
         `torch.tensor(loss.item(), requires_grad=True)`, which silences PyTorch's error
         and leaves a loss with no history at all. Intended cuts (a GAN's `fake.detach()`,
         a frozen backbone) leave every optimized parameter reached and stay silent. Layers
-        that are bypassed rather than cut (no cut was seen, and the model's output does not
-        depend on its input) are `input-ignored`'s to report.
+        that are bypassed rather than cut (no cut was seen and they ran with gradients on:
+        an output nobody uses, such as a WaveNet's last residual convolution, or a model
+        whose output does not depend on its input, `input-ignored`'s to report) stay silent.
         Also an optimizer whose parameters ran in a forward pass but had no gradient at any
         of its sampled steps ({MIN_EMPTY_OPTIMIZER_STEPS} or more), although a backward pass ran
         after its last `zero_grad()` each time: the loss it steps on never reaches them (a GAN's
@@ -259,14 +259,23 @@ def detached_graph(self, trace: Trace):
     common = set(unreached[0].unreached_params)
     for s in unreached[1:]:
         common &= set(s.unreached_params)
+    # The cut is seen: parameters behind a `.detach()`/`.data`/`.item()`/NumPy cut (in the cut
+    # tensor's graph; a cut seen after these steps, a `loss.item()` printed after the loop, cut
+    # nothing here), or run with gradients off (a `torch.no_grad()` block). Layers that ran with
+    # gradients on, behind no cut, are bypassed: their output is unused (a WaveNet's last residual
+    # convolution) or ignored (input-ignored's to say).
+    cuts = [c for c in trace.cuts if c.tick <= unreached[-1].tick and c.behind & common]
+    behind = set().union(*(c.behind for c in cuts))
+    for s in unreached:
+        behind |= set(s.unreached_without_grad)
+    common &= behind
     if not common:
         return findings
-    if cut is None and trace.input_dependence is not None and trace.input_dependence < t.INPUT_DEPENDENCE:
-        return findings  # nothing was cut: the output bypasses these layers, as input-ignored (DT003) says
+    cut = next((c for c in cuts if c.behind & common), None)
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)
     severity = Severity.ERROR if share >= t.UNREACHED_ERROR_SHARE else Severity.WARNING
-    how = f" The graph is cut with {cut.op} here." if cut else ""
+    how = f" The graph is cut with {cut.op} here." if cut else " They ran with gradients off (`torch.no_grad()`)."
     msg = (f"{_names(trace, common)} ({elems:,} elements, {share:.0%} of the trainable parameters that ran) took "
            f"part in the forward pass on {len(unreached)} sampled steps, but no backward() reached them.{how}")
     findings.append(self.finding(msg, cut.site if cut else first_site(unreached),

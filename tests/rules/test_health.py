@@ -36,6 +36,26 @@ nn.init.zeros_(model[2].weight)
     assert causes(report) == []
 
 
+def test_layer_norm_over_two_axes_is_silent(tmp_path):
+    # nn.LayerNorm([4, 8]) holds a [4, 8] scale of ones: element-wise, no units to be identical
+    report = run(tmp_path, """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lift = nn.Linear(6, 32)
+        self.norm = nn.LayerNorm([4, 8])
+        self.mix = nn.Linear(8, 8)
+        self.head = nn.Linear(32, 1)
+
+    def forward(self, x):
+        h = self.norm(torch.relu(self.lift(x)).view(-1, 4, 8))
+        return self.head(torch.relu(self.mix(h)).flatten(1))
+
+model = Net()
+""")
+    assert causes(report) == []
+
+
 def test_zero_initialised_lora_style_matrix_is_silent(tmp_path):
     report = run(tmp_path, """
 class LoRA(nn.Module):

@@ -34,9 +34,12 @@ def _next_weight(trace: Trace, pid: int) -> int | None:
 def _symmetric_layers(trace: Trace) -> list[int]:
     """Hidden layers whose units stay identical: identical rows, and a next layer that treats
     them identically (identical columns). A zero-initialised output layer, or a zero-initialised
-    matrix followed by a random one (LoRA's B), breaks no symmetry that training cannot undo."""
+    matrix followed by a random one (LoRA's B), breaks no symmetry that training cannot undo.
+    A normalization layer's scale (ones by design, a matrix for `nn.LayerNorm([T, F])`)
+    multiplies element by element: it has no units."""
     return [p for p in trace.symmetric_params
-            if (nxt := _next_weight(trace, p)) is not None and nxt in trace.symmetric_inputs]
+            if "Norm" not in trace.params[p].module_type
+            and (nxt := _next_weight(trace, p)) is not None and nxt in trace.symmetric_inputs]
 
 
 @rule("IN001", "symmetric-init", Severity.ERROR, "Weights start identical, so units stay identical",
@@ -49,7 +52,8 @@ def symmetric_init(self, trace: Trace):
         first update, followed by a layer whose weights treat those units identically
         (identical columns): typically `nn.init.zeros_` or `constant_` on every weight. A
         zero-initialised *output* layer, or a zero matrix followed by a random one (LoRA's
-        B), is a known good practice and stays silent.
+        B), is a known good practice and stays silent, as is a normalization layer's scale
+        (ones by design, a matrix for `nn.LayerNorm([T, F])`).
 
     Why it stops learning:
         Identical units compute the same output and receive the same gradient, so they stay

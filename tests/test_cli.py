@@ -110,12 +110,18 @@ def test_max_steps_is_not_swallowed_by_the_script(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_writes_the_report_and_exits_130(tmp_path):
     script = write(tmp_path, TRAIN.replace("for step in range", "print('ready', flush=True)\nfor step in range"))
+    # the default SIGINT action in the child, as in a terminal: a pytest-xdist worker ignores SIGINT,
+    # and a Python started with SIGINT ignored never raises KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-m", "unstuck", "run", "--json", "r.json", script, "100000000"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # a run that ignored the signal must not outlive the test
     assert proc.returncode == 130
     assert "KeyboardInterrupt" in err and "unstuck report" in err
     report = json.loads((tmp_path / "r.json").read_text())

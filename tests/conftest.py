@@ -15,6 +15,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 # whole corpora, many subprocesses, torchrun launches, the notebook, Lightning and the HF
 # Trainer, the browser. `--full` runs everything (CI: `bash .ci/run`); an explicit `-m` selects
 # as it says (`-m slow`: only the slow ones).
+# Under pytest-xdist (`-n 2`, README) each worker computes on one thread: two workers on two cores
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+
+
 def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run the tests marked slow (the whole suite, as CI runs it)")
@@ -70,3 +75,33 @@ def leaves_torch_as_it_found_it():
     before = _global_state()
     yield
     assert _global_state() == before
+
+
+# The hard-healthy corpus's summary line (same / silent / status / no tool errors, out of N),
+# printed at the end of the run; under pytest-xdist a worker hands it to the controller.
+HEALTHY_SUMMARIES: list[str] = []
+
+
+def _healthy_summary():
+    test_healthy = sys.modules.get("tests.healthy.test_healthy")
+    if test_healthy is None or not test_healthy.RAN:
+        return None
+    from tests.healthy.corpus import summary
+    return summary(test_healthy.RAN)
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput") and (line := _healthy_summary()):
+        session.config.workeroutput["healthy_summary"] = line
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    line = getattr(node, "workeroutput", {}).get("healthy_summary")
+    if line and line not in HEALTHY_SUMMARIES:
+        HEALTHY_SUMMARIES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in HEALTHY_SUMMARIES or filter(None, [_healthy_summary()]):
+        terminalreporter.write_line("hard-healthy corpus: " + line)

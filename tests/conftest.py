@@ -36,6 +36,9 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # the healthy corpora (one pytest-xdist group, minutes of subprocesses) start first, so that
+    # the other worker's many short tests fill the time beside them instead of after them
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
     if not _quick(config):
         return
     slow = [item for item in items if item.get_closest_marker("slow")]

@@ -195,7 +195,7 @@ class CutRecord:
     tick: int
     op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
     site: Location | None
-    behind: frozenset[int] = frozenset()  # ids of the parameters in the cut tensor's graph (behind the cut)
+    behind: set[int] = field(default_factory=set)  # ids of the parameters in the cut tensors' graphs (behind it)
 
 
 @dataclass

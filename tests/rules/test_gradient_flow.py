@@ -153,6 +153,58 @@ for step in range(40):
     assert "`model.0`" in report.findings[0].message and "no_grad" in report.findings[0].message
 
 
+def test_a_parameters_data_used_in_a_custom_forward(tmp_path):
+    # the cut is on the parameter itself (a leaf): `self.weight.data` inside the module's forward
+    report = diagnose_code(tmp_path, """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(256, 8)
+y = X[:, :1] * 2 - X[:, 1:2]
+
+class MyLinear(nn.Module):
+    def __init__(self, i, o):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(o, i) / i ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(o))
+
+    def forward(self, x):
+        return F.linear(x, self.weight.data, self.bias.detach())
+
+model = nn.Sequential(MyLinear(8, 32), nn.ReLU(), nn.Linear(32, 1))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for step in range(40):
+    loss = F.mse_loss(model(X), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+    assert "`model.0.weight`" in report.findings[0].message or "`model.0`" in report.findings[0].message
+
+
+def test_one_detach_line_in_a_loop_cuts_every_block_it_runs_on(tmp_path):
+    # the same line cuts a different block at each turn of the loop: all of them are named
+    report = diagnose_code(tmp_path, REGRESSION.replace(
+        "model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))",
+        "model = nn.ModuleList([nn.Linear(5, 16), nn.Linear(16, 16), nn.Linear(16, 16), nn.Linear(16, 1)])") + """
+def forward(x):
+    h = x
+    for layer in model[:-1]:
+        h = torch.relu(layer(h)).detach()
+    return model[-1](h)
+
+for step in range(40):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+    opt.zero_grad()
+    loss = F.mse_loss(forward(xb), yb)
+    loss.backward()
+    opt.step()
+""")
+    assert first_cause(report) == "detached-graph"
+    # the three cut blocks: (5*16 + 16) + 2 * (16*16 + 16) elements
+    assert "(640 elements" in report.findings[0].message, report.findings[0].message
+
+
 def test_a_layer_whose_output_nobody_uses_is_silent(tmp_path):
     # WaveNet-style blocks each with a residual and a skip convolution: the last block's residual
     # output is computed and never used, so no backward reaches it; the only cut is the logging's

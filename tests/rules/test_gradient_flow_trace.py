@@ -48,7 +48,7 @@ def test_gf003_unreached_steps_and_severity():
     assert f.severity is Severity.WARNING
     # the unreached layer must be behind the cut (or have run with gradients off): an unused output is silent
     bypassed = gf003(unreached_steps=th.MIN_UNREACHED_STEPS)
-    bypassed.cuts[0].behind = frozenset({99})
+    bypassed.cuts[0].behind = {99}
     assert not fires("GF003", bypassed)
     for s in bypassed.steps:
         s.unreached_without_grad = s.unreached_params

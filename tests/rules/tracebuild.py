@@ -175,7 +175,7 @@ def gf003(unreached_steps: int = 5, share: float = 0.6) -> Trace:
     tr = training_run(sampled=range(unreached_steps))
     pid = 1
     tr.cuts.append(CutRecord(tick=0, op="detach()", site=Location("train.py", 12, "forward", "h = h.detach()"),
-                             behind=frozenset({pid})))
+                             behind={pid}))
     for s in tr.steps:
         s.used_elems = round(tr.params[pid].numel / share)
         s.unreached_elems = tr.params[pid].numel

@@ -55,8 +55,10 @@ VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.resha
          T.flatten, torch.flatten, T.contiguous, T.float, T.double, T.to}
 UNSQUEEZES = frozenset({T.unsqueeze, torch.unsqueeze})
 RESHAPES = frozenset({T.view, T.reshape, torch.reshape})
+WALKS_PER_SITE = 8  # graph walks per cut site and sampled step (see _record_cut)
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
         T.tolist: ".tolist()"}
+LEAF_CUTS = (T.detach, T.data.__get__)  # on a parameter itself, inside a module's forward
 # Elementwise functions studied for nothing else, delivered to the hub's on_op event (with every
 # studied op above) so that an observer can follow the ops from a model's output to its loss;
 # and Tensor.backward, which ends such a chain.
@@ -132,7 +134,8 @@ class OpObserver:
         # this window's broadcast records by (tick, site, op, shapes): one record per line and step
         self.broadcast_seen: dict[tuple, BroadcastRecord] = {}
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
-        self.seen_cuts: set[tuple[str, int | None, str | None]] = set()
+        self.cuts: dict[tuple[str, int | None, str | None], CutRecord] = {}  # by (op, line, file)
+        self.walks_tick, self.walks = -1, {}  # graph walks per cut site on the current step
         self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
@@ -543,6 +546,10 @@ class OpObserver:
     # ------------------------------------------------------------ graph cuts
     def _cut(self, func, args, kwargs, out) -> None:
         t = args[0] if args else None
+        if (func in LEAF_CUTS and isinstance(t, torch.Tensor) and t.grad_fn is None and t.requires_grad
+                and self.grad_enabled and self.s.depth > 0):
+            self._record_cut(CUTS[func], t)  # `self.weight.data` in a module's forward: the parameter cut off
+            return
         if isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
             if func is T.item and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t:
                 return  # `loss.item()` after loss.backward(): logging, no cut
@@ -558,13 +565,22 @@ class OpObserver:
             self._record_cut(REWRAPS[func])
 
     def _record_cut(self, op: str, t: torch.Tensor | None = None) -> None:
+        """One record per cut site; the parameters behind it (in the cut tensor's graph) are
+        gathered from up to WALKS_PER_SITE occurrences a sampled step: one line in a loop over
+        blocks, or a helper called on several models, cuts different layers each time."""
         site = user_site()
         key = (op, site.line if site else None, site.file if site else None)
-        if key in self.seen_cuts:
+        rec = self.cuts.get(key)
+        if rec is None:
+            rec = self.cuts[key] = CutRecord(tick=self.s.tick, op=op, site=site)
+            self.s.trace.cuts.append(rec)
+        if t is None:
             return
-        self.seen_cuts.add(key)
-        behind = frozenset(id(p) for p in walk_graph([t])[0]) if t is not None else frozenset()
-        self.s.trace.cuts.append(CutRecord(tick=self.s.tick, op=op, site=site, behind=behind))
+        if self.walks_tick != self.s.tick:
+            self.walks_tick, self.walks = self.s.tick, {}
+        n = self.walks[key] = self.walks.get(key, 0) + 1
+        if n <= WALKS_PER_SITE:
+            rec.behind |= {id(p) for p in walk_graph([t])[0]}
 
 
 # Positions of the re-weighting arguments, as the functional losses take them

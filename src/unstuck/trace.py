@@ -88,6 +88,7 @@ class StepRecord:
     used_elems: int | None
     unreached_params: tuple[int, ...] = ()
     unreached_without_grad: tuple[int, ...] = ()  # of those, params whose module ran with gradients off
+    hand_updated: tuple[int, ...] = ()  # of those, params seen moved with no gradient (an EMA teacher)
     update_ratio: float | None = None  # ||delta p|| / ||p|| over the optimizer's parameters
     grad_norm: float | None = None
     param_norm: float | None = None  # norm of the optimizer's parameters before the step

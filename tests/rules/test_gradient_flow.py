@@ -205,6 +205,54 @@ for step in range(40):
     assert "(640 elements" in report.findings[0].message, report.findings[0].message
 
 
+def test_an_ema_teacher_inside_the_model_is_updated_not_cut(tmp_path):
+    # model.parameters() also hands the teacher to Adam; it runs under no_grad and never gets a
+    # gradient, but the script moves it every step (EMA): it is not stuck
+    report = diagnose_code(tmp_path, REGRESSION.replace("model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))", """
+import copy
+
+class MeanTeacher(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.student = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.teacher = copy.deepcopy(self.student)
+
+    def forward(self, x):
+        with torch.no_grad():
+            t = self.teacher(x + 0.05 * torch.randn_like(x))
+        return self.student(x), t
+
+model = MeanTeacher()""") + """
+for step in range(40):
+    xb, yb = X[step % 8 * 32:(step % 8 + 1) * 32], y[step % 8 * 32:(step % 8 + 1) * 32]
+    s, t = model(xb)
+    loss = F.mse_loss(s, yb)
+    opt.zero_grad(); (loss + 0.5 * F.mse_loss(s, t)).backward(); opt.step()
+    with torch.no_grad():
+        for pt, ps in zip(model.teacher.parameters(), model.student.parameters()):
+            pt.mul_(0.99).add_(ps, alpha=0.01)
+""")
+    assert "detached-graph" not in causes(report)
+
+
+def test_a_teacher_nobody_updates_is_still_cut(tmp_path):
+    # the same model without the EMA update: the teacher's parameters never move
+    report = diagnose_code(tmp_path, REGRESSION.replace("model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))", """
+class TwoTowers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.b = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1))
+
+    def forward(self, x):
+        with torch.no_grad():
+            h = self.b(x)
+        return self.a(x) + h
+
+model = TwoTowers()""") + TRAIN)
+    assert first_cause(report) == "detached-graph"
+
+
 def test_a_layer_whose_output_nobody_uses_is_silent(tmp_path):
     # WaveNet-style blocks each with a residual and a skip convolution: the last block's residual
     # output is computed and never used, so no backward reaches it; the only cut is the logging's

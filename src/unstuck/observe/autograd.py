@@ -81,7 +81,7 @@ FINGERPRINT_VALUES = 32  # values of a parameter compared to see it change behin
 RATIO_VALUES = 4096  # values per parameter on which a manual update's size is estimated
 
 
-def _fingerprint(p: torch.Tensor, values: int = FINGERPRINT_VALUES) -> torch.Tensor:
+def fingerprint(p: torch.Tensor, values: int = FINGERPRINT_VALUES) -> torch.Tensor:
     """Up to `values` evenly spaced values of `p`, copied: an update through `p.data` changes
     them without changing `p._version`, and they tell the size of an update."""
     flat = p.detach().reshape(-1)
@@ -252,7 +252,7 @@ class AutogradObserver:
                 continue
             g = p.grad
             snap[pid] = (p._version, weakref.ref(g) if g is not None else None, g._version if g is not None else 0,
-                         _fingerprint(p, RATIO_VALUES) if values else None)
+                         fingerprint(p, RATIO_VALUES) if values else None)
         s.manual_snapshot = snap
         s.manual_zeroed_ptrs = set()
 
@@ -272,7 +272,7 @@ class AutogradObserver:
             if p is None:
                 continue
             # values are compared on watched steps only: reading them is a device sync
-            now = _fingerprint(p, RATIO_VALUES) if values is not None and s.sampling else None
+            now = fingerprint(p, RATIO_VALUES) if values is not None and s.sampling else None
             if p._version != pver:
                 self.version_updates_seen = True
             elif now is None or torch.equal(values, now):

@@ -14,6 +14,7 @@ import torch
 from torch.optim.optimizer import (Optimizer, register_optimizer_step_post_hook,
                                    register_optimizer_step_pre_hook)
 
+from unstuck.observe.autograd import fingerprint
 from unstuck.observe.callsite import user_site
 from unstuck.observe.patching import Patches
 from unstuck.observe.sampling import MAX_WIDTH
@@ -38,6 +39,10 @@ class OptState:
     walked_all: bool = True  # every backward since the last step had its graph walked
     hooked_all: bool = False  # module hooks were on for the whole time since the last step
     grad_snapshot: dict[int, tuple[object, int]] | None = None  # pid -> (weakref(grad) | None, grad._version)
+    # params without a gradient at a sampled step: pid -> (version, a few values), to tell at the
+    # next one whether something else moved them (an EMA teacher's `mul_`/`lerp_`, a polyak copy)
+    idle_marks: dict[int, tuple[int, torch.Tensor]] = field(default_factory=dict)
+    hand_updated: set[int] = field(default_factory=set)  # params seen moved with no gradient
     snapshot_at: int = -1  # self.steps when the snapshot was taken
     # Clearing seen since the snapshot: zero_grad() of this optimizer, module.zero_grad() of
     # some parameters, or in-place zeroing of gradient storage (`p.grad.data.zero_()`).
@@ -137,6 +142,17 @@ def _grad_norm(g: torch.Tensor) -> float:
     if g.is_sparse:
         return float(torch.linalg.vector_norm(g.coalesce().values()))
     return float(g.norm())
+
+
+def _mark_idle(st: OptState, p: torch.Tensor) -> None:
+    """A parameter with no gradient at this sampled step: if its values changed since the last
+    sampled step it had none either, something other than this optimizer updated it (optimizers
+    skip parameters without a gradient): an EMA teacher or a polyak target kept in the optimizer."""
+    before = st.idle_marks.get(id(p))
+    values = fingerprint(p)
+    if before is not None and (before[0] != p._version or not torch.equal(before[1], values)):
+        st.hand_updated.add(id(p))
+    st.idle_marks[id(p)] = (p._version, values)
 
 
 def _record_symmetric(session, params) -> None:
@@ -376,6 +392,7 @@ class OptimizerObserver:
             g = p.grad
             if g is None:
                 no_grad += n
+                _mark_idle(st, p)
                 continue
             gn = _grad_norm(g)
             if gn == 0.0:
@@ -411,7 +428,7 @@ class OptimizerObserver:
             no_grad_elems=no_grad, backwards_since_step=st.backwards, checked_elems=checked_elems,
             stale_elems=stale_elems,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
-            unreached_without_grad=without_grad,
+            unreached_without_grad=without_grad, hand_updated=tuple(st.hand_updated & set(unreached_ids)),
             grad_norm=math.sqrt(total_sq), param_norm=math.sqrt(param_sq), lr=lr, layer_grad_norms=tuple(norms),
             model_elems=model_elems, model_frozen_elems=model_frozen, model_trainable_matrices=model_matrices,
             model_trainable_params=model_trainable)

@@ -217,7 +217,9 @@ def detached_graph(self, trace: Trace):
         a frozen backbone) leave every optimized parameter reached and stay silent. Layers
         that are bypassed rather than cut (no cut was seen and they ran with gradients on:
         an output nobody uses, such as a WaveNet's last residual convolution, or a model
-        whose output does not depend on its input, `input-ignored`'s to report) stay silent.
+        whose output does not depend on its input, `input-ignored`'s to report) stay silent,
+        as do parameters the script moves itself while they never get a gradient (an EMA
+        teacher inside the model, which `model.parameters()` also gave the optimizer).
         Also an optimizer whose parameters ran in a forward pass but had no gradient at any
         of its sampled steps ({MIN_EMPTY_OPTIMIZER_STEPS} or more), although a backward pass ran
         after its last `zero_grad()` each time: the loss it steps on never reaches them (a GAN's
@@ -269,6 +271,10 @@ def detached_graph(self, trace: Trace):
     for s in unreached:
         behind |= set(s.unreached_without_grad)
     common &= behind
+    # moved by the script itself while they never had a gradient (an EMA teacher or a polyak
+    # target that `model.parameters()` also handed to the optimizer): updated, not stuck
+    for s in unreached:
+        common -= set(s.hand_updated)
     if not common:
         return findings
     cut = next((c for c in cuts if c.behind & common), None)

@@ -98,3 +98,32 @@ for fold in range(4):
         opt.zero_grad(); loss.backward(); opt.step()
 """
     assert causes(diagnose_code(tmp_path, code)) == []
+
+
+def test_two_losses_on_one_line_are_not_mixed(tmp_path):
+    # a supervised loss and a consistency loss against an EMA teacher's output, summed on one
+    # line: each has its own constant level, and the supervised one (the line's first) is judged
+    report = diagnose_code(tmp_path, """
+import copy
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 8)
+Y = X[:, :1] * 2 - X[:, 1:2] + 0.5 * X[:, 2:3] * X[:, 3:4] + 0.05 * torch.randn(512, 1)
+student = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 1))
+teacher = copy.deepcopy(student).requires_grad_(False)
+opt = torch.optim.Adam(student.parameters(), lr=1e-2)
+for step in range(60):
+    i = (step * 64) % 512
+    xb, yb = X[i:i + 64], Y[i:i + 64]
+    s = student(xb)
+    with torch.no_grad():
+        t = teacher(xb + 0.05 * torch.randn_like(xb))
+    loss = F.mse_loss(s, yb) + 0.5 * F.mse_loss(s, t)
+    opt.zero_grad(); loss.backward(); opt.step()
+    with torch.no_grad():
+        for pt, ps in zip(teacher.parameters(), student.parameters()):
+            pt.lerp_(ps, 0.01)
+""")
+    assert "loss-plateau" not in causes(report)

@@ -37,7 +37,13 @@ def _late_training_calls(trace: Trace, t):
     late_ticks = sorted({c.tick for c in same})[-t.LATE_SAMPLES:]
     if not late_ticks or late_ticks[0] < start + (trace.ticks - start) / t.LATE_START_DIVISOR:
         return []
-    return [c for c in same if c.tick in late_ticks]
+    # one call a step: the line's first (`mse(s, y) + 0.5 * mse(s, teacher(x))` is two losses
+    # against different targets on one line, each with its own constant level: never mixed)
+    first: dict[int, object] = {}
+    for c in same:
+        if c.tick in late_ticks:
+            first.setdefault(c.tick, c)
+    return list(first.values())
 
 
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
@@ -114,7 +120,8 @@ def loss_plateau(self, trace: Trace):
         (`weight=`, `pos_weight=`) has no unweighted reference and is not judged. When models
         are trained one after another (a sweep, k folds), the last one's training is judged.
         The judged loss is the one whose gradient trains the model (passed to `backward()`),
-        not an inner loss differentiated with `create_graph=True` (MAML) or a metric.
+        not an inner loss differentiated with `create_graph=True` (MAML) or a metric; of a
+        line that sums several losses (a supervised and a consistency term), its first.
         Batches of fewer than {MIN_BATCH} target values are not judged: the best constant fitted to
         so few values is an optimistic reference (in few-shot learning each batch is another
         task, whose own mean the model cannot know before it adapts).

@@ -15,11 +15,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 # whole corpora, many subprocesses, torchrun launches, the notebook, Lightning and the HF
 # Trainer, the browser. `--full` runs everything (CI: `bash .ci/run`); an explicit `-m` selects
 # as it says (`-m slow`: only the slow ones).
-# Under pytest-xdist (`-n 2`, README) each worker computes on one thread: two workers on two cores
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    torch.set_num_threads(1)
-
-
 def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run the tests marked slow (the whole suite, as CI runs it)")
@@ -36,9 +31,6 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    # the healthy corpora (one pytest-xdist group, minutes of subprocesses) start first, so that
-    # the other worker's many short tests fill the time beside them instead of after them
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
     if not _quick(config):
         return
     slow = [item for item in items if item.get_closest_marker("slow")]
@@ -61,7 +53,7 @@ def _global_state():
 def forgets_scripts_modules():
     """A helper module a test's script imported from its temporary folder is forgotten after the
     test: a later in-process run would otherwise count it among the user's loaded files (and the
-    order of tests, which pytest-xdist changes, would decide what a test sees)."""
+    order of tests, which `-k`, `-p randomly` or `-n` change, would decide what a test sees)."""
     before = set(sys.modules)
     yield
     tmp = os.path.realpath(tempfile.gettempdir())
@@ -78,33 +70,3 @@ def leaves_torch_as_it_found_it():
     before = _global_state()
     yield
     assert _global_state() == before
-
-
-# The hard-healthy corpus's summary line (same / silent / status / no tool errors, out of N),
-# printed at the end of the run; under pytest-xdist a worker hands it to the controller.
-HEALTHY_SUMMARIES: list[str] = []
-
-
-def _healthy_summary():
-    test_healthy = sys.modules.get("tests.healthy.test_healthy")
-    if test_healthy is None or not test_healthy.RAN:
-        return None
-    from tests.healthy.corpus import summary
-    return summary(test_healthy.RAN)
-
-
-def pytest_sessionfinish(session):
-    if hasattr(session.config, "workeroutput") and (line := _healthy_summary()):
-        session.config.workeroutput["healthy_summary"] = line
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    line = getattr(node, "workeroutput", {}).get("healthy_summary")
-    if line and line not in HEALTHY_SUMMARIES:
-        HEALTHY_SUMMARIES.append(line)
-
-
-def pytest_terminal_summary(terminalreporter):
-    for line in HEALTHY_SUMMARIES or filter(None, [_healthy_summary()]):
-        terminalreporter.write_line("hard-healthy corpus: " + line)

@@ -110,7 +110,7 @@ def test_max_steps_is_not_swallowed_by_the_script(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_writes_the_report_and_exits_130(tmp_path):
     script = write(tmp_path, TRAIN.replace("for step in range", "print('ready', flush=True)\nfor step in range"))
-    # the default SIGINT action in the child, as in a terminal: a pytest-xdist worker ignores SIGINT,
+    # the default SIGINT action in the child, as in a terminal: a parent may ignore SIGINT (a pytest-xdist worker does),
     # and a Python started with SIGINT ignored never raises KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-m", "unstuck", "run", "--json", "r.json", script, "100000000"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,

@@ -10,9 +10,7 @@ import pytest
 
 from tests.healthy.corpus import load_manifest, run_corpus
 
-# slow; under pytest-xdist (`-n 2 --dist loadgroup`) the two healthy corpora run in one worker,
-# one after the other: each runs its scripts two at a time in subprocesses (its fixture runs once)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("healthy-corpora")]
+pytestmark = pytest.mark.slow
 FOLDER = Path(__file__).resolve().parent / "healthy"
 CASES = load_manifest(FOLDER)
 JOBS = int(os.environ.get("UNSTUCK_HEALTHY_JOBS", "2"))

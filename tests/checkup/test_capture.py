@@ -75,3 +75,25 @@ def test_a_hand_written_squared_error_is_replayed_as_written(tmp_path):
 def test_a_loss_on_a_transformed_output_is_not_replayed(tmp_path):
     problem, reason = capture(tmp_path, loss="F.mse_loss(torch.tanh(model(X[i:i + 32])).squeeze(1), y[i:i + 32])")
     assert problem is None
+
+
+def test_row_digests_tell_rows_apart_by_their_bytes():
+    import torch
+
+    from unstuck.checkup.capture import row_digests
+    torch.manual_seed(0)
+    x = torch.randn(64, 3, 5)
+    d = row_digests((x,))
+    assert len(set(d)) == 64  # distinct rows
+    assert row_digests((x[10:11].clone(),))[0] == d[10]  # a row seen again alone, from another batch
+    flipped = x.clone()
+    flipped[3] = -flipped[3]  # only sign bits differ
+    flipped[4, 1, 2] = torch.nextafter(flipped[4, 1, 2], torch.tensor(10.0))  # one bit of one value
+    flipped[5] = flipped[5].flip(-1)  # the same values in another order
+    e = row_digests((flipped,))
+    assert [i for i in range(64) if d[i] != e[i]] == [3, 4, 5]
+    # several tensors hashed together, odd byte widths and integer ids included
+    ids = torch.randint(0, 3, (64, 3), dtype=torch.uint8)
+    pairs = row_digests((x, ids))
+    assert len(set(pairs)) == 64 and pairs != d
+    assert len(set(row_digests((ids,)))) == len({tuple(r) for r in ids.tolist()})

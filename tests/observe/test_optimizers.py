@@ -114,3 +114,19 @@ assert reused >= 3, "no id was reused: the test proves nothing"
 """)
     assert report.script_error is None
     assert "params-not-optimized" not in causes(report)
+
+
+def test_norms_are_read_together_and_match_each_tensors_norm():
+    import torch
+
+    from unstuck.observe.optimizers import _norms
+    dense = torch.randn(30, 20)
+    half = (torch.randn(1000) * 300).half()  # its squares overflow float16: read in float32
+    double = torch.randn(7, dtype=torch.float64) * 1e200
+    sparse = torch.sparse_coo_tensor(torch.tensor([[0, 0, 2]]), torch.tensor([1.0, 2.0, 4.0]), (5,))  # a repeated row
+    got = _norms([dense, half, double, sparse])
+    assert got[0] == pytest.approx(float(dense.norm()), rel=1e-6)
+    assert got[1] == pytest.approx(float(half.float().norm()), rel=1e-3)
+    assert got[2] == pytest.approx(float(double.norm()), rel=1e-12)  # float64 stays float64
+    assert got[3] == pytest.approx(5.0)  # rows 0 summed (3) and 2 (4)
+    assert _norms([]) == []

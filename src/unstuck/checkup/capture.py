@@ -17,12 +17,12 @@ reason why none could be built.
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import math
 import weakref
 from collections import Counter
 
+import numpy as np
 import torch
 
 from unstuck.checkup import chain
@@ -314,9 +314,8 @@ class CaptureObserver(Observer):
         keep = []
         if self.chunks_x and any(x.shape[1:] != c.shape[1:] for x, c in zip(xs, self.chunks_x[0])):
             return  # another sample shape (sequences padded per batch): the experiments need one shape
-        for i in range(n):
-            digest = _digest(x[i] for x in xs)
-            if not self.labels.seen_again(digest, ys[i], remember=not self.full) and not self.full:
+        for i, (digest, mark) in enumerate(zip(row_digests(xs), row_digests((ys,)))):
+            if not self.labels.seen_again(digest, mark, remember=not self.full) and not self.full:
                 keep.append(i)
         if keep:
             idx = torch.tensor(keep)
@@ -352,12 +351,43 @@ class CaptureObserver(Observer):
                        head=self.head), None
 
 
-def _digest(parts) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
+# splitmix64's finaliser (a bijection of 64-bit words that spreads every bit over all of them)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_KEY = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(z):
+    """splitmix64's finaliser, in place on an array of uint64 (returned)."""
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def row_digests(parts) -> list[bytes]:
+    """An 8-byte digest of each row (first axis) of the tensors in `parts` taken together, all
+    rows at once: each row's bytes as 64-bit words, every word mixed with its position
+    (splitmix64) and summed. Equal rows give equal digests; two distinct rows the same one by a
+    chance of about 2**-64, a collision among the capture's at most 10**5 samples about 10**-9.
+    (Hashing each row with hashlib was 512 calls a watched batch of 256 samples, most of a
+    watched step's cost on a small model; this is ~0.15 ms for 256 rows of 512 floats.)"""
+    arrays = []
     for t in parts:
         t = t.detach().cpu()
-        h.update((t.float() if t.dtype == torch.bfloat16 else t).contiguous().numpy().tobytes())
-    return h.digest()
+        t = t.float() if t.dtype == torch.bfloat16 else t  # numpy has no bfloat16
+        a = np.ascontiguousarray(t.numpy())
+        arrays.append(a.reshape(a.shape[0], -1).view(np.uint8))
+    raw = np.concatenate(arrays, axis=1) if len(arrays) > 1 else arrays[0]
+    n, width = raw.shape
+    pad = -width % 8
+    if pad or width == 0:
+        raw = np.concatenate([raw, np.zeros((n, pad or 8), np.uint8)], axis=1)
+    words = np.ascontiguousarray(raw).view(np.uint64)
+    keys = _mix(np.arange(words.shape[1], dtype=np.uint64) * np.uint64(2) + _KEY)
+    sums = _mix(words ^ keys).sum(axis=1, dtype=np.uint64)
+    return [bytes(row) for row in sums.view(np.uint8).reshape(n, 8)]
 
 
 class LabelEvidence:
@@ -393,10 +423,9 @@ class LabelEvidence:
     def stop(self) -> None:
         self.stopped = True
 
-    def seen_again(self, digest: bytes, label: torch.Tensor, remember: bool = True) -> bool:
-        """Note the (input, label) pair (a new one only if `remember`); True when this input
-        was seen before."""
-        mark = _digest([label])
+    def seen_again(self, digest: bytes, mark: bytes, remember: bool = True) -> bool:
+        """Note the (input, label) pair, as row_digests of each (a new one only if `remember`);
+        True when this input was seen before."""
         first = self.label_of.get(digest)
         if first is None:
             if remember:

@@ -127,21 +127,34 @@ def _sampled(p: torch.Tensor, stride: int | None) -> torch.Tensor:
     return t if stride is None else t.reshape(-1)[::stride]
 
 
-def _sq_norm(t: torch.Tensor) -> float:
-    """Squared L2 norm, in one reduction without a temporary (in float32 for half precision)."""
+def _norm(t: torch.Tensor) -> torch.Tensor:
+    """L2 norm as a 0-d tensor, in one reduction without a temporary (in float32 for half
+    precision); a sparse gradient (`nn.Embedding(sparse=True)`) holds only the rows looked up,
+    possibly repeated: coalesce sums the repeats."""
     t = t.detach()
+    if t.is_sparse:
+        t = t.coalesce().values()
     half = t.dtype in (torch.float16, torch.bfloat16)
-    n = float(torch.linalg.vector_norm(t, dtype=torch.float32 if half else None))
-    return n * n
+    return torch.linalg.vector_norm(t, dtype=torch.float32 if half else None)
 
 
-def _grad_norm(g: torch.Tensor) -> float:
-    """Norm of a gradient; a sparse one (`nn.Embedding(sparse=True)`) holds only the rows
-    looked up, possibly repeated: coalesce sums the repeats."""
-    g = g.detach()
-    if g.is_sparse:
-        return float(torch.linalg.vector_norm(g.coalesce().values()))
-    return float(g.norm())
+def _norms(tensors) -> list[float]:
+    """The norms of `tensors`, read together: one host read a device (and dtype) rather than one
+    a tensor (on a GPU each read waits for the device). A tensor subclass (a sharded DTensor) is read
+    on its own, as it reduces across processes."""
+    tensors = list(tensors)
+    out: list[float | None] = [None] * len(tensors)
+    by_device: dict = {}
+    for i, t in enumerate(tensors):
+        n = _norm(t)
+        if type(n) is torch.Tensor:
+            by_device.setdefault((n.device, n.dtype), []).append((i, n))
+        else:
+            out[i] = float(n)
+    for pairs in by_device.values():
+        for (i, _), v in zip(pairs, torch.stack([n for _, n in pairs]).tolist()):
+            out[i] = v
+    return out
 
 
 def _mark_idle(st: OptState, p: torch.Tensor) -> None:
@@ -380,21 +393,23 @@ class OptimizerObserver:
         param_sq = 0.0
         squares = []  # each parameter's squared norm before the step (the update ratios' denominators)
         snap = st.grad_snapshot if st.snapshot_at == st.steps else None
-        for p in params:
+        grads = [p.grad if p.requires_grad else None for p in params]
+        read = _norms([*params, *(g for g in grads if g is not None)])
+        grad_norms = iter(read[len(params):])
+        for p, g, pn in zip(params, grads, read[:len(params)]):
             n = p.numel()
             elems += n
-            squares.append(_sq_norm(p))
+            squares.append(pn * pn)
             param_sq += squares[-1]
             if not p.requires_grad:
                 frozen += n
                 continue
             matrices += p.dim() >= 2
-            g = p.grad
             if g is None:
                 no_grad += n
                 _mark_idle(st, p)
                 continue
-            gn = _grad_norm(g)
+            gn = next(grad_norms)
             if gn == 0.0:
                 no_grad += n
             total_sq += gn * gn
@@ -445,8 +460,9 @@ class OptimizerObserver:
             if st.before is not None:
                 d2, n2 = 0.0, st.frozen_sq
                 layers = []
-                for p, n, (index, before) in st.before:
-                    d = _sq_norm(_sampled(p, index) - before) * (p.numel() / max(1, before.numel()))
+                moved = _norms(_sampled(p, index) - before for p, _, (index, before) in st.before)
+                for (p, n, (index, before)), dn in zip(st.before, moved):
+                    d = dn * dn * (p.numel() / max(1, before.numel()))
                     d2, n2 = d2 + d, n2 + n
                     if p.dim() >= 2 and n > 0:
                         layers.append((id(p), math.sqrt(d / n)))

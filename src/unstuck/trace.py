@@ -197,6 +197,11 @@ class CutRecord:
     op: str  # detach | .data | item | numpy | torch.tensor | requires_grad_
     site: Location | None
     behind: set[int] = field(default_factory=set)  # ids of the parameters in the cut tensors' graphs (behind it)
+    # A tensor cut (`.detach()`, `.data`) has its values followed through later ops on sampled steps:
+    # `fed` when one of them went into a gradient pass (a loss backpropagated), so a value cut only
+    # to be logged or monitored (`x.detach().norm().item()`) is not what cut the parameters off
+    followed: bool = False
+    fed: bool = False
 
 
 @dataclass

@@ -426,3 +426,105 @@ for name, p in model.named_parameters():
         p.requires_grad = False
 model[4].bias.requires_grad = True"""))
     assert first_cause(report) == "frozen-params"
+
+
+MONITORED = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(256, 8)
+y = (X[:, 0] * X[:, 1] > 0).long()
+
+class Net(nn.Module):
+    # a shared trunk, the class head the loss uses, and an auxiliary head kept for a later
+    # fine-tuning stage: computed every forward, its output only watched by a monitor
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(8, 32), nn.Tanh())
+        self.cls = nn.Linear(32, 2)
+        self.aux = nn.Linear(32, 4)
+
+    def forward(self, x):
+        h = self.trunk(x)
+        aux = self.aux(h)
+        monitor["aux_rms"] = aux.detach().pow(2).mean().sqrt().item()
+        return self.cls(FEATURES(h)), aux
+
+monitor = {}
+model = Net()
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for step in range(60):
+    i = torch.randint(0, 256, (64,))
+    logits, _ = model(X[i])
+    loss = F.cross_entropy(logits, y[i])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+print(loss.item(), monitor)
+"""
+
+
+def test_a_value_detached_only_to_be_monitored_cut_nothing(tmp_path):
+    # the auxiliary head gets no gradient because its output is unused, not because of the
+    # monitor's `.detach()`: the detached values never go into a gradient pass
+    report = diagnose_code(tmp_path, MONITORED.replace("FEATURES(h)", "h"))
+    assert "detached-graph" not in causes(report)
+
+
+def test_a_detached_value_that_feeds_the_loss_is_still_the_cut(tmp_path):
+    # the same program with the trunk's features detached on their way to the class head (and
+    # through a concatenation): the trunk is cut off, the monitor beside it changes nothing
+    report = diagnose_code(tmp_path, MONITORED.replace("FEATURES(h)", "torch.cat([h.detach(), h.detach()], 1)[:, :32]"))
+    assert first_cause(report) == "detached-graph"
+    assert "trunk" in report.findings[0].message
+
+
+def test_a_detached_value_written_into_a_buffer_that_feeds_the_loss_is_the_cut(tmp_path):
+    report = diagnose_code(tmp_path, MONITORED.replace("FEATURES(h)", "_filled(h)").replace("monitor = {}", """monitor = {}
+def _filled(h):
+    buf = torch.zeros(h.shape[0], 32)
+    buf[:, :32] = h.detach()   # an in-place write returns nothing: the buffer carries the cut
+    return buf"""))
+    assert first_cause(report) == "detached-graph"
+
+
+@pytest.mark.parametrize("write", [
+    "buf[:, :32].copy_(h.detach())",  # copy_ into a view: the buffer the loss reads was written
+    "buf.view(-1)[:h.numel()] = h.detach().reshape(-1)",  # a write through a reshaped view
+    "buf.data[:, :32] = h.detach()",  # through a `.data` alias (no view: the same memory)
+])
+def test_a_detached_value_written_through_a_view_or_alias_is_the_cut(tmp_path, write):
+    report = diagnose_code(tmp_path, MONITORED.replace("FEATURES(h)", "_filled(h)").replace("monitor = {}", f"""monitor = {{}}
+def _filled(h):
+    buf = torch.zeros(h.shape[0], 32)
+    {write}
+    return buf"""))
+    assert first_cause(report) == "detached-graph"
+
+
+def test_a_detached_value_through_a_torchscript_layer_is_the_cut(tmp_path):
+    # the scripted layer's own ops are not seen one by one: its output carries its inputs' cut
+    report = diagnose_code(tmp_path, MONITORED.replace("FEATURES(h)", "self.scripted(h.detach())").replace(
+        "        self.aux = nn.Linear(32, 4)", "        self.aux = nn.Linear(32, 4)\n        self.scripted = torch.jit.script(nn.Tanh())"))
+    assert first_cause(report) == "detached-graph"
+
+
+def test_the_cut_still_counts_when_too_many_cut_values_are_alive_to_follow(tmp_path):
+    # a per-sample metric keeps every detached row of a large batch alive (more tensors than
+    # are followed at once): the real cut after it is reported as without the following
+    report = diagnose_code(tmp_path, """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(24000, 8); y = (X[:, 0] > 0).long()
+trunk, head = nn.Linear(8, 16), nn.Linear(16, 2)
+opt = torch.optim.Adam([*trunk.parameters(), *head.parameters()], lr=1e-2)
+for step in range(12):
+    h = trunk(X)
+    rows = h.detach().unbind(0)        # 24,000 followed rows alive until the step ends
+    logits = head(torch.tanh(h.detach()))   # the bug
+    loss = F.cross_entropy(logits, y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    del rows
+""")
+    assert first_cause(report) == "detached-graph"

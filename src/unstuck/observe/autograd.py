@@ -188,6 +188,7 @@ class AutogradObserver:
         site = user_site()
         s.trace.events.append(Event("backward", s.tick, None, in_step, site))
         roots = _roots(tensors)
+        s.ops.note_gradient_roots(roots)
         leaves = self._note_reached(roots)
         optimized = s.optimized_ids()
         for t in leaves:
@@ -316,6 +317,7 @@ class AutogradObserver:
 
     def _on_grad(self, outputs, create_graph: bool) -> GradCallRecord:
         s = self.s
+        s.ops.note_gradient_roots(_roots(outputs))
         _, names = walk_graph(_roots(outputs))
         relu = sum(n for k, n in names.items() if k in PIECEWISE_LINEAR_NODES)
         smooth = sum(n for k, n in names.items() if k in SMOOTH_NODES)

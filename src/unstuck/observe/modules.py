@@ -227,6 +227,8 @@ class ModuleObserver:
         in_graph = bool(self.graph_region)
         if self.graph_region >= depth:
             self.graph_region = 0
+        if (s.ops.cut_outs or s.ops.cut_stores) and not s.busy:  # cut values through a module whose ops the
+            s.guard("module", s.ops.follow_opaque, args, None, output)  # mode may not see (TorchScript)
         if self.wanted and not s.busy:
             s.guard("module", self._on_module, module, torch.is_grad_enabled(), in_graph,
                     args[0] if args and isinstance(args[0], torch.Tensor) else None)

@@ -56,6 +56,8 @@ VIEWS = {T.squeeze, torch.squeeze, T.unsqueeze, torch.unsqueeze, T.view, T.resha
 UNSQUEEZES = frozenset({T.unsqueeze, torch.unsqueeze})
 RESHAPES = frozenset({T.view, T.reshape, torch.reshape})
 WALKS_PER_SITE = 8  # graph walks per cut site and sampled step (see _record_cut)
+ARRAY_EXITS = frozenset({T.numpy, T.tolist, T.__array__})  # a followed cut value leaving torch as an array
+MAX_CUT_OUTS = 20_000  # tensors followed from cuts at once (see _mark_cut)
 CUTS = {T.detach: "detach()", T.data.__get__: ".data", T.item: ".item()", T.numpy: ".numpy()",
         T.tolist: ".tolist()"}
 LEAF_CUTS = (T.detach, T.data.__get__)  # on a parameter itself, inside a module's forward
@@ -97,11 +99,32 @@ class _Mode(TorchFunctionMode):
             handler = obs.handlers.get(func)
         except TypeError:  # an unhashable callable
             handler = None
-        if handler is not None or obs.marks:
+        if handler is not None or obs.marks or obs.cut_outs or obs.cut_stores:
             obs.grad_enabled = torch.is_grad_enabled()
             obs.caller = caller
             obs.s.guard("op tracing", obs.on_call, handler, func, args, kwargs, out)
         return out
+
+
+def _tensors_in(*groups):
+    """The tensors among the values in `groups`, and in lists/tuples among them (one level)."""
+    for group in groups:
+        for v in group:
+            if isinstance(v, torch.Tensor):
+                yield v
+            elif isinstance(v, (list, tuple)):
+                for w in v:
+                    if isinstance(w, torch.Tensor):
+                        yield w
+
+
+def _storage(t: torch.Tensor) -> int | None:
+    """Where a tensor's memory starts (shared by its views and `.data` aliases); None for a
+    tensor without plain storage (sparse, a subclass)."""
+    try:
+        return t.untyped_storage().data_ptr() if type(t) is torch.Tensor and t.layout is torch.strided else None
+    except (RuntimeError, NotImplementedError):
+        return None
 
 
 def _nothing(func, args, kwargs, out) -> None:
@@ -129,6 +152,11 @@ class OpObserver:
         self.caller = None  # the frame that made the call being studied
         self.seen_reshapes: set[tuple] = set()
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
+        # tensors made from a `.detach()`/`.data` cut this window, and from those by any op: the
+        # cut sites they come from (CutRecord.fed: does the cut value reach a gradient pass?)
+        self.cut_outs: dict[int, tuple[weakref.ref, tuple[CutRecord, ...]]] = {}
+        self.cut_stores: dict[int, tuple[None, tuple[CutRecord, ...]]] = {}  # memory written with cut values
+        self.cut_overflow = False  # too many followed tensors alive this window: cuts count as fed
         # tensors with size-1 axes the user inserted (x[:, None], unsqueeze, view): axes counted from the right
         self.inserted: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
         # this window's broadcast records by (tick, site, op, shapes): one record per line and step
@@ -181,6 +209,9 @@ class OpObserver:
             return
         self.pushed = False
         self.marks.clear()
+        self.cut_outs.clear()
+        self.cut_stores.clear()
+        self.cut_overflow = False
         self.producers.clear()
         self.inserted.clear()
         self.broadcast_seen.clear()
@@ -221,6 +252,8 @@ class OpObserver:
 
     # ------------------------------------------------------------ dispatch
     def on_call(self, handler, func, args, kwargs, out) -> None:
+        if self.cut_outs or self.cut_stores:
+            self._follow_cut(func, args, kwargs, out)
         if handler is not None:
             if self.s.hub.handlers["on_op"]:
                 self.s.hub.emit("on_op", func, args, kwargs, out)
@@ -548,12 +581,82 @@ class OpObserver:
         t = args[0] if args else None
         if (func in LEAF_CUTS and isinstance(t, torch.Tensor) and t.grad_fn is None and t.requires_grad
                 and self.grad_enabled and self.s.depth > 0):
-            self._record_cut(CUTS[func], t)  # `self.weight.data` in a module's forward: the parameter cut off
-            return
-        if isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
+            rec = self._record_cut(CUTS[func], t)  # `self.weight.data` in a module's forward: the parameter cut off
+        elif isinstance(t, torch.Tensor) and t.grad_fn is not None and self.grad_enabled:
             if func is T.item and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t:
                 return  # `loss.item()` after loss.backward(): logging, no cut
-            self._record_cut(CUTS[func], t)
+            rec = self._record_cut(CUTS[func], t)
+        else:
+            return
+        if isinstance(out, torch.Tensor):  # a tensor cut: where its value goes is followed
+            rec.followed = True
+            self._mark_cut(out, (rec,))
+
+    def _mark_cut(self, out: torch.Tensor, recs: tuple, written: bool = False) -> None:
+        """`out` carries the values of the cuts `recs`; `written` (an in-place write, maybe into
+        a view or a `.data` alias of the tensor the loss reads) marks its memory too."""
+        if self.cut_overflow:
+            for rec in recs:
+                rec.fed = True
+            return
+        if len(self.cut_outs) >= MAX_CUT_OUTS:  # drop the tensors gone since, at most once per window
+            self.cut_outs = {k: v for k, v in self.cut_outs.items() if v[0]() is not None}
+            if len(self.cut_outs) >= MAX_CUT_OUTS // 2:  # too many alive to follow: the cuts count, as
+                self.cut_overflow = True  # if they fed the loss
+                for _, held in (*self.cut_outs.values(), *self.cut_stores.values()):
+                    for rec in held:
+                        rec.fed = True
+                for rec in recs:
+                    rec.fed = True
+                self.cut_outs.clear()
+                self.cut_stores.clear()
+                return
+        self.cut_outs[id(out)] = (weakref.ref(out), recs)
+        if written and (ptr := _storage(out)) is not None:
+            self.cut_stores[ptr] = (None, recs)
+
+    def _follow_cut(self, func, args, kwargs, out) -> None:
+        """A value made from a cut value carries its cut sites (any op: arithmetic, a layer, a
+        concatenation, a write into a buffer, a view of it, or a `.data` alias); one that leaves
+        torch as an array can no longer be followed and counts as fed. (A Python number,
+        `.item()`, is what logging takes: not followed further.)"""
+        recs: tuple = ()
+        for a in _tensors_in(args, kwargs.values()):
+            entry = self.cut_outs.get(id(a))
+            if entry is not None and entry[0]() is not a:
+                entry = None
+            if entry is None and self.cut_stores:
+                entry = self.cut_stores.get(_storage(a))
+            if entry is not None:
+                recs += tuple(r for r in entry[1] if r not in recs)
+        if not recs:
+            return
+        if func in ARRAY_EXITS:  # on as NumPy/lists (`np.clip(z.detach().numpy())`): out of sight,
+            for rec in recs:  # so it may well come back into the loss
+                rec.fed = True
+        for o in _tensors_in((out,)):
+            self._mark_cut(o, recs, written=bool(args) and o is args[0])
+        if out is None and args and isinstance(args[0], torch.Tensor):  # written into: `buf[:, :k] = h`
+            self._mark_cut(args[0], recs, written=True)
+
+    def follow_opaque(self, args, kwargs, out) -> None:
+        """A call whose own ops the mode does not see (compiled code, a TorchScript module): its
+        outputs carry the cuts of its inputs."""
+        if self.cut_outs or self.cut_stores:
+            self._follow_cut(None, args, kwargs or {}, out)
+
+    def note_gradient_roots(self, roots) -> None:
+        """A gradient pass from `roots`: the cuts whose values they were made from fed it."""
+        for t in roots:
+            if not isinstance(t, torch.Tensor):
+                continue
+            entry = self.cut_outs.get(id(t))
+            if entry is not None and entry[0]() is not t:
+                entry = None
+            if entry is None and self.cut_stores:
+                entry = self.cut_stores.get(_storage(t))
+            for rec in entry[1] if entry is not None else ():
+                rec.fed = True
 
     def _rewrap(self, func, args, kwargs, out) -> None:
         if func is T.requires_grad_:
@@ -564,7 +667,7 @@ class OpObserver:
         elif kwargs.get("requires_grad") and isinstance(out, torch.Tensor) and out.dim() == 0:
             self._record_cut(REWRAPS[func])
 
-    def _record_cut(self, op: str, t: torch.Tensor | None = None) -> None:
+    def _record_cut(self, op: str, t: torch.Tensor | None = None) -> CutRecord:
         """One record per cut site; the parameters behind it (in the cut tensor's graph) are
         gathered from up to WALKS_PER_SITE occurrences a sampled step: one line in a loop over
         blocks, or a helper called on several models, cuts different layers each time."""
@@ -575,12 +678,13 @@ class OpObserver:
             rec = self.cuts[key] = CutRecord(tick=self.s.tick, op=op, site=site)
             self.s.trace.cuts.append(rec)
         if t is None:
-            return
+            return rec
         if self.walks_tick != self.s.tick:
             self.walks_tick, self.walks = self.s.tick, {}
         n = self.walks[key] = self.walks.get(key, 0) + 1
         if n <= WALKS_PER_SITE:
             rec.behind |= {id(p) for p in walk_graph([t])[0]}
+        return rec
 
 
 # Positions of the re-weighting arguments, as the functional losses take them

@@ -296,10 +296,14 @@ class Session:
             self.guard("compiled call", self.ops.suspend)
             if self.opts:
                 steps_before = self.guard("compiled call", self.optimizers.step_signatures)
+        out = None
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            return out
         finally:
             self.compiled_depth -= 1
+            if self.compiled_depth == 0 and out is not None:  # cut values through the compiled code
+                self.guard("compiled call", self.ops.follow_opaque, args, kwargs, out)
             if not self.compiled_depth:
                 self.guard("compiled call", self.ops.resume)
                 self.guard("compiled call", self.modules.resume)

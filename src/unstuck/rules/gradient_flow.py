@@ -219,7 +219,10 @@ def detached_graph(self, trace: Trace):
         an output nobody uses, such as a WaveNet's last residual convolution, or a model
         whose output does not depend on its input, `input-ignored`'s to report) stay silent,
         as do parameters the script moves itself while they never get a gradient (an EMA
-        teacher inside the model, which `model.parameters()` also gave the optimizer).
+        teacher inside the model, which `model.parameters()` also gave the optimizer). A
+        `.detach()`/`.data` counts as the cut only if its value (followed through the ops
+        after it on sampled steps) goes into a gradient pass: a layer whose output is unused
+        and only monitored (`out.detach().norm().item()`) was not cut off by the monitor.
         Also an optimizer whose parameters ran in a forward pass but had no gradient at any
         of its sampled steps ({MIN_EMPTY_OPTIMIZER_STEPS} or more), although a backward pass ran
         after its last `zero_grad()` each time: the loss it steps on never reaches them (a GAN's
@@ -265,8 +268,9 @@ def detached_graph(self, trace: Trace):
     # tensor's graph; a cut seen after these steps, a `loss.item()` printed after the loop, cut
     # nothing here), or run with gradients off (a `torch.no_grad()` block). Layers that ran with
     # gradients on, behind no cut, are bypassed: their output is unused (a WaveNet's last residual
-    # convolution) or ignored (input-ignored's to say).
-    cuts = [c for c in trace.cuts if c.tick <= unreached[-1].tick and c.behind & common]
+    # convolution) or ignored (input-ignored's to say). A tensor cut whose values were followed and
+    # never went into a gradient pass only logged or monitored them (`x.detach().norm().item()`).
+    cuts = [c for c in trace.cuts if c.tick <= unreached[-1].tick and c.behind & common and (c.fed or not c.followed)]
     behind = set().union(*(c.behind for c in cuts))
     for s in unreached:
         behind |= set(s.unreached_without_grad)

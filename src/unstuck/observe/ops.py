@@ -252,7 +252,7 @@ class OpObserver:
 
     # ------------------------------------------------------------ dispatch
     def on_call(self, handler, func, args, kwargs, out) -> None:
-        if self.cut_outs or self.cut_stores:
+        if (self.cut_outs or self.cut_stores) and not self.s.in_step:  # (an optimizer's own ops: not followed)
             self._follow_cut(func, args, kwargs, out)
         if handler is not None:
             if self.s.hub.handlers["on_op"]:

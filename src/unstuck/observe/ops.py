@@ -123,7 +123,7 @@ def _storage(t: torch.Tensor) -> int | None:
     tensor without plain storage (sparse, a subclass)."""
     try:
         return t.untyped_storage().data_ptr() if type(t) is torch.Tensor and t.layout is torch.strided else None
-    except (RuntimeError, NotImplementedError):
+    except RuntimeError:  # a tensor with no storage to point at
         return None
 
 
@@ -155,7 +155,7 @@ class OpObserver:
         # tensors made from a `.detach()`/`.data` cut this window, and from those by any op: the
         # cut sites they come from (CutRecord.fed: does the cut value reach a gradient pass?)
         self.cut_outs: dict[int, tuple[weakref.ref, tuple[CutRecord, ...]]] = {}
-        self.cut_stores: dict[int, tuple[None, tuple[CutRecord, ...]]] = {}  # memory written with cut values
+        self.cut_stores: dict[int, tuple[CutRecord, ...]] = {}  # memory (by _storage) written with cut values
         self.cut_overflow = False  # too many followed tensors alive this window: cuts count as fed
         # tensors with size-1 axes the user inserted (x[:, None], unsqueeze, view): axes counted from the right
         self.inserted: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
@@ -603,7 +603,7 @@ class OpObserver:
             self.cut_outs = {k: v for k, v in self.cut_outs.items() if v[0]() is not None}
             if len(self.cut_outs) >= MAX_CUT_OUTS // 2:  # too many alive to follow: the cuts count, as
                 self.cut_overflow = True  # if they fed the loss
-                for _, held in (*self.cut_outs.values(), *self.cut_stores.values()):
+                for held in (*(entry[1] for entry in self.cut_outs.values()), *self.cut_stores.values()):
                     for rec in held:
                         rec.fed = True
                 for rec in recs:
@@ -613,7 +613,7 @@ class OpObserver:
                 return
         self.cut_outs[id(out)] = (weakref.ref(out), recs)
         if written and (ptr := _storage(out)) is not None:
-            self.cut_stores[ptr] = (None, recs)
+            self.cut_stores[ptr] = recs
 
     def _follow_cut(self, func, args, kwargs, out) -> None:
         """A value made from a cut value carries its cut sites (any op: arithmetic, a layer, a
@@ -622,13 +622,7 @@ class OpObserver:
         `.item()`, is what logging takes: not followed further.)"""
         recs: tuple = ()
         for a in _tensors_in(args, kwargs.values()):
-            entry = self.cut_outs.get(id(a))
-            if entry is not None and entry[0]() is not a:
-                entry = None
-            if entry is None and self.cut_stores:
-                entry = self.cut_stores.get(_storage(a))
-            if entry is not None:
-                recs += tuple(r for r in entry[1] if r not in recs)
+            recs += tuple(r for r in self._cuts_of(a) if r not in recs)
         if not recs:
             return
         if func in ARRAY_EXITS:  # on as NumPy/lists (`np.clip(z.detach().numpy())`): out of sight,
@@ -648,15 +642,16 @@ class OpObserver:
     def note_gradient_roots(self, roots) -> None:
         """A gradient pass from `roots`: the cuts whose values they were made from fed it."""
         for t in roots:
-            if not isinstance(t, torch.Tensor):
-                continue
-            entry = self.cut_outs.get(id(t))
-            if entry is not None and entry[0]() is not t:
-                entry = None
-            if entry is None and self.cut_stores:
-                entry = self.cut_stores.get(_storage(t))
-            for rec in entry[1] if entry is not None else ():
+            for rec in self._cuts_of(t) if isinstance(t, torch.Tensor) else ():
                 rec.fed = True
+
+    def _cuts_of(self, t: torch.Tensor) -> tuple:
+        """The cut sites whose values `t` carries: itself made from them, or its memory written
+        with them (a buffer, through a view or a `.data` alias)."""
+        entry = self.cut_outs.get(id(t))
+        if entry is not None and entry[0]() is t:
+            return entry[1]
+        return self.cut_stores.get(_storage(t), ()) if self.cut_stores else ()
 
     def _rewrap(self, func, args, kwargs, out) -> None:
         if func is T.requires_grad_:

@@ -113,3 +113,22 @@ def test_two_optimizers_are_judged_apart_the_one_too_high_is_named(tmp_path):
 
 def test_two_optimizers_with_very_different_healthy_lrs_are_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, TWO_OPTIMIZERS.format(lr=0.05))) == []
+
+
+def test_epoch_milestones_passed_within_the_first_batches(tmp_path):
+    # MultiStepLR's milestones are epochs (4 and 6 of 16) but it is stepped per batch: the lr is
+    # 100x lower from step 6 of 160 on, far above 1e-4 of its start yet a schedule done at once
+    report = run(tmp_path, "Adam(model.parameters(), lr=1e-2)",
+                 sched="sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[4, 6], gamma=0.1)",
+                 per_batch="sched.step()", epochs=16)
+    assert "lr-schedule-collapse" in causes(report)
+
+
+def test_epoch_milestones_stepped_per_epoch_and_warm_restarts_are_silent(tmp_path):
+    assert causes(run(tmp_path, "Adam(model.parameters(), lr=1e-2)",
+                      sched="sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[4, 6], gamma=0.1)",
+                      per_epoch="sched.step()", epochs=16)) == []
+    # cosine with warm restarts every 10 batches: near 0 at the end of each cycle, then back up
+    assert causes(run(tmp_path, "SGD(model.parameters(), lr=0.1, momentum=0.9)",
+                      sched="sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=10, eta_min=1e-6)",
+                      per_batch="sched.step()", epochs=16)) == []

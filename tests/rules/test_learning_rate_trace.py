@@ -47,10 +47,21 @@ def test_lr002_judged_steps_need_most_gradients():
 
 def test_lr003_factor_and_share():
     th = t("LR003")
-    assert fires("LR003", lr003(factor=th.COLLAPSE_FACTOR * 0.99))
-    assert not fires("LR003", lr003(factor=th.COLLAPSE_FACTOR * 1.01))
+    late = 1 - th.EARLY_CUT_SHARE * 2  # a cut after the early window: only the collapse factor counts
+    assert fires("LR003", lr003(factor=th.COLLAPSE_FACTOR * 0.99, collapsed_share=late))
+    assert not fires("LR003", lr003(factor=th.COLLAPSE_FACTOR * 1.01, collapsed_share=late))
     assert fires("LR003", lr003(collapsed_share=th.COLLAPSE_SHARE))
     assert not fires("LR003", lr003(collapsed_share=th.COLLAPSE_SHARE - 0.02))
+
+
+def test_lr003_an_early_cut_that_never_comes_back():
+    th = t("LR003")
+    n, factor = th.MIN_EARLY_CUT_STEPS * 2, th.EARLY_CUT_FACTOR * 0.9  # far above COLLAPSE_FACTOR
+    assert fires("LR003", lr003(factor=factor, collapsed_share=1 - th.EARLY_CUT_SHARE, n=n))
+    assert not fires("LR003", lr003(factor=factor, collapsed_share=1 - th.EARLY_CUT_SHARE - 0.02, n=n))  # later
+    assert not fires("LR003", lr003(factor=th.EARLY_CUT_FACTOR * 1.1, collapsed_share=0.95, n=n))  # smaller cut
+    assert not fires("LR003", lr003(factor=factor, collapsed_share=0.95, n=th.MIN_EARLY_CUT_STEPS - 1))  # short run
+    assert not fires("LR003", lr003(factor=factor, collapsed_share=0.95, n=n, after=[1e-2]))  # a warm restart
 
 
 D_SITE = Location("gan.py", 20, "<module>", "opt_d = torch.optim.Adam(D.parameters(), lr=0.5)")

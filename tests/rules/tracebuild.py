@@ -276,10 +276,11 @@ def lr002(ratio: float = 1e-7, judged: int = 10) -> Trace:
     return lr_run(ratio, judged=judged)
 
 
-def lr003(factor: float = 1e-6, collapsed_share: float = 0.9, n: int = 100) -> Trace:
+def lr003(factor: float = 1e-6, collapsed_share: float = 0.9, n: int = 100, after: list[float] = ()) -> Trace:
+    """An lr of 1e-2 cut to `factor` of it for the last `collapsed_share` of `n` steps, then `after`."""
     tr = training_run()
     at = round(n * (1 - collapsed_share))
-    tr.optimizers[0].lrs = [1e-2] * at + [1e-2 * factor] * (n - at)
+    tr.optimizers[0].lrs = [1e-2] * at + [1e-2 * factor] * (n - at) + list(after)
     return tr
 
 

@@ -18,6 +18,9 @@ LOW_UPDATE_RATIO = 1e-5  # below this the parameters barely move
 DIVERGED = 1.0  # late loss / the untrained network's first loss at or above this: diverged
 COLLAPSE_FACTOR = 1e-4  # lr below this fraction of its initial value is "collapsed"
 COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
+EARLY_CUT_FACTOR = 1e-2  # or at most this fraction of its peak so far (two 10x cuts) ...
+EARLY_CUT_SHARE = 0.1  # ... within this first share of the steps, and below it to the end
+MIN_EARLY_CUT_STEPS = 100  # steps (learning rates) needed before judging an early cut
 EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
 LOSS_PROGRESS = 0.5  # a loss that fell below this share of its first value is learning: not too low
 MIN_JUDGED_STEPS = 3  # judged steps (among the early ones) needed before judging the update size
@@ -276,15 +279,19 @@ def _progressing(losses: list[float], t) -> bool:
 @rule("LR003", "lr-schedule-collapse", Severity.ERROR, "The schedule drives the learning rate to ~0 early",
       requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=NO_UPDATE,
       thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE,
-                  "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS},
+                  "EARLY_CUT_FACTOR": EARLY_CUT_FACTOR, "EARLY_CUT_SHARE": EARLY_CUT_SHARE,
+                  "MIN_EARLY_CUT_STEPS": MIN_EARLY_CUT_STEPS, "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS},
       panels=("learning_rate", "loss"))
 def lr_schedule_collapse(self, trace: Trace):
     """
     What it detects:
         A learning rate that falls below {COLLAPSE_FACTOR} times its initial value and stays
         there for at least {COLLAPSE_SHARE:.0%} of the training steps, e.g. an epoch-based schedule (`ExponentialLR`,
-        `StepLR`) stepped after every batch. A cosine schedule that reaches its minimum at
-        the last step is correct and stays silent.
+        `StepLR`) stepped after every batch; or one that is cut to {EARLY_CUT_FACTOR:g} of its peak or less
+        within the first {EARLY_CUT_SHARE:.0%} of the steps and never comes back up (a run of at least
+        {MIN_EARLY_CUT_STEPS} steps), e.g. `MultiStepLR` milestones written in epochs and passed
+        after a few dozen batches. A cosine schedule that reaches its minimum at the last step,
+        or step decays spread over the run, are correct and stay silent.
 
     Why it stops learning:
         After the collapse every step is a no-op: training effectively stopped long before
@@ -305,17 +312,46 @@ def lr_schedule_collapse(self, trace: Trace):
         lrs = opt.lrs
         if len(lrs) < t.MIN_SCHEDULE_STEPS or not lrs[0]:
             continue
-        floor = lrs[0] * t.COLLAPSE_FACTOR
-        collapsed = [i for i, lr in enumerate(lrs) if lr < floor]
-        if not collapsed or len(lrs) - collapsed[0] < t.COLLAPSE_SHARE * len(lrs):
+        if (at := _collapse(lrs, t)) is not None:
+            msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
+                   f"{t.COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
+                   f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
+            start, confidence = lrs[0], 0.85
+        elif (cut := _early_cut(lrs, t)) is not None:
+            at, start = cut
+            msg = (f"The learning rate of {opt.cls} was cut from {start:.3g} to {lrs[at]:.3g} ("
+                   f"{t.EARLY_CUT_FACTOR:g} of its peak or less) by step {at} of {len(lrs)}, the first "
+                   f"{max(at, 1) / len(lrs):.0%} of the run, and never came back: the schedule was done before "
+                   f"training was, and the last {len(lrs) - at} steps ran at {lrs[-1]:.3g}.")
+            confidence = 0.7
+        else:
             continue
-        if any(lr >= floor for lr in lrs[collapsed[0]:]):
-            continue
-        at = collapsed[0]
-        msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
-               f"{t.COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
-               f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
         findings.append(self.finding(msg, opt.site, "Step epoch-based schedulers once per epoch, or size the "
-                                     "schedule in batches (e.g. `T_max=epochs * len(loader)`).", confidence=0.85,
-                                     initial_lr=lrs[0], final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
+                                     "schedule in batches (e.g. `T_max=epochs * len(loader)`).", confidence=confidence,
+                                     initial_lr=start, final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
     return findings
+
+
+def _collapse(lrs, t) -> int | None:
+    """The step from which the lr stays below COLLAPSE_FACTOR of its start, if that is at least
+    COLLAPSE_SHARE of the steps."""
+    floor = lrs[0] * t.COLLAPSE_FACTOR
+    at = next((i for i, lr in enumerate(lrs) if lr < floor), None)
+    if at is None or len(lrs) - at < t.COLLAPSE_SHARE * len(lrs) or any(lr >= floor for lr in lrs[at:]):
+        return None
+    return at
+
+
+def _early_cut(lrs, t) -> tuple[int, float] | None:
+    """(step, peak before it) where the lr first fell to EARLY_CUT_FACTOR of its peak so far
+    or less (a relative tolerance for the float product of the cuts), if that is within the first EARLY_CUT_SHARE of a run of MIN_EARLY_CUT_STEPS or more
+    and the lr stays below that level to the end (a warm restart or a cyclic schedule does not)."""
+    if len(lrs) < t.MIN_EARLY_CUT_STEPS:
+        return None
+    peak = 0.0
+    for i, lr in enumerate(lrs[:int(t.EARLY_CUT_SHARE * len(lrs)) + 1]):
+        peak = max(peak, lr)
+        floor = peak * t.EARLY_CUT_FACTOR * (1 + 1e-6)
+        if peak > 0 and lr <= floor:
+            return (i, peak) if all(v <= floor for v in lrs[i:]) else None
+    return None

@@ -66,8 +66,10 @@ LEAF_CUTS = (T.detach, T.data.__get__)  # on a parameter itself, inside a module
 # and Tensor.backward, which ends such a chain.
 ON_OP_ONLY = frozenset({T.abs, torch.abs, T.__abs__, T.neg, torch.neg, T.__neg__, T.exp, torch.exp, T.sqrt,
                         torch.sqrt, T.square, torch.square, T.pow, torch.pow, T.__pow__, T.backward})
+# (torch.from_numpy takes no requires_grad, and a function mode never sees it called anyway:
+# `torch.from_numpy(a).requires_grad_()` is caught at requires_grad_)
 REWRAPS = {torch.tensor: "torch.tensor(...)", T.requires_grad_: "requires_grad_()",
-           torch.as_tensor: "torch.as_tensor(...)", torch.from_numpy: "torch.from_numpy(...)"}
+           torch.as_tensor: "torch.as_tensor(...)"}
 
 MAX_PAIRS = 128  # (prediction, target) pairs kept per training loss call, for the report's picture
 MAX_CLASSES = 50  # classes counted per training loss call, for the report's picture

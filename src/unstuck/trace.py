@@ -202,6 +202,7 @@ class CutRecord:
     # to be logged or monitored (`x.detach().norm().item()`) is not what cut the parameters off
     followed: bool = False
     fed: bool = False
+    fed_behind: set[int] = field(default_factory=set)  # behind the occurrences that were fed (of `behind`)
 
 
 @dataclass

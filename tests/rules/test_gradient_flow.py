@@ -528,3 +528,49 @@ for step in range(12):
     del rows
 """)
     assert first_cause(report) == "detached-graph"
+
+
+SHARED_STOPGRAD = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(512, 6)
+Y = X @ torch.randn(6, 1) + 0.1 * torch.randn(512, 1)
+
+def stopgrad(t):
+    return t.detach()  # every stop-gradient of the script goes through this line
+
+encoder = nn.Sequential(nn.Linear(6, 24), nn.GELU())
+regressor = nn.Linear(24, 1)
+probe = nn.Linear(24, 3)  # kept for a later stage: only its activity is logged
+opt = torch.optim.SGD([*encoder.parameters(), *regressor.parameters(), *probe.parameters()], lr=0.05, momentum=0.9)
+activity = []
+for epoch in range(6):
+    for i in range(0, 512, 64):
+        xb, yb = X[i:i + 64], Y[i:i + 64]
+        z = encoder(xb)
+        pred = regressor(FEATURES)
+        # consistency with the prediction on a noisy copy, held fixed
+        target = stopgrad(regressor(encoder(xb + 0.05 * torch.randn_like(xb))))
+        loss = F.mse_loss(pred, yb) + 0.1 * F.mse_loss(pred, target)
+        activity.append(stopgrad(probe(z)).abs().mean().item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+print(loss.item(), activity[-1])
+"""
+
+
+def test_one_stopgrad_helper_for_a_target_and_a_logged_head_cuts_nothing(tmp_path):
+    # the helper's line cuts twice a step: a consistency target that goes into the loss (behind
+    # it, the encoder and regressor, which the loss reaches anyway) and the unused probe's
+    # output, only logged; the probe gets no gradient because it is unused, not because of a cut
+    report = diagnose_code(tmp_path, SHARED_STOPGRAD.replace("FEATURES", "z"))
+    assert "detached-graph" not in causes(report)
+
+
+def test_the_same_helper_cutting_the_features_is_the_cut(tmp_path):
+    report = diagnose_code(tmp_path, SHARED_STOPGRAD.replace("FEATURES", "stopgrad(z)"))
+    assert first_cause(report) == "detached-graph"
+    assert "encoder" in report.findings[0].message

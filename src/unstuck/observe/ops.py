@@ -108,6 +108,22 @@ class _Mode(TorchFunctionMode):
         return out
 
 
+class _Cut:
+    """One occurrence of a tensor cut, followed: its site's record, and the parameters behind
+    this value. A site's record is fed by the occurrences that feed a gradient pass, so one
+    stop-gradient helper used for a training target and for logging an unused head tells the
+    two apart (CutRecord.fed_behind)."""
+
+    __slots__ = ("rec", "behind")
+
+    def __init__(self, rec: CutRecord, behind: set[int]) -> None:
+        self.rec, self.behind = rec, behind
+
+    def feed(self) -> None:
+        self.rec.fed = True
+        self.rec.fed_behind |= self.behind
+
+
 def _tensors_in(*groups):
     """The tensors among the values in `groups`, and in lists/tuples among them (one level)."""
     for group in groups:
@@ -156,8 +172,8 @@ class OpObserver:
         self.marks: dict[int, tuple[weakref.ref, BroadcastRecord]] = {}
         # tensors made from a `.detach()`/`.data` cut this window, and from those by any op: the
         # cut sites they come from (CutRecord.fed: does the cut value reach a gradient pass?)
-        self.cut_outs: dict[int, tuple[weakref.ref, tuple[CutRecord, ...]]] = {}
-        self.cut_stores: dict[int, tuple[CutRecord, ...]] = {}  # memory (by _storage) written with cut values
+        self.cut_outs: dict[int, tuple[weakref.ref, tuple[_Cut, ...]]] = {}
+        self.cut_stores: dict[int, tuple[_Cut, ...]] = {}  # memory (by _storage) written with cut values
         self.cut_overflow = False  # too many followed tensors alive this window: cuts count as fed
         # tensors with size-1 axes the user inserted (x[:, None], unsqueeze, view): axes counted from the right
         self.inserted: dict[int, tuple[weakref.ref, frozenset[int]]] = {}
@@ -166,6 +182,7 @@ class OpObserver:
         self.producers: dict[int, tuple[weakref.ref, str, int | None, int]] = {}
         self.cuts: dict[tuple[str, int | None, str | None], CutRecord] = {}  # by (op, line, file)
         self.walks_tick, self.walks = -1, {}  # graph walks per cut site on the current step
+        self.walked: set[int] = set()  # the parameters behind the cut _record_cut saw last
         self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
@@ -592,24 +609,25 @@ class OpObserver:
             return
         if isinstance(out, torch.Tensor):  # a tensor cut: where its value goes is followed
             rec.followed = True
-            self._mark_cut(out, (rec,))
+            carried = self._cuts_of(out)  # a value made from earlier cut values, cut again: it carries those too
+            self._mark_cut(out, (*carried, _Cut(rec, self.walked)))
 
     def _mark_cut(self, out: torch.Tensor, recs: tuple, written: bool = False) -> None:
         """`out` carries the values of the cuts `recs`; `written` (an in-place write, maybe into
         a view or a `.data` alias of the tensor the loss reads) marks its memory too."""
         if self.cut_overflow:
-            for rec in recs:
-                rec.fed = True
+            for cut in recs:
+                cut.feed()
             return
         if len(self.cut_outs) >= MAX_CUT_OUTS:  # drop the tensors gone since, at most once per window
             self.cut_outs = {k: v for k, v in self.cut_outs.items() if v[0]() is not None}
             if len(self.cut_outs) >= MAX_CUT_OUTS // 2:  # too many alive to follow: the cuts count, as
                 self.cut_overflow = True  # if they fed the loss
                 for held in (*(entry[1] for entry in self.cut_outs.values()), *self.cut_stores.values()):
-                    for rec in held:
-                        rec.fed = True
-                for rec in recs:
-                    rec.fed = True
+                    for cut in held:
+                        cut.feed()
+                for cut in recs:
+                    cut.feed()
                 self.cut_outs.clear()
                 self.cut_stores.clear()
                 return
@@ -628,8 +646,8 @@ class OpObserver:
         if not recs:
             return
         if func in ARRAY_EXITS:  # on as NumPy/lists (`np.clip(z.detach().numpy())`): out of sight,
-            for rec in recs:  # so it may well come back into the loss
-                rec.fed = True
+            for cut in recs:  # so it may well come back into the loss
+                cut.feed()
         for o in _tensors_in((out,)):
             self._mark_cut(o, recs, written=bool(args) and o is args[0])
         if out is None and args and isinstance(args[0], torch.Tensor):  # written into: `buf[:, :k] = h`
@@ -644,8 +662,8 @@ class OpObserver:
     def note_gradient_roots(self, roots) -> None:
         """A gradient pass from `roots`: the cuts whose values they were made from fed it."""
         for t in roots:
-            for rec in self._cuts_of(t) if isinstance(t, torch.Tensor) else ():
-                rec.fed = True
+            for cut in self._cuts_of(t) if isinstance(t, torch.Tensor) else ():
+                cut.feed()
 
     def _cuts_of(self, t: torch.Tensor) -> tuple:
         """The cut sites whose values `t` carries: itself made from them, or its memory written
@@ -679,8 +697,9 @@ class OpObserver:
         if self.walks_tick != self.s.tick:
             self.walks_tick, self.walks = self.s.tick, {}
         n = self.walks[key] = self.walks.get(key, 0) + 1
-        if n <= WALKS_PER_SITE:
-            rec.behind |= {id(p) for p in walk_graph([t])[0]}
+        # the parameters behind this occurrence (beyond WALKS_PER_SITE a step: the site's, as a bound)
+        self.walked = {id(p) for p in walk_graph([t])[0]} if n <= WALKS_PER_SITE else rec.behind
+        rec.behind |= self.walked
         return rec
 
 

@@ -167,6 +167,12 @@ def _freeze_call(trace: Trace, frozen_elems: int, t):
     return max(calls, key=lambda f: f.elems) if calls else None
 
 
+def _cut_off(cut) -> set[int]:
+    """The parameters a cut cut off: behind it, or, when its values were followed, behind the
+    occurrences whose values went into a gradient pass."""
+    return cut.fed_behind if cut.followed else cut.behind
+
+
 def _never_reached(rule, trace: Trace, cut) -> list:
     """An optimizer that stepped on no gradient at all: on every sampled step of it, none of
     its trainable parameters had a gradient, although a backward pass ran since its previous
@@ -222,7 +228,9 @@ def detached_graph(self, trace: Trace):
         teacher inside the model, which `model.parameters()` also gave the optimizer). A
         `.detach()`/`.data` counts as the cut only if its value (followed through the ops
         after it on sampled steps) goes into a gradient pass: a layer whose output is unused
-        and only monitored (`out.detach().norm().item()`) was not cut off by the monitor.
+        and only monitored (`out.detach().norm().item()`) was not cut off by the monitor; of
+        a line that cuts several values (a `stopgrad()` helper), only the parameters behind the
+        values that went into a gradient pass count.
         Also an optimizer whose parameters ran in a forward pass but had no gradient at any
         of its sampled steps ({MIN_EMPTY_OPTIMIZER_STEPS} or more), although a backward pass ran
         after its last `zero_grad()` each time: the loss it steps on never reaches them (a GAN's
@@ -269,9 +277,11 @@ def detached_graph(self, trace: Trace):
     # nothing here), or run with gradients off (a `torch.no_grad()` block). Layers that ran with
     # gradients on, behind no cut, are bypassed: their output is unused (a WaveNet's last residual
     # convolution) or ignored (input-ignored's to say). A tensor cut whose values were followed and
-    # never went into a gradient pass only logged or monitored them (`x.detach().norm().item()`).
-    cuts = [c for c in trace.cuts if c.tick <= unreached[-1].tick and c.behind & common and (c.fed or not c.followed)]
-    behind = set().union(*(c.behind for c in cuts))
+    # never went into a gradient pass only logged or monitored them (`x.detach().norm().item()`);
+    # of one that was, only the occurrences whose values went in count (one stop-gradient helper
+    # that makes a training target and also a logged copy of an unused head).
+    cuts = [c for c in trace.cuts if c.tick <= unreached[-1].tick and _cut_off(c) & common]
+    behind = set().union(*(_cut_off(c) for c in cuts))
     for s in unreached:
         behind |= set(s.unreached_without_grad)
     common &= behind
@@ -281,7 +291,7 @@ def detached_graph(self, trace: Trace):
         common -= set(s.hand_updated)
     if not common:
         return findings
-    cut = next((c for c in cuts if c.behind & common), None)
+    cut = next((c for c in cuts if _cut_off(c) & common), None)
     elems = trace.elems(common)
     share = elems / max(1, unreached[-1].used_elems)
     severity = Severity.ERROR if share >= t.UNREACHED_ERROR_SHARE else Severity.WARNING

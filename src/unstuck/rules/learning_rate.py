@@ -316,18 +316,18 @@ def lr_schedule_collapse(self, trace: Trace):
             msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
                    f"{t.COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
                    f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
-            start, confidence = lrs[0], 0.85
+            start = lrs[0]
         elif (cut := _early_cut(lrs, t)) is not None:
             at, start = cut
             msg = (f"The learning rate of {opt.cls} was cut from {start:.3g} to {lrs[at]:.3g} ("
                    f"{t.EARLY_CUT_FACTOR:g} of its peak or less) by step {at} of {len(lrs)}, the first "
                    f"{max(at, 1) / len(lrs):.0%} of the run, and never came back: the schedule was done before "
                    f"training was, and the last {len(lrs) - at} steps ran at {lrs[-1]:.3g}.")
-            confidence = 0.7
         else:
             continue
         findings.append(self.finding(msg, opt.site, "Step epoch-based schedulers once per epoch, or size the "
-                                     "schedule in batches (e.g. `T_max=epochs * len(loader)`).", confidence=confidence,
+                                     "schedule in batches (e.g. `T_max=epochs * len(loader)`).",
+                                     confidence=0.8,
                                      initial_lr=start, final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
     return findings
 
@@ -342,16 +342,20 @@ def _collapse(lrs, t) -> int | None:
     return at
 
 
+def _at_most(value: float, limit: float) -> bool:
+    return value <= limit or math.isclose(value, limit)
+
+
 def _early_cut(lrs, t) -> tuple[int, float] | None:
     """(step, peak before it) where the lr first fell to EARLY_CUT_FACTOR of its peak so far
-    or less (a relative tolerance for the float product of the cuts), if that is within the first EARLY_CUT_SHARE of a run of MIN_EARLY_CUT_STEPS or more
+    or less (or equal up to float rounding: 0.01 * 0.1 * 0.1), if that is within the first EARLY_CUT_SHARE of a run of MIN_EARLY_CUT_STEPS or more
     and the lr stays below that level to the end (a warm restart or a cyclic schedule does not)."""
     if len(lrs) < t.MIN_EARLY_CUT_STEPS:
         return None
     peak = 0.0
     for i, lr in enumerate(lrs[:int(t.EARLY_CUT_SHARE * len(lrs)) + 1]):
         peak = max(peak, lr)
-        floor = peak * t.EARLY_CUT_FACTOR * (1 + 1e-6)
-        if peak > 0 and lr <= floor:
-            return (i, peak) if all(v <= floor for v in lrs[i:]) else None
+        floor = peak * t.EARLY_CUT_FACTOR
+        if peak > 0 and _at_most(lr, floor):
+            return (i, peak) if all(_at_most(v, floor) for v in lrs[i:]) else None
     return None

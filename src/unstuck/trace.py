@@ -277,6 +277,9 @@ class ModeRecord:
     # The module that holds it (its parent) has parameters and every one is frozen: a frozen
     # part of the network (a probed backbone) whose modes are the user's choice
     frozen_parent: bool = False
+    # (no-gradient forwards in training mode) the parent's parameters have no gradient and were
+    # moved since the last such forward: a copy the script updates itself (MoCo's key encoder)
+    parent_moved: bool = False
 
 
 @dataclass

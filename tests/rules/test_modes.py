@@ -189,3 +189,82 @@ for step in range(40):
     bug = code.replace("for p in net.backbone.parameters():\n    p.requires_grad = False\n", "").replace(
         "net.backbone.eval()", "net.eval()").replace("net.head.parameters()", "net.parameters()")
     assert first_cause(diagnose_code(tmp_path, bug)) == "eval-mode-training"
+
+
+MOMENTUM_ENCODER = """
+import copy
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(640, 10); y = (X[:, 0] * X[:, 1] > 0).long()
+
+class TwoEncoders(nn.Module):
+    # one module holds the trained encoder and its momentum copy (MoCo): the copy runs under
+    # no_grad in training mode, as the method wants, and is moved by the script each step
+    def __init__(self):
+        super().__init__()
+        self.online = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 2))
+        self.momentum = copy.deepcopy(self.online)
+        for p in self.momentum.parameters():
+            p.requires_grad = False
+
+    def forward(self, x):
+        with torch.no_grad():
+            soft = self.momentum(x).softmax(1)
+        return self.online(x), soft
+
+model = TwoEncoders()
+opt = torch.optim.SGD(model.online.parameters(), lr=0.05, momentum=0.9)
+for epoch in range(4):
+    for i in range(0, 512, 64):
+        logits, soft = model(X[i:i + 64])
+        loss = F.cross_entropy(logits, y[i:i + 64]) + 0.5 * F.kl_div(logits.log_softmax(1), soft, reduction="batchmean")
+        opt.zero_grad(); loss.backward(); opt.step()
+        for q, k in zip(model.online.parameters(), model.momentum.parameters()):
+            k.data = k.data * 0.99 + q.data * 0.01   # the momentum update, written as MoCo's code does
+EVALUATE
+"""
+
+
+def test_a_momentum_copy_inside_the_model_run_in_training_mode_is_no_evaluation(tmp_path):
+    assert causes(diagnose_code(tmp_path, MOMENTUM_ENCODER.replace("EVALUATE", ""))) == []
+
+
+def test_evaluating_the_online_encoder_in_training_mode_beside_it_still_counts(tmp_path):
+    code = MOMENTUM_ENCODER.replace("EVALUATE", """    with torch.no_grad():
+        acc = (model.online(X[512:]).argmax(1) == y[512:]).float().mean()""")
+    assert "train-mode-evaluation" in causes(diagnose_code(tmp_path, code))
+
+
+MC_DROPOUT = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(640, 10); y = X[:, :3].sum(1, keepdim=True)
+model = nn.Sequential(nn.Linear(10, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 1))
+opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+def predictive(x, samples=20):
+    SWITCH
+    with torch.no_grad():
+        draws = torch.stack([model(x) for _ in range(samples)])
+    model.train()
+    return draws.mean(0), draws.std(0)
+
+for epoch in range(5):
+    for i in range(0, 512, 64):
+        opt.zero_grad(); F.mse_loss(model(X[i:i + 64]), y[i:i + 64]).backward(); opt.step()
+    mean, spread = predictive(X[512:])
+print(F.mse_loss(mean, y[512:]).item(), spread.mean().item())
+"""
+
+
+def test_monte_carlo_dropout_switched_on_layer_by_layer_is_no_evaluation(tmp_path):
+    switch = """model.eval()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.train()   # sampling is the point"""
+    assert causes(diagnose_code(tmp_path, MC_DROPOUT.replace("SWITCH", switch))) == []
+
+
+def test_the_same_sampling_with_the_model_simply_left_in_training_mode_counts(tmp_path):
+    # no sign of intent: the model was never switched, so it reads as a forgotten eval()
+    assert "train-mode-evaluation" in causes(diagnose_code(tmp_path, MC_DROPOUT.replace("SWITCH", "pass")))

@@ -30,6 +30,7 @@ from unstuck.trace import InputRecord, ModeRecord, SequenceRecord
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.AlphaDropout)
 SEQUENCE_LAYERS = (nn.RNNBase, nn.MultiheadAttention)  # layers with a declared batch_first layout
 MAX_SEQUENCE_RECORDS = 2000
+MAX_PARENTS = 2000  # parents whose parameter versions are kept (dead ones dropped beyond it)
 
 
 def _first_float_tensor(args):
@@ -147,6 +148,8 @@ class ModuleObserver:
         self.root_key = 0  # id of the root module whose forward is running
         self.parents: dict[int, weakref.ref] = {}  # id(submodule) -> its parent module
         self.frozen_cache: dict[int, tuple[int, bool]] = {}  # id(parent) -> (tick, all frozen)
+        # id(parent) -> (ref, its parameters' versions and addresses summed, tick asked, moved since the ask before)
+        self.parent_versions: dict[int, tuple[weakref.ref, int, int, bool]] = {}
 
     def install(self) -> None:
         self.wanted = True
@@ -362,7 +365,32 @@ class ModuleObserver:
                 module_type=type(module).__name__, training=module.training,
                 grad_enabled=grad_enabled, params_trainable=trainable, site=user_site(),
                 graph_input=in_graph and not grad_enabled, root=self.root_key,
-                frozen_parent=self._frozen_parent(module)))
+                frozen_parent=self._frozen_parent(module),
+                parent_moved=not grad_enabled and module.training and self._parent_moved(module)))
+
+    def _parent_moved(self, module) -> bool:
+        """The module's parent has parameters that no gradient trains (none has a `.grad`), and
+        they changed since the last time this was asked: the script moves them itself (a
+        momentum encoder, an EMA teacher). Asked only of no-gradient forwards in training mode."""
+        ref = self.parents.get(id(module))
+        parent = ref() if ref is not None else None
+        if parent is None:
+            return False
+        before = self.parent_versions.get(id(parent))
+        if before is not None and before[0]() is not parent:
+            before = None
+        if before is not None and before[2] == self.s.tick:  # its other layers, in the same step
+            return before[3]
+        version = 0  # in-place updates bump a parameter's version; `p.data = ...` gives it new memory
+        for p in parent.parameters():
+            if p.grad is not None:
+                return False
+            version += p._version + p.data_ptr()
+        moved = before is not None and before[1] != version
+        if len(self.parent_versions) >= MAX_PARENTS:
+            self.parent_versions = {k: v for k, v in self.parent_versions.items() if v[0]() is not None}
+        self.parent_versions[id(parent)] = (weakref.ref(parent), version, self.s.tick, moved)
+        return moved
 
     def _frozen_parent(self, module) -> bool:
         """The module's parent has parameters and none of them can learn (cached per tick)."""

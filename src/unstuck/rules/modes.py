@@ -8,6 +8,7 @@ from unstuck.trace import Trace
 
 MIN_TICKS_SEEN = 2  # sampled steps showing the wrong mode
 MIN_EVALUATIONS = 2  # separate evaluations (at different training steps) in training mode
+DROPOUT_TYPES = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 
 
 @rule("MD001", "eval-mode-training", Severity.ERROR, "Training runs with dropout/batch-norm in eval mode",
@@ -86,8 +87,11 @@ def train_mode_evaluation(self, trace: Trace):
         forward before or between epochs (printing the untrained loss with the model in its
         default train mode) misleads no one and stays silent.
 
-        Deliberately not flagged: no-gradient forwards whose input is attached to an autograd
-        graph. Those are part of a training step, not an evaluation: activation checkpointing
+        Deliberately not flagged: layers of a copy that the script updates itself and no
+        gradient trains (MoCo's momentum key encoder, a mean teacher: their training mode is
+        the method's); dropout layers that the script switched back to training mode one by
+        one after `eval()` (Monte Carlo dropout: sampling is the point); no-gradient forwards
+        whose input is attached to an autograd graph. Those are part of a training step, not an evaluation: activation checkpointing
         with `use_reentrant=True` runs its segment under no-grad and re-runs it with
         gradients during backward, and any custom `autograd.Function` runs its forward with
         gradients off. Forwards re-run by the autograd engine during backward are not
@@ -111,8 +115,12 @@ def train_mode_evaluation(self, trace: Trace):
         model.train()
     """
     trained = trained_params(trace)
+    moved = {m.module for m in trace.modes if m.parent_moved}
+    # `layer.train()` on dropout layers themselves (after `model.eval()`): Monte Carlo dropout
+    sampled = {c.module_type for c in trace.mode_calls if c.training and c.module_type in DROPOUT_TYPES}
     bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input
-           and (not m.root or trained.intersection(trace.root_params.get(m.root, ())))]
+           and (not m.root or trained.intersection(trace.root_params.get(m.root, ())))
+           and m.module not in moved and m.module_type not in sampled]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})

@@ -178,6 +178,22 @@ running += loss.detach()
     assert causes(report) == []
 
 
+def test_two_backpropagated_losses_summed_for_logging_are_silent(tmp_path):
+    # a GAN discriminator's loss written as in many repositories: each part backpropagated on
+    # its own, their sum kept for the log; reassigned every step, it holds one step's graphs
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+err_a = F.mse_loss(model(xb), yb)
+err_a.backward()
+err_b = F.l1_loss(model(xb), yb)
+err_b.backward()
+err = err_a + err_b
+opt.step()
+history.append(err.item())
+""", steps=120).replace("for step in range", "history = []\nfor step in range"))
+    assert causes(report) == []
+
+
 MANUAL = """
 import torch
 torch.manual_seed(0)

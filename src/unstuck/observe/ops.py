@@ -328,14 +328,19 @@ class OpObserver:
         return entry[1]
 
     def _check_accumulation(self, a, b) -> None:
-        for t in (a, b):
-            if isinstance(t, torch.Tensor) and t.dim() == 0 and t.grad_fn is not None:
-                entry = self.s.backwarded.get(id(t))
-                if entry is not None and entry() is t:
-                    site = user_site()
-                    if not any(r.site == site for r in self.s.trace.loss_accumulations):
-                        self.s.trace.loss_accumulations.append(CutRecord(tick=self.s.tick, op="+", site=site))
-                    return
+        """`running = running + loss` after `loss.backward()`: a backpropagated loss added to a
+        tensor that has a graph of its own and is no backpropagated loss (the accumulator, which
+        then holds every step's graph). The sum of two losses both backpropagated
+        (`err = err_real + err_fake`, for logging) holds only this step's graphs."""
+        losses = [t for t in (a, b) if isinstance(t, torch.Tensor) and t.dim() == 0 and t.grad_fn is not None
+                  and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t]
+        if len(losses) != 1:
+            return
+        other = b if losses[0] is a else a
+        if isinstance(other, torch.Tensor) and other.grad_fn is not None:
+            site = user_site()
+            if not any(r.site == site for r in self.s.trace.loss_accumulations):
+                self.s.trace.loss_accumulations.append(CutRecord(tick=self.s.tick, op="+", site=site))
 
     def _marked(self, t) -> BroadcastRecord | None:
         if not isinstance(t, torch.Tensor):

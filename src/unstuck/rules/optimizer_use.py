@@ -208,7 +208,9 @@ def loss_graph_retained(self, trace: Trace):
     What it detects:
         Loss tensors of earlier steps that are still alive, with their autograd graphs, at
         the end of the run (`losses.append(loss)`), or an already backpropagated loss added
-        into a new graph (`running_loss += loss`).
+        to an accumulator that has a graph (`running_loss += loss`). The sum of two losses
+        that were both backpropagated (`err = err_real + err_fake`, kept for the log) holds
+        only the current step's graphs and stays silent.
 
     Why it stops learning:
         Every kept loss holds on to its graph: memory grows with each step until the run

@@ -103,6 +103,7 @@ class StepRecord:
     # The parameters of the models that can learn, recorded only when no weight tensor can
     # (then they are few: biases, norm scales, temperatures)
     model_trainable_params: tuple[int, ...] = ()
+    zero_grad_elems: int = 0  # of no_grad_elems, those with a gradient that is all zero (reached, nothing flowed)
 
 
 @dataclass

@@ -227,3 +227,34 @@ for step in range(150):
     opt.zero_grad(); loss.backward(); opt.step()
 """)
     assert "vanishing-gradients" not in causes(report)
+
+
+DENSITY = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+# counts per map cell from 5 covariates: a per-pixel network with a non-negative output layer,
+# trained on mini-batches of 4 maps
+X = torch.randn(96, 5, 6, 6)
+Y = F.softplus(X[:, :2].sum(1, keepdim=True)) * 3
+net = nn.Sequential(nn.Conv2d(5, 32, 1), nn.ReLU(), nn.Conv2d(32, 1, 1), OUTPUT)
+with torch.no_grad():
+    net[2].bias.fill_(-4.0)   # a prior of "few counts": below zero for every pixel at the start
+opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+for epoch in range(5):
+    for i in range(0, 96, 4):
+        opt.zero_grad()
+        loss = F.l1_loss(net(X[i:i + 4]), Y[i:i + 4])
+        loss.backward()
+        opt.step()
+print(loss.item())
+"""
+
+
+def test_a_wholly_dead_output_relu_in_small_batches(tmp_path):
+    # every output pixel is zero for every map of every batch of 4: no gradient reaches anything
+    report = diagnose_code(tmp_path, DENSITY.replace("OUTPUT", "nn.ReLU()"))
+    assert first_cause(report) == "dead-relu"
+
+
+def test_the_same_output_through_softplus_is_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, DENSITY.replace("OUTPUT", "nn.Softplus()"))) == []

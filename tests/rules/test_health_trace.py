@@ -35,7 +35,13 @@ def test_in004_dead_fraction_units_batch_and_steps():
     assert not fires("IN004", in004(dead=th.DEAD_FRACTION - 0.01))
     assert not fires("IN004", in004(units=th.MIN_UNITS - 1))
     assert fires("IN004", in004(batch=th.MIN_BATCH))
-    assert not fires("IN004", in004(batch=th.MIN_BATCH - 1))
+    assert not fires("IN004", in004(batch=th.MIN_BATCH - 1, dead=th.DEAD_FRACTION))
+    # a smaller batch counts when the whole layer is dead on every one of WHOLE_DEAD_STEPS steps or more
+    whole = th.WHOLE_DEAD_STEPS
+    assert fires("IN004", in004(batch=2, dead=1.0, dead_steps=whole, steps=whole))
+    assert not fires("IN004", in004(batch=2, dead=1.0, dead_steps=whole - 1, steps=whole - 1))
+    assert not fires("IN004", in004(batch=2, dead=1.0, dead_steps=whole, steps=whole + 1))
+    assert not fires("IN004", in004(batch=1, dead=1.0))
     steps = 10
     need = round(th.DEAD_SHARE_OF_STEPS * steps)
     assert fires("IN004", in004(dead_steps=need, steps=steps))

@@ -386,7 +386,7 @@ class OptimizerObserver:
                 s.register_param(p, None)
         if st.steps == 0:
             _record_symmetric(s, params)
-        elems = frozen = no_grad = matrices = 0
+        elems = frozen = no_grad = zero_grad = matrices = 0
         stale_elems = checked_elems = 0
         norms = []
         total_sq = 0.0
@@ -412,6 +412,7 @@ class OptimizerObserver:
             gn = next(grad_norms)
             if gn == 0.0:
                 no_grad += n
+                zero_grad += n
             total_sq += gn * gn
             if p.dim() >= 2:
                 norms.append((id(p), gn))
@@ -440,7 +441,8 @@ class OptimizerObserver:
         model_elems, model_frozen, model_matrices, model_trainable = _model_counts(s)
         st.pending = StepRecord(
             tick=s.tick, opt=st.key, site=site, elems=elems, frozen_elems=frozen, trainable_matrices=matrices,
-            no_grad_elems=no_grad, backwards_since_step=st.backwards, checked_elems=checked_elems,
+            no_grad_elems=no_grad, zero_grad_elems=zero_grad, backwards_since_step=st.backwards,
+            checked_elems=checked_elems,
             stale_elems=stale_elems,
             unreached_elems=unreached, used_elems=used, unreached_params=unreached_ids,
             unreached_without_grad=without_grad, hand_updated=tuple(st.hand_updated & set(unreached_ids)),

@@ -175,7 +175,8 @@ def _cut_off(cut) -> set[int]:
 
 def _never_reached(rule, trace: Trace, cut) -> list:
     """An optimizer that stepped on no gradient at all: on every sampled step of it, none of
-    its trainable parameters had a gradient, although a backward pass ran since its previous
+    its trainable parameters had a gradient (`.grad` None: a gradient of zeros reached them and
+    is dead-relu's or vanishing-gradients' to judge), although a backward pass ran since its previous
     step and after any `zero_grad()` (a cleared gradient is zero-grad-misplaced's), and its
     parameters did run in a forward pass (an optimizer holding parameters nothing uses is
     params-not-optimized's)."""
@@ -187,8 +188,8 @@ def _never_reached(rule, trace: Trace, cut) -> list:
     for key, steps in by_opt.items():
         opt = trace.optimizers.get(key)
         if (opt is None or len(steps) < t.MIN_EMPTY_OPTIMIZER_STEPS
-                or not all(s.no_grad_elems >= s.elems - s.frozen_elems and not cleared_before(trace, s)
-                           for s in steps)):
+                or not all(s.no_grad_elems - s.zero_grad_elems >= s.elems - s.frozen_elems
+                           and not cleared_before(trace, s) for s in steps)):
             continue
         ran = [p for p in opt.param_ids if p in trace.params and trace.params[p].layer_order >= 0]
         if not ran or len(ran) < len(opt.param_ids):

@@ -18,6 +18,7 @@ EXPLODING_AT_INIT = 1e3  # gradient norm / parameter norm at the very first step
 DEAD_FRACTION = 0.9  # share of a ReLU layer's units that are zero for every sample
 DEAD_SHARE_OF_STEPS = 0.5  # share of sampled steps on which the layer is that dead
 MIN_UNITS = 8  # ReLU outputs with fewer units are not judged
+WHOLE_DEAD_STEPS = 3  # batches under MIN_BATCH count when every unit is dead on every one of these many steps
 MIN_BATCH = 8  # ... nor batches of fewer samples (a unit is easily zero for all of a few samples)
 MAX_DEAD_LAYERS = 3  # dead-relu reports at most this many layers
 START_STEPS = 3  # exploding gradients: the first sampled steps whose median is the starting norm
@@ -190,14 +191,17 @@ def exploding_gradients(self, trace: Trace):
 @rule("IN004", "dead-relu", Severity.WARNING, "Most units of a ReLU layer are dead",
       explains=("vanishing-gradients", "input-ignored") + NO_UPDATE,
       thresholds={"DEAD_FRACTION": DEAD_FRACTION, "DEAD_SHARE_OF_STEPS": DEAD_SHARE_OF_STEPS,
-                  "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS},
+                  "MIN_UNITS": MIN_UNITS, "MIN_BATCH": MIN_BATCH, "WHOLE_DEAD_STEPS": WHOLE_DEAD_STEPS,
+                  "MAX_DEAD_LAYERS": MAX_DEAD_LAYERS},
       panels=("activations", "gradient_flow"))
 def dead_relu(self, trace: Trace):
     """
     What it detects:
         A ReLU (of at least {MIN_UNITS} units, in training batches of at least {MIN_BATCH}
         samples) whose output is zero for every sample of the batch in at least {DEAD_FRACTION:.0%} of its units, on at least {DEAD_SHARE_OF_STEPS:.0%}
-        of the sampled training steps (at most {MAX_DEAD_LAYERS} layers are reported).
+        of the sampled training steps (at most {MAX_DEAD_LAYERS} layers are reported). In smaller batches
+        (2 or more samples) only a ReLU whose every unit is zero on every sampled step, {WHOLE_DEAD_STEPS} or
+        more: a wholly dead layer is no chance of a small batch.
 
     Why it stops learning:
         A ReLU that outputs zero has zero gradient: dead units never recover, and the
@@ -216,12 +220,14 @@ def dead_relu(self, trace: Trace):
     t = self.thresholds
     by_site: dict[tuple, list] = {}
     for a in trace.activations:
-        if a.units >= t.MIN_UNITS and a.batch >= t.MIN_BATCH and a.training:
-            by_site.setdefault((line_key(a.site), a.units, a.defined_at), []).append(a)
+        if a.units >= t.MIN_UNITS and a.batch >= 2 and a.training:
+            by_site.setdefault((line_key(a.site), a.units, a.defined_at, a.batch >= t.MIN_BATCH), []).append(a)
     findings = []
-    for recs in by_site.values():
+    for (*_, full_batches), recs in by_site.items():
         dead = [a for a in recs if a.dead_fraction >= t.DEAD_FRACTION]
         if len(recs) < 2 or len(dead) < t.DEAD_SHARE_OF_STEPS * len(recs):
+            continue
+        if not full_batches and (len(recs) < t.WHOLE_DEAD_STEPS or any(a.dead_fraction < 1 for a in recs)):
             continue
         frac = statistics.median(a.dead_fraction for a in recs)
         a = recs[0]

@@ -258,3 +258,41 @@ def test_a_wholly_dead_output_relu_in_small_batches(tmp_path):
 
 def test_the_same_output_through_softplus_is_silent(tmp_path):
     assert causes(diagnose_code(tmp_path, DENSITY.replace("OUTPUT", "nn.Softplus()"))) == []
+
+
+
+SIGMOID_STACK = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+# three classes from a few of 16 features
+X = torch.randn(1200, 16)
+y = (X[:, 0] + X[:, 1] > 0).long() + (X[:, 2] > 1).long()
+
+def block(i, o):
+    return [nn.Linear(i, o), ACT()]
+
+layers = block(16, 48)
+for _ in range(2):
+    layers += block(48, 48)
+model = nn.Sequential(*layers, nn.Linear(48, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    for i in range(0, 1200, 50):
+        loss = F.cross_entropy(model(X[i:i + 50]), y[i:i + 50])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+with torch.no_grad():
+    print("accuracy", (model(X).argmax(1) == y).float().mean().item())
+"""
+
+
+def test_a_sigmoid_stack_that_never_leaves_chance_has_vanishing_gradients(tmp_path):
+    # the first layer's gradient is ~5e-3 of the last one's (above the 1e-3 that suffices alone)
+    # and the loss stays at a constant prediction's level: the gradient is what is missing
+    report = diagnose_code(tmp_path, SIGMOID_STACK.replace("ACT()", "nn.Sigmoid()"))
+    assert first_cause(report) == "vanishing-gradients"
+
+
+def test_the_same_stack_with_relu_learns_and_is_silent(tmp_path):
+    assert causes(diagnose_code(tmp_path, SIGMOID_STACK.replace("ACT()", "nn.ReLU()"))) == []

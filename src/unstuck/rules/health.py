@@ -8,9 +8,11 @@ from unstuck.reportdata import Severity
 from unstuck.rules.base import KEPT_NAMES, SHOWN_NAMES, first_site, needs_optimizer, rule
 from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.rules.measures import finite, layer_ratios, line_key, stepping_optimizer
+from unstuck.rules.symptoms import CONSTANT_LEVEL, at_constant_level
 from unstuck.trace import Trace
 
 VANISHING_RATIO = 1e-3  # first weight layer's gradient norm / last layer's below this
+STALLED_VANISHING_RATIO = 1e-2  # ... or below this while the loss learned nothing (SY002's measure)
 MIN_LAYERS = 3  # weight layers needed to speak of depth
 EXPLODING_GROWTH = 1e4  # gradient norm growth from the first sampled steps to the largest later one
 EXPLODING_LAYER_RATIO = 1e4  # first layer's gradient norm / last layer's above this
@@ -95,14 +97,17 @@ def init_gradient_ratio(trace: Trace) -> float | None:
 
 @rule("IN002", "vanishing-gradients", Severity.WARNING, "Gradients vanish towards the input layers",
       requires=(needs_optimizer,), explains=("input-ignored",) + NO_UPDATE,
-      thresholds={"VANISHING_RATIO": VANISHING_RATIO, "MIN_LAYERS": MIN_LAYERS},
+      thresholds={"VANISHING_RATIO": VANISHING_RATIO, "STALLED_VANISHING_RATIO": STALLED_VANISHING_RATIO,
+                  "MIN_LAYERS": MIN_LAYERS, **CONSTANT_LEVEL},
       panels=("gradients", "gradient_flow"))
 def vanishing_gradients(self, trace: Trace):
     """
     What it detects:
         In a network of at least {MIN_LAYERS} weight layers, the gradient norm of the first
         (input-side) weight matrix is below {VANISHING_RATIO} times the last one's, as the
-        median over sampled steps.
+        median over sampled steps; or below {STALLED_VANISHING_RATIO} times while the loss stays at the
+        level of a constant prediction (`loss-plateau`'s measure): a deep sigmoid stack that
+        never leaves chance.
 
     Why it stops learning:
         The early layers barely move, so the network keeps random low-level features and
@@ -124,10 +129,14 @@ def vanishing_gradients(self, trace: Trace):
     if len(ratios) < 2:
         return []
     ratio = statistics.median(ratios)
-    if ratio >= t.VANISHING_RATIO:
+    if ratio < t.VANISHING_RATIO:
+        threshold, stalled = t.VANISHING_RATIO, ""
+    elif ratio < t.STALLED_VANISHING_RATIO and at_constant_level(trace, t):
+        threshold, stalled = t.STALLED_VANISHING_RATIO, ", while the loss stays at a constant prediction's level"
+    else:
         return []
     msg = (f"The first weight layer's gradient is {ratio:.2g} times the last one's (median over {len(ratios)} "
-           f"sampled steps; threshold {t.VANISHING_RATIO:g}): the layers near the input barely learn.")
+           f"sampled steps; threshold {threshold:g}{stalled}): the layers near the input barely learn.")
     return [self.finding(msg, first_site(trace.steps), "Use xavier/kaiming initialisation, ReLU-family "
                          "activations, normalisation layers or residual connections.", confidence=0.6,
                          gradient_ratio=ratio, steps=len(ratios))]

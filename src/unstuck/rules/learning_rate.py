@@ -9,8 +9,7 @@ from unstuck.rules.base import needs_optimizer, needs_steps, rule
 from unstuck.rules.health import EXPLODING_AT_INIT, init_gradient_ratio
 from unstuck.rules.links import NO_UPDATE, SYMPTOMS
 from unstuck.rules.measures import finite, stepping_optimizer
-from unstuck.rules.symptoms import (LATE_SAMPLES, LATE_START_DIVISOR, MIN_BASELINE_EXCESS, MIN_BATCH, PLATEAU_RATIO,
-                                    _late_training_calls)
+from unstuck.rules.symptoms import CONSTANT_LEVEL, at_constant_level
 from unstuck.trace import OptimizerRecord, StepRecord, Trace
 
 HIGH_UPDATE_RATIO = 0.05  # ||delta p|| / ||p|| per step above this is a violent update
@@ -44,9 +43,6 @@ def _diverged(losses: list[float], t) -> bool:
     return statistics.median(losses[-t.LATE_LOSSES:]) >= t.DIVERGED * losses[0]
 
 
-# SY002's measure of a loss that learned nothing, judged the same way here
-CONSTANT_LEVEL = {"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS, "MIN_BATCH": MIN_BATCH,
-                  "LATE_SAMPLES": LATE_SAMPLES, "LATE_START_DIVISOR": LATE_START_DIVISOR}
 SLOW_UPDATE_RATIO = 1e-4  # below this (and above LOW_UPDATE_RATIO) slow, when the loss learned nothing
 
 WARMUP_GROWTH = 10.0  # the lr later exceeds the judged steps' lr by this factor: a warm-up
@@ -164,7 +160,7 @@ def lr_too_high(self, trace: Trace):
     for opt, steps, losses in _judgeable(self, _per_optimizer(trace, t), t):
         ratios = [s.update_ratio for s in steps]
         ratio = statistics.median(ratios)
-        if ratio <= t.HIGH_UPDATE_RATIO or not (_diverged(losses, t) or _at_constant_level(trace, t)):
+        if ratio <= t.HIGH_UPDATE_RATIO or not (_diverged(losses, t) or at_constant_level(trace, t)):
             continue
         init = init_gradient_ratio(trace)
         if init is not None and init > t.EXPLODING_AT_INIT:
@@ -245,7 +241,7 @@ def lr_too_low(self, trace: Trace):
         weights = len(layer) >= t.MIN_JUDGED_STEPS
         if weights:
             ratio = statistics.median(layer)
-        slow = ratio < t.SLOW_UPDATE_RATIO and _at_constant_level(trace, t)
+        slow = ratio < t.SLOW_UPDATE_RATIO and at_constant_level(trace, t)
         if (ratio >= t.LOW_UPDATE_RATIO and not slow) or _in_warmup(opt, steps, t) or _progressing(losses, t):
             continue
         lr = f" (lr={opt.initial_lr:g})" if opt.initial_lr is not None else ""
@@ -256,17 +252,6 @@ def lr_too_low(self, trace: Trace):
                                      "learning-rate range test).", confidence=0.7, update_ratio=ratio,
                                      lr=opt.initial_lr))
     return findings
-
-
-def _at_constant_level(trace: Trace, t) -> bool:
-    """Late in training the trained loss is still at the level of the best constant prediction
-    (SY002's measure, at its threshold): the run learned nothing from the inputs."""
-    late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
-            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
-            and math.prod(c.target_shape) >= t.MIN_BATCH]
-    if len(late) < 2:
-        return False
-    return statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late) >= t.PLATEAU_RATIO
 
 
 def _progressing(losses: list[float], t) -> bool:

@@ -46,6 +46,23 @@ def _late_training_calls(trace: Trace, t):
     return list(first.values())
 
 
+
+# SY002's measure of a loss that learned nothing, for rules that judge a cause by it
+CONSTANT_LEVEL = {"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_BASELINE_EXCESS": MIN_BASELINE_EXCESS, "MIN_BATCH": MIN_BATCH,
+                  "LATE_SAMPLES": LATE_SAMPLES, "LATE_START_DIVISOR": LATE_START_DIVISOR}
+
+
+def at_constant_level(trace: Trace, t) -> bool:
+    """Late in training the trained loss is still at the level of the best constant prediction
+    (SY002's measure, at its threshold; `t` holds CONSTANT_LEVEL): the run learned nothing
+    from the inputs."""
+    late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
+            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
+            and math.prod(c.target_shape) >= t.MIN_BATCH]
+    if len(late) < 2:
+        return False
+    return statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late) >= t.PLATEAU_RATIO
+
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
       explains=("loss-plateau", "below-baseline", "cannot-overfit"),

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FOLDERS = [os.path.join(HERE, "cases"), os.path.join(HERE, "generalise"), os.path.join(HERE, "unseen", "buggy"), os.path.join(HERE, "unseen3"), os.path.join(HERE, "unseen4"),
-           os.path.join(HERE, "unseen5"), os.path.join(HERE, "unseen6"), os.path.join(HERE, "realthreads"), os.path.join(HERE, "newcauses"), os.path.join(HERE, "stallcases"),
+           os.path.join(HERE, "unseen5"), os.path.join(HERE, "unseen6"), os.path.join(HERE, "unseen7"), os.path.join(HERE, "realthreads"), os.path.join(HERE, "newcauses"), os.path.join(HERE, "stallcases"),
            os.path.join(HERE, "..", "..", "shared", "devcases", "watch")]
 # The folders where a consequence shown as an independent root cause fails the case
-NO_EXTRA = ("watch", "cases", "buggy", "realthreads", "newcauses", "stallcases", "unseen3", "unseen4", "unseen5", "unseen6")
+NO_EXTRA = ("watch", "cases", "buggy", "realthreads", "newcauses", "stallcases", "unseen3", "unseen4", "unseen5", "unseen6", "unseen7")
 
 
 def _cases():

@@ -178,6 +178,19 @@ running += loss.detach()
     assert causes(report) == []
 
 
+def test_a_running_total_of_scaled_losses_accumulates_graphs(tmp_path):
+    # the backpropagated loss is scaled first (`loss * n`, an average meter's update): the
+    # scaled value is this step's loss too, and the total it is added to comes from earlier steps
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+loss = F.mse_loss(model(xb), yb)
+loss.backward()
+opt.step()
+total = total + loss * xb.shape[0]
+""").replace("for step in range", "total = 0.0\nfor step in range"))
+    assert "loss-graph-retained" in causes(report)
+
+
 def test_two_backpropagated_losses_summed_for_logging_are_silent(tmp_path):
     # a GAN discriminator's loss written as in many repositories: each part backpropagated on
     # its own, their sum kept for the log; reassigned every step, it holds one step's graphs

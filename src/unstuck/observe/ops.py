@@ -183,6 +183,7 @@ class OpObserver:
         self.cuts: dict[tuple[str, int | None, str | None], CutRecord] = {}  # by (op, line, file)
         self.walks_tick, self.walks = -1, {}  # graph walks per cut site on the current step
         self.walked: set[int] = set()  # the parameters behind the cut _record_cut saw last
+        self.derived_tick, self.derived = -1, {}  # values made from a backpropagated loss this tick (id -> ref)
         self.seen_softmaxes: set[tuple] = set()
         self.handlers = {}
         for f in ELEMENTWISE_LOSSES:
@@ -291,7 +292,7 @@ class OpObserver:
             if self._propagate_mark(args, out):
                 return
         if self.s.backwarded and self.grad_enabled and isinstance(out, torch.Tensor) and out.grad_fn is not None:
-            self._check_accumulation(a, b)
+            self._check_accumulation(a, b, out)
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and isinstance(out, torch.Tensor)):
             return
         if a.shape == b.shape:
@@ -327,20 +328,35 @@ class OpObserver:
             return frozenset()
         return entry[1]
 
-    def _check_accumulation(self, a, b) -> None:
-        """`running = running + loss` after `loss.backward()`: a backpropagated loss added to a
-        tensor that has a graph of its own and is no backpropagated loss (the accumulator, which
-        then holds every step's graph). The sum of two losses both backpropagated
-        (`err = err_real + err_fake`, for logging) holds only this step's graphs."""
-        losses = [t for t in (a, b) if isinstance(t, torch.Tensor) and t.dim() == 0 and t.grad_fn is not None
-                  and (entry := self.s.backwarded.get(id(t))) is not None and entry() is t]
-        if len(losses) != 1:
+    def _check_accumulation(self, a, b, out) -> None:
+        """`running = running + loss` after `loss.backward()`: a value of this step's
+        backpropagated loss (the loss, or made from it this step: `loss * n`) added to a tensor
+        that has a graph of its own from an earlier step (the accumulator, which then holds
+        every step's graph). The sum of two losses both backpropagated this step (`err =
+        err_real + err_fake`, for the log) holds only this step's graphs."""
+        current = [self._of_this_loss(t) for t in (a, b)]
+        if not any(current):
             return
-        other = b if losses[0] is a else a
+        if self.derived_tick != self.s.tick:
+            self.derived_tick, self.derived = self.s.tick, {}
+        self.derived[id(out)] = weakref.ref(out)
+        if all(current):
+            return
+        other = b if current[0] else a
         if isinstance(other, torch.Tensor) and other.grad_fn is not None:
             site = user_site()
             if not any(r.site == site for r in self.s.trace.loss_accumulations):
                 self.s.trace.loss_accumulations.append(CutRecord(tick=self.s.tick, op="+", site=site))
+
+    def _of_this_loss(self, t) -> bool:
+        """`t` is a backpropagated loss, or was made from one by arithmetic this step."""
+        if not isinstance(t, torch.Tensor) or t.grad_fn is None:
+            return False
+        entry = self.s.backwarded.get(id(t))
+        if entry is not None and entry() is t:
+            return True
+        ref = self.derived.get(id(t)) if self.derived_tick == self.s.tick else None
+        return ref is not None and ref() is t
 
     def _marked(self, t) -> BroadcastRecord | None:
         if not isinstance(t, torch.Tensor):

@@ -268,3 +268,29 @@ def test_monte_carlo_dropout_switched_on_layer_by_layer_is_no_evaluation(tmp_pat
 def test_the_same_sampling_with_the_model_simply_left_in_training_mode_counts(tmp_path):
     # no sign of intent: the model was never switched, so it reads as a forgotten eval()
     assert "train-mode-evaluation" in causes(diagnose_code(tmp_path, MC_DROPOUT.replace("SWITCH", "pass")))
+
+
+def test_validation_in_train_mode_when_gradients_are_cleared_after_each_step(tmp_path):
+    # `opt.step(); opt.zero_grad()` leaves every .grad None when validation runs, and the
+    # parameters moved since the last one: still the trained model, not a momentum copy
+    code = MODEL + """
+for epoch in range(4):
+    for i in range(0, 512, 64):
+        F.cross_entropy(model(X[i:i + 64]), y[i:i + 64]).backward()
+        opt.step()
+        opt.zero_grad()
+    with torch.no_grad():
+        acc = (model(X[512:]).argmax(1) == y[512:]).float().mean()
+"""
+    assert first_cause(diagnose_code(tmp_path, code)) == "train-mode-evaluation"
+
+
+def test_monte_carlo_dropout_after_training_leaves_an_epoch_validation_judged(tmp_path):
+    switch = """model.eval()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.train()"""
+    code = MC_DROPOUT.replace("SWITCH", switch).replace("    mean, spread = predictive(X[512:])", """    with torch.no_grad():
+        val = F.mse_loss(model(X[512:]), y[512:])   # dropout on: eval() forgotten
+mean, spread = predictive(X[512:])""")
+    assert "train-mode-evaluation" in causes(diagnose_code(tmp_path, code))

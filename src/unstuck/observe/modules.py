@@ -31,6 +31,7 @@ MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm
 SEQUENCE_LAYERS = (nn.RNNBase, nn.MultiheadAttention)  # layers with a declared batch_first layout
 MAX_SEQUENCE_RECORDS = 2000
 MAX_PARENTS = 2000  # parents whose parameter versions are kept (dead ones dropped beyond it)
+MAX_ANCESTORS = 8  # containers climbed to find the parameters a mode-sensitive layer belongs to
 
 
 def _first_float_tensor(args):
@@ -369,21 +370,29 @@ class ModuleObserver:
                 parent_moved=not grad_enabled and module.training and self._parent_moved(module)))
 
     def _parent_moved(self, module) -> bool:
-        """The module's parent has parameters that no gradient trains (none has a `.grad`), and
-        they changed since the last time this was asked: the script moves them itself (a
-        momentum encoder, an EMA teacher). Asked only of no-gradient forwards in training mode."""
-        ref = self.parents.get(id(module))
-        parent = ref() if ref is not None else None
-        if parent is None:
+        """The module's nearest ancestor with parameters holds none that an optimizer holds or
+        that has a `.grad`, and they changed since the last time this was asked: the script
+        moves them itself (a momentum encoder, an EMA teacher). Asked only of no-gradient
+        forwards in training mode."""
+        parent = module
+        for _ in range(MAX_ANCESTORS):  # a parameter-less container (pool, flatten, dropout): its parent
+            ref = self.parents.get(id(parent))
+            parent = ref() if ref is not None else None
+            if parent is None:
+                return False
+            if next(parent.parameters(), None) is not None:
+                break
+        else:
             return False
         before = self.parent_versions.get(id(parent))
         if before is not None and before[0]() is not parent:
             before = None
         if before is not None and before[2] == self.s.tick:  # its other layers, in the same step
             return before[3]
+        held = set().union(*(st.param_ids for st in self.s.opts.values()))
         version = 0  # in-place updates bump a parameter's version; `p.data = ...` gives it new memory
         for p in parent.parameters():
-            if p.grad is not None:
+            if p.grad is not None or id(p) in held:  # trained by gradients (`.grad` may be None after zero_grad)
                 return False
             version += p._version + p.data_ptr()
         moved = before is not None and before[1] != version

@@ -90,7 +90,7 @@ def train_mode_evaluation(self, trace: Trace):
         Deliberately not flagged: layers of a copy that the script updates itself and no
         gradient trains (MoCo's momentum key encoder, a mean teacher: their training mode is
         the method's); dropout layers that the script switched back to training mode one by
-        one after `eval()` (Monte Carlo dropout: sampling is the point); no-gradient forwards
+        one after `eval()`, in that step (Monte Carlo dropout: sampling is the point); no-gradient forwards
         whose input is attached to an autograd graph. Those are part of a training step, not an evaluation: activation checkpointing
         with `use_reentrant=True` runs its segment under no-grad and re-runs it with
         gradients during backward, and any custom `autograd.Function` runs its forward with
@@ -116,11 +116,12 @@ def train_mode_evaluation(self, trace: Trace):
     """
     trained = trained_params(trace)
     moved = {m.module for m in trace.modes if m.parent_moved}
-    # `layer.train()` on dropout layers themselves (after `model.eval()`): Monte Carlo dropout
-    sampled = {c.module_type for c in trace.mode_calls if c.training and c.module_type in DROPOUT_TYPES}
+    # `layer.train()` on dropout layers themselves (after `model.eval()`), in the same step as the
+    # forward: Monte Carlo dropout (an evaluation elsewhere in the run is still judged)
+    sampled = {(c.tick, c.module_type) for c in trace.mode_calls if c.training and c.module_type in DROPOUT_TYPES}
     bad = [m for m in trace.modes if not m.grad_enabled and m.training and not m.graph_input
            and (not m.root or trained.intersection(trace.root_params.get(m.root, ())))
-           and m.module not in moved and m.module_type not in sampled]
+           and m.module not in moved and (m.tick, m.module_type) not in sampled]
     if not bad:
         return []
     ticks = sorted({m.tick for m in bad})

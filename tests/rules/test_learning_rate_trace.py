@@ -1,6 +1,6 @@
 """LR001-LR003 on hand-built traces."""
 from tests.rules.tracebuild import (BACKWARD_SITE, STEP_SITE, backward, base, fires, judge, lr001, lr002, lr003,
-                                   skipped, step, t, with_model)
+                                   skipped, step, t, training_run, with_model)
 
 from unstuck.trace import Event, Location, OptimizerRecord, Trace
 
@@ -62,6 +62,17 @@ def test_lr003_an_early_cut_that_never_comes_back():
     assert not fires("LR003", lr003(factor=th.EARLY_CUT_FACTOR * 1.1, collapsed_share=0.95, n=n))  # smaller cut
     assert not fires("LR003", lr003(factor=factor, collapsed_share=0.95, n=th.MIN_EARLY_CUT_STEPS - 1))  # short run
     assert not fires("LR003", lr003(factor=factor, collapsed_share=0.95, n=n, after=[1e-2]))  # a warm restart
+
+
+def test_lr003_an_early_cut_needs_a_step_schedules_cut():
+    th = t("LR003")
+    n = th.MIN_EARLY_CUT_STEPS * 10
+    one_over_t = training_run()
+    one_over_t.optimizers[0].lrs = [2.0 / (1 + i) for i in range(n)]  # Robbins-Monro: smooth, 100x by step 99
+    assert not fires("LR003", one_over_t)
+    from_zero = training_run()  # a warm-up from 0, then epoch milestones passed per batch
+    from_zero.optimizers[0].lrs = [1e-3 * i / 10 for i in range(10)] + [1e-3] * 10 + [1e-4] * 10 + [1e-5] * (n - 30)
+    assert fires("LR003", from_zero)
 
 
 D_SITE = Location("gan.py", 20, "<module>", "opt_d = torch.optim.Adam(D.parameters(), lr=0.5)")

@@ -20,6 +20,7 @@ COLLAPSE_SHARE = 0.5  # ... for at least this share of the steps
 EARLY_CUT_FACTOR = 1e-2  # or at most this fraction of its peak so far (two 10x cuts) ...
 EARLY_CUT_SHARE = 0.1  # ... within this first share of the steps, and below it to the end
 MIN_EARLY_CUT_STEPS = 100  # steps (learning rates) needed before judging an early cut
+EARLY_CUT_DROP = 3.0  # ... which has one step that lowers the lr this many times or more (a milestone)
 EARLY_STEPS = 10  # sampled steps used to judge the initial learning rate
 LOSS_PROGRESS = 0.5  # a loss that fell below this share of its first value is learning: not too low
 MIN_JUDGED_STEPS = 3  # judged steps (among the early ones) needed before judging the update size
@@ -265,7 +266,8 @@ def _progressing(losses: list[float], t) -> bool:
       requires=(needs_optimizer, needs_steps("MIN_SCHEDULE_STEPS")), explains=NO_UPDATE,
       thresholds={"COLLAPSE_FACTOR": COLLAPSE_FACTOR, "COLLAPSE_SHARE": COLLAPSE_SHARE,
                   "EARLY_CUT_FACTOR": EARLY_CUT_FACTOR, "EARLY_CUT_SHARE": EARLY_CUT_SHARE,
-                  "MIN_EARLY_CUT_STEPS": MIN_EARLY_CUT_STEPS, "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS},
+                  "MIN_EARLY_CUT_STEPS": MIN_EARLY_CUT_STEPS, "EARLY_CUT_DROP": EARLY_CUT_DROP,
+                  "MIN_SCHEDULE_STEPS": MIN_SCHEDULE_STEPS},
       panels=("learning_rate", "loss"))
 def lr_schedule_collapse(self, trace: Trace):
     """
@@ -274,8 +276,9 @@ def lr_schedule_collapse(self, trace: Trace):
         there for at least {COLLAPSE_SHARE:.0%} of the training steps, e.g. an epoch-based schedule (`ExponentialLR`,
         `StepLR`) stepped after every batch; or one that is cut to {EARLY_CUT_FACTOR:g} of its peak or less
         within the first {EARLY_CUT_SHARE:.0%} of the steps and never comes back up (a run of at least
-        {MIN_EARLY_CUT_STEPS} steps), e.g. `MultiStepLR` milestones written in epochs and passed
-        after a few dozen batches. A cosine schedule that reaches its minimum at the last step,
+        {MIN_EARLY_CUT_STEPS} steps) by a step schedule's cuts (one step lowers it {EARLY_CUT_DROP:g}-fold or more), e.g.
+        `MultiStepLR` milestones written in epochs and passed after a few dozen batches (a
+        warning: the run goes on, slowly). A cosine schedule that reaches its minimum at the last step,
         or step decays spread over the run, are correct and stay silent.
 
     Why it stops learning:
@@ -295,9 +298,10 @@ def lr_schedule_collapse(self, trace: Trace):
     findings = []
     for opt in trace.optimizers.values():
         lrs = opt.lrs
-        if len(lrs) < t.MIN_SCHEDULE_STEPS or not lrs[0]:
+        if len(lrs) < t.MIN_SCHEDULE_STEPS:
             continue
-        if (at := _collapse(lrs, t)) is not None:
+        severity = Severity.ERROR
+        if lrs[0] and (at := _collapse(lrs, t)) is not None:
             msg = (f"The learning rate of {opt.cls} fell from {lrs[0]:.3g} to {lrs[at]:.3g} (below "
                    f"{t.COLLAPSE_FACTOR:g} of its start) at step {at} of {len(lrs)}, and stayed there: the last "
                    f"{len(lrs) - at} steps ({(len(lrs) - at) / len(lrs):.0%}) barely changed anything.")
@@ -308,12 +312,12 @@ def lr_schedule_collapse(self, trace: Trace):
                    f"{t.EARLY_CUT_FACTOR:g} of its peak or less) by step {at} of {len(lrs)}, the first "
                    f"{max(at, 1) / len(lrs):.0%} of the run, and never came back: the schedule was done before "
                    f"training was, and the last {len(lrs) - at} steps ran at {lrs[-1]:.3g}.")
+            severity = Severity.WARNING  # 1e-2 of the peak is slow, not stopped
         else:
             continue
         findings.append(self.finding(msg, opt.site, "Step epoch-based schedulers once per epoch, or size the "
                                      "schedule in batches (e.g. `T_max=epochs * len(loader)`).",
-                                     confidence=0.8,
-                                     initial_lr=start, final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
+                                     severity=severity, confidence=0.8, initial_lr=start, final_lr=lrs[-1], collapsed_at=at, steps=len(lrs)))
     return findings
 
 
@@ -334,7 +338,9 @@ def _at_most(value: float, limit: float) -> bool:
 def _early_cut(lrs, t) -> tuple[int, float] | None:
     """(step, peak before it) where the lr first fell to EARLY_CUT_FACTOR of its peak so far
     or less (or equal up to float rounding: 0.01 * 0.1 * 0.1), if that is within the first EARLY_CUT_SHARE of a run of MIN_EARLY_CUT_STEPS or more
-    and the lr stays below that level to the end (a warm restart or a cyclic schedule does not)."""
+    and the lr stays below that level to the end (a warm restart or a cyclic schedule does not),
+    and the fall has a step schedule's cut: one step that lowers the lr EARLY_CUT_DROP-fold or
+    more (a 1/t decay, Robbins-Monro's, halves it at most, at its first step)."""
     if len(lrs) < t.MIN_EARLY_CUT_STEPS:
         return None
     peak = 0.0
@@ -342,5 +348,7 @@ def _early_cut(lrs, t) -> tuple[int, float] | None:
         peak = max(peak, lr)
         floor = peak * t.EARLY_CUT_FACTOR
         if peak > 0 and _at_most(lr, floor):
-            return (i, peak) if all(_at_most(v, floor) for v in lrs[i:]) else None
+            stays = all(_at_most(v, floor) for v in lrs[i:])
+            stepped = any(b > 0 and a >= t.EARLY_CUT_DROP * b for a, b in zip(lrs[:i], lrs[1:i + 1]))
+            return (i, peak) if stays and stepped else None
     return None

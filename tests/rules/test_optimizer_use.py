@@ -207,6 +207,25 @@ history.append(err.item())
     assert causes(report) == []
 
 
+def test_the_sum_stays_silent_when_many_losses_are_backpropagated_each_step(tmp_path):
+    # six backward() calls a step: the registry of backpropagated losses fills up and is pruned
+    # between the two summed ones (it used to be emptied there, so the first looked like an
+    # accumulator from an earlier step)
+    report = diagnose_code(tmp_path, loop("""
+opt.zero_grad()
+for k in range(4):
+    F.mse_loss(model(xb) * (k + 1), yb * (k + 1)).backward()
+err_a = F.mse_loss(model(xb), yb)
+err_a.backward()
+err_b = F.l1_loss(model(xb), yb)
+err_b.backward()
+err = err_a + err_b
+opt.step()
+history.append(err.item())
+""", steps=120).replace("for step in range", "history = []\nfor step in range"))
+    assert causes(report) == []
+
+
 MANUAL = """
 import torch
 torch.manual_seed(0)

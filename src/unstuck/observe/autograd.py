@@ -209,8 +209,9 @@ class AutogradObserver:
                 s.loss_refs.append(weakref.ref(loss))
                 del s.loss_refs[:-64]
                 if loss.dim() == 0:
-                    if len(s.backwarded) > 64:
-                        s.backwarded.clear()
+                    if len(s.backwarded) > 64:  # keep the latest live ones (the one just before among them)
+                        live = [(k, r) for k, r in s.backwarded.items() if r() is not None]
+                        s.backwarded = dict(live[-32:])
                     s.backwarded[id(loss)] = weakref.ref(loss)
         s.trace.backwards.append(BackwardRecord(
             tick=s.tick, site=site, loss_value=value, loss_finite=finite, loss_is_leaf=is_leaf,

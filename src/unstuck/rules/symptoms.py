@@ -52,16 +52,24 @@ CONSTANT_LEVEL = {"PLATEAU_RATIO": PLATEAU_RATIO, "MIN_BASELINE_EXCESS": MIN_BAS
                   "LATE_SAMPLES": LATE_SAMPLES, "LATE_START_DIVISOR": LATE_START_DIVISOR}
 
 
-def at_constant_level(trace: Trace, t) -> bool:
-    """Late in training the trained loss is still at the level of the best constant prediction
-    (SY002's measure, at its threshold; `t` holds CONSTANT_LEVEL): the run learned nothing
-    from the inputs."""
+def constant_level(trace: Trace, t) -> tuple[float, list] | None:
+    """The late trained loss's excess over a perfect prediction (zero, except for soft BCE
+    targets) relative to a constant's, as the median over the judged late calls, and those
+    calls; None with fewer than two (`t` holds CONSTANT_LEVEL)."""
     late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
             and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
             and math.prod(c.target_shape) >= t.MIN_BATCH]
     if len(late) < 2:
-        return False
-    return statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late) >= t.PLATEAU_RATIO
+        return None
+    return statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late), late
+
+
+def at_constant_level(trace: Trace, t) -> bool:
+    """Late in training the trained loss is still at the level of the best constant prediction
+    (SY002's measure, at its threshold): the run learned nothing from the inputs."""
+    level = constant_level(trace, t)
+    return level is not None and level[0] >= t.PLATEAU_RATIO
+
 
 @rule("SY001", "prediction-collapse", Severity.WARNING, "The predictions are (nearly) constant",
       kind=Kind.SYMPTOM, requires=(needs_losses, needs_steps("MIN_TICKS")),
@@ -156,15 +164,10 @@ def loss_plateau(self, trace: Trace):
         (a model that cannot is buggy), and compare with a linear model on the same data.
     """
     t = self.thresholds
-    late = [c for c in _late_training_calls(trace, t) if c.value is not None and c.baseline
-            and c.baseline - c.floor > t.MIN_BASELINE_EXCESS * c.baseline
-            and math.prod(c.target_shape) >= t.MIN_BATCH]
-    if len(late) < 2:
+    level = constant_level(trace, t)
+    if level is None or level[0] < t.PLATEAU_RATIO:
         return []
-    # excess over a perfect prediction (zero, except for soft BCE targets), relative to a constant's
-    ratio = statistics.median((c.value - c.floor) / (c.baseline - c.floor) for c in late)
-    if ratio < t.PLATEAU_RATIO:
-        return []
+    ratio, late = level
     c = late[-1]
     msg = (f"Late in training `{c.fn}` is {c.value:.4g}, {ratio:.2f} times the {c.baseline:.4g} a constant "
            f"prediction would reach on the same batch (threshold {t.PLATEAU_RATIO}).")
